@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// ClearLane: exposure-hole restoration (CPNet) in front of a lane detector.
+// Module layering (dependencies point down only) is described in README.md § Architecture.
+import PackageDescription
+
+let package = Package(
+    name: "ClearLane",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clearlane", targets: ["clearlane"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // C libraries, fenced off behind shim headers.
+        .systemLibrary(
+            name: "CGStreamer",
+            pkgConfig: "gstreamer-app-1.0",
+            providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // Pure Swift layers.
+        .target(name: "Imaging"),
+        .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
+        .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
+
+        .executableTarget(
+            name: "clearlane",
+            dependencies: [
+                "Configuration", "Media", "Imaging", "Drives",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+    ]
+)

@@ -1,0 +1,214 @@
+import Foundation
+
+/// The whole configuration of `clearlane run` / `replay`, as written in YAML (config/default.yaml
+/// documents every key). Every key is optional; absent keys take the defaults below.
+public struct ClearLaneConfig: Decodable, Sendable, Equatable {
+    /// Folder of pipeline templates, relative to the config file.
+    public var pipelineTemplates: String
+    public var source: SourceConfig
+    public var processing: ProcessingConfig
+    public var outputs: OutputsConfig
+    public var logging: LoggingConfig
+
+    public static let defaultPipelineTemplates = "../pipelines"
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging
+    }
+
+    public init() {
+        pipelineTemplates = Self.defaultPipelineTemplates
+        source = SourceConfig()
+        processing = ProcessingConfig()
+        outputs = OutputsConfig()
+        logging = LoggingConfig()
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ClearLaneConfig()
+        pipelineTemplates = try c.value(.pipelineTemplates, default: d.pipelineTemplates)
+        source = try c.value(.source, default: d.source)
+        processing = try c.value(.processing, default: d.processing)
+        outputs = try c.value(.outputs, default: d.outputs)
+        logging = try c.value(.logging, default: d.logging)
+    }
+
+    /// Range checks that Codable cannot express; each problem is located by key path.
+    public func problems() -> [(path: [String], message: String)] {
+        var out: [(path: [String], message: String)] = []
+        func check(_ ok: Bool, _ path: [String], _ message: String) { if !ok { out.append((path, message)) } }
+        check(source.template.isEmpty == false, ["source", "template"], "must name a source pipeline template")
+        check((0.1...600).contains(source.stallTimeoutSeconds), ["source", "stall_timeout_s"], "must be between 0.1 and 600 seconds, got \(source.stallTimeoutSeconds)")
+        check((16...4096).contains(processing.width) && processing.width % 2 == 0, ["processing", "width"], "must be an even number of pixels in 16…4096, got \(processing.width)")
+        check((16...4096).contains(processing.height) && processing.height % 2 == 0, ["processing", "height"], "must be an even number of pixels in 16…4096, got \(processing.height)")
+        check(processing.fps > 0 && processing.fps <= 240, ["processing", "fps"], "must be in (0, 240] frames per second, got \(processing.fps)")
+        if let video = outputs.video {
+            check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
+        }
+        return out
+    }
+}
+
+/// Where frames come from: a named source template and its parameters.
+public struct SourceConfig: Decodable, Sendable, Equatable {
+    public var template: String
+    public var parameters: [String: String]
+    public var stallTimeoutSeconds: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case template, parameters, stallTimeoutSeconds = "stall_timeout_s"
+    }
+
+    public init(template: String = "file",
+                parameters: [String: String] = ["location": "../evaluation/samples/solidWhiteRight.mp4"],
+                stallTimeoutSeconds: Double = 5) {
+        self.template = template
+        self.parameters = parameters
+        self.stallTimeoutSeconds = stallTimeoutSeconds
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SourceConfig()
+        template = try c.value(.template, default: d.template)
+        // Parameters of another template than the default start empty rather than inheriting `location`.
+        parameters = try c.value(.parameters, default: c.contains(.template) ? [:] : d.parameters)
+        stallTimeoutSeconds = try c.value(.stallTimeoutSeconds, default: d.stallTimeoutSeconds)
+    }
+}
+
+/// The size and rate frames are processed at (the source scales to it).
+public struct ProcessingConfig: Decodable, Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var fps: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case width, height, fps }
+
+    public init(width: Int = 640, height: Int = 360, fps: Double = 30) {
+        self.width = width
+        self.height = height
+        self.fps = fps
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ProcessingConfig()
+        width = try c.value(.width, default: d.width)
+        height = try c.value(.height, default: d.height)
+        fps = try c.value(.fps, default: d.fps)
+    }
+}
+
+public struct OutputsConfig: Decodable, Sendable, Equatable {
+    /// Restored video through a sink template; nil = no video output.
+    public var video: SinkConfig?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case video }
+
+    public init(video: SinkConfig? = nil) { self.video = video }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        video = try c.decodeIfPresent(SinkConfig.self, forKey: .video)
+    }
+}
+
+public struct SinkConfig: Decodable, Sendable, Equatable {
+    public var template: String
+    public var parameters: [String: String]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case template, parameters }
+
+    public init(template: String, parameters: [String: String] = [:]) {
+        self.template = template
+        self.parameters = parameters
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        template = try c.decode(String.self, forKey: .template)
+        parameters = try c.value(.parameters, default: [:])
+    }
+}
+
+public struct LoggingConfig: Decodable, Sendable, Equatable {
+    public enum Level: String, Decodable, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+    public var level: Level
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case level }
+
+    public init(level: Level = .info) { self.level = level }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.value(.level, default: .info)
+    }
+}
+
+/// A config file read, checked, and tied to its pipeline templates.
+public struct LoadedConfig: Sendable {
+    public let file: String
+    public let config: ClearLaneConfig
+    public let templates: PipelineTemplateLibrary
+    public let loader: YAMLLoader
+
+    /// Folder of the config file, against which relative paths resolve.
+    public var baseDirectory: String { URL(fileURLWithPath: file).deletingLastPathComponent().path }
+
+    /// Loads and validates `file`: YAML syntax, types, unknown keys, ranges, template names and
+    /// their parameters. All range/template problems are reported together.
+    public static func load(_ file: String) throws -> LoadedConfig {
+        let loader = try YAMLLoader(contentsOf: file)
+        let config = try loader.decode(ClearLaneConfig.self)
+        var errors = config.problems().map { loader.error(at: $0.path, $0.message) }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let templateDir = config.pipelineTemplates.hasPrefix("/")
+            ? config.pipelineTemplates
+            : URL(fileURLWithPath: base).appendingPathComponent(config.pipelineTemplates).standardized.path
+        let templates: PipelineTemplateLibrary
+        do {
+            templates = try PipelineTemplateLibrary(directory: templateDir)
+        } catch var error as ConfigError where error.file == templateDir {
+            error = loader.error(at: ["pipeline_templates"], "folder \(templateDir) not found: \(error.message)")
+            throw ConfigErrors(errors + [error])
+        }
+        let loaded = LoadedConfig(file: file, config: config, templates: templates, loader: loader)
+        do { _ = try loaded.sourceFragment() } catch let error as ConfigError { errors.append(error) }
+        if config.outputs.video != nil {
+            do { _ = try loaded.videoSinkFragment() } catch let error as ConfigError { errors.append(error) }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        return loaded
+    }
+
+    /// The source template filled in (without the appsink tail), and whether it is live.
+    public func sourceFragment() throws -> (fragment: String, live: Bool) {
+        let name = config.source.template
+        guard let template = templates.template(named: name, kind: .source) else {
+            throw loader.error(at: ["source", "template"],
+                               "names no source template; available: \(templates.names(of: .source).joined(separator: ", ")) (in \(templates.directory))")
+        }
+        let text = try template.instantiate(config.source.parameters, baseDirectory: baseDirectory,
+                                            at: ["source", "parameters"], in: loader)
+        return (text, template.live)
+    }
+
+    /// The video sink template filled in (without the appsrc head), or nil when there is none.
+    public func videoSinkFragment() throws -> String? {
+        guard let video = config.outputs.video else { return nil }
+        guard let template = templates.template(named: video.template, kind: .sink) else {
+            throw loader.error(at: ["outputs", "video", "template"],
+                               "names no sink template; available: \(templates.names(of: .sink).joined(separator: ", ")) (in \(templates.directory))")
+        }
+        return try template.instantiate(video.parameters, baseDirectory: baseDirectory,
+                                         at: ["outputs", "video", "parameters"], in: loader)
+    }
+}

@@ -1,0 +1,84 @@
+import Configuration
+import Foundation
+import Imaging
+import Media
+
+/// A drive folder on disk (README § Drives): drive.yaml, the frames (video file or frames/),
+/// and optionally labels.json, clean/, masks/, exposure.json.
+public struct Drive: Sendable {
+    public let folder: String
+    public let manifest: DriveManifest
+
+    public enum Frames: Sendable, Equatable {
+        case video(String)
+        case images(NumberedImageSequence)
+    }
+
+    public let frames: Frames
+
+    public var name: String { URL(fileURLWithPath: folder).lastPathComponent }
+    public var manifestPath: String { path("drive.yaml") }
+    public var labelsPath: String? { existing("labels.json") }
+    public var exposurePath: String? { existing("exposure.json") }
+    public var cleanFolder: String? { existingFolder("clean") }
+    public var masksFolder: String? { existingFolder("masks") }
+
+    /// True when `folder` looks like a drive (has drive.yaml).
+    public static func isDrive(_ folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("drive.yaml"))
+    }
+
+    public init(folder: String) throws {
+        self.folder = folder
+        let manifestPath = (folder as NSString).appendingPathComponent("drive.yaml")
+        guard FileManager.default.fileExists(atPath: manifestPath) else {
+            throw ConfigError(file: manifestPath, keyPath: "", line: nil,
+                              message: "not found: a drive folder needs drive.yaml (fps, width, height, source, license)")
+        }
+        let loader = try YAMLLoader(contentsOf: manifestPath)
+        let manifest = try loader.decode(DriveManifest.self)
+        let problems = manifest.problems().map { loader.error(at: $0.path, $0.message) }
+        if !problems.isEmpty { throw ConfigErrors(problems) }
+        self.manifest = manifest
+        let fm = FileManager.default
+        if let video = ["video.mkv", "video.mp4", "video.avi", "video.webm"]
+            .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {
+            frames = .video(video)
+        } else {
+            let framesFolder = (folder as NSString).appendingPathComponent("frames")
+            guard fm.fileExists(atPath: framesFolder) else {
+                throw MediaError.fileNotFound(path: "\(folder)/video.mkv, video.mp4 or frames/ (a drive needs its frames)")
+            }
+            frames = .images(try NumberedImageSequence(folder: framesFolder))
+        }
+    }
+
+    public func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// Opens the drive's frames, scaled to `size` (native when nil).
+    public func openFrames(size: ImageSize? = nil, options: FrameSource.Options = .init()) throws -> FrameSource {
+        switch frames {
+        case .video(let path):
+            return try FrameSource.file(path, size: size, options: options)
+        case .images(let sequence):
+            return try FrameSource.imageFolder(sequence.folder, fps: manifest.fps, size: size, options: options)
+        }
+    }
+
+    /// Opens `clean/` (the well-exposed truth), when the drive has it.
+    public func openCleanFrames(size: ImageSize? = nil, options: FrameSource.Options = .init()) throws -> FrameSource? {
+        guard let clean = cleanFolder else { return nil }
+        return try FrameSource.imageFolder(clean, fps: manifest.fps, size: size, options: options)
+    }
+
+    private func existing(_ name: String) -> String? {
+        let p = path(name)
+        return FileManager.default.fileExists(atPath: p) ? p : nil
+    }
+
+    private func existingFolder(_ name: String) -> String? {
+        var isDirectory: ObjCBool = false
+        let p = path(name)
+        return FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) && isDirectory.boolValue ? p : nil
+    }
+}

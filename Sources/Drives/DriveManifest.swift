@@ -1,0 +1,101 @@
+import Configuration
+import Foundation
+
+/// `drive.yaml`: what a drive folder holds (see README § Drives).
+public struct DriveManifest: Decodable, Sendable, Equatable {
+    public var fps: Double
+    public var width: Int
+    public var height: Int
+    /// Camera profile: a name of a profile in config/cameras/, or an inline profile; nil when the
+    /// drive brings none (the lane detector then estimates one).
+    public var camera: CameraReference?
+    /// Where the footage comes from (URL, generator and seed, …) and its license.
+    public var source: String
+    public var license: String
+    /// How labels.json was made, e.g. "synthetic (exact)" or "detector-proposed, visually verified".
+    public var labels: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case fps, width, height, camera, source, license, labels }
+
+    public init(fps: Double, width: Int, height: Int, camera: CameraReference? = nil,
+                source: String, license: String, labels: String? = nil) {
+        self.fps = fps
+        self.width = width
+        self.height = height
+        self.camera = camera
+        self.source = source
+        self.license = license
+        self.labels = labels
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fps = try c.decode(Double.self, forKey: .fps)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        camera = try c.decodeIfPresent(CameraReference.self, forKey: .camera)
+        source = try c.value(.source, default: "")
+        license = try c.value(.license, default: "")
+        labels = try c.decodeIfPresent(String.self, forKey: .labels)
+    }
+
+    func problems() -> [(path: [String], message: String)] {
+        var out: [(path: [String], message: String)] = []
+        if !(fps > 0 && fps <= 240) { out.append((["fps"], "must be in (0, 240] frames per second, got \(fps)")) }
+        if !(1...8192).contains(width) { out.append((["width"], "must be a positive pixel count, got \(width)")) }
+        if !(1...8192).contains(height) { out.append((["height"], "must be a positive pixel count, got \(height)")) }
+        return out
+    }
+}
+
+/// A camera profile by name (`camera: dashcam-640`) or inline (`camera: {roi: …}`).
+public enum CameraReference: Decodable, Sendable, Equatable {
+    case named(String)
+    case inline(CameraProfile)
+
+    public init(from decoder: Decoder) throws {
+        if let name = try? decoder.singleValueContainer().decode(String.self) {
+            self = .named(name)
+        } else {
+            self = .inline(try CameraProfile(from: decoder))
+        }
+    }
+}
+
+/// Geometry of a forward road camera, in pixel coordinates of the drive's frames: the lane region
+/// of interest and four road-plane points that span a rectangle on the road (for the bird's-eye
+/// homography).
+public struct CameraProfile: Codable, Sendable, Equatable {
+    /// Polygon (x, y) enclosing the road area where lanes are looked for and holes matter.
+    public var roi: [[Double]]
+    /// Four image points on the road plane: bottom-left, top-left, top-right, bottom-right of a
+    /// rectangle on the road (e.g. a straight lane's borders).
+    public var birdseye: [[Double]]
+    /// Image row of the horizon, if known.
+    public var horizonY: Double?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case roi, birdseye, horizonY = "horizon_y" }
+
+    public init(roi: [[Double]], birdseye: [[Double]], horizonY: Double? = nil) {
+        self.roi = roi
+        self.birdseye = birdseye
+        self.horizonY = horizonY
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        roi = try c.decode([[Double]].self, forKey: .roi)
+        birdseye = try c.decode([[Double]].self, forKey: .birdseye)
+        horizonY = try c.decodeIfPresent(Double.self, forKey: .horizonY)
+        if roi.count < 3 || roi.contains(where: { $0.count != 2 }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.roi],
+                                                    debugDescription: "must be a polygon of at least 3 [x, y] points"))
+        }
+        if birdseye.count != 4 || birdseye.contains(where: { $0.count != 2 }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.birdseye],
+                                                    debugDescription: "must be exactly 4 [x, y] points (bottom-left, top-left, top-right, bottom-right)"))
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import CGStreamer
+import Foundation
+import Imaging
+
+/// Pulls RGB frames out of any GStreamer pipeline that ends in an appsink.
+///
+/// The appsink is found by the name `sink` (or GStreamer's default `appsink0`). The source never
+/// blocks indefinitely: it pulls with a short timeout, watches the bus between pulls for errors
+/// and end-of-stream, and gives up with `MediaError.stalled` when no frame has arrived for
+/// `Options.stallTimeout` seconds.
+public final class FrameSource {
+    public struct Options: Sendable {
+        /// Seconds without a frame before the source is declared stalled (never a hang).
+        public var stallTimeout: Double
+        /// Play at the stream's clock rate (live/real-time) instead of as fast as possible.
+        public var realTime: Bool
+        /// Frames the appsink may hold; with `dropOldest` a slow consumer loses the oldest frames
+        /// instead of the queue growing (the daemon's policy). 0 = unbounded (replay: never drop).
+        public var maxBuffers: Int
+        public var dropOldest: Bool
+
+        public init(stallTimeout: Double = 10, realTime: Bool = false, maxBuffers: Int = 4, dropOldest: Bool = false) {
+            self.stallTimeout = stallTimeout
+            self.realTime = realTime
+            self.maxBuffers = maxBuffers
+            self.dropOldest = dropOldest
+        }
+    }
+
+    /// What the stream looks like, known once the first frame arrived.
+    public struct StreamInfo: Sendable, Equatable {
+        public var caps: String
+        public var width: Int
+        public var height: Int
+        /// Frames per second from the caps (nil for variable or unknown rate).
+        public var fps: Double?
+    }
+
+    public let description: String
+    public let options: Options
+    public private(set) var streamInfo: StreamInfo?
+    /// Frames delivered so far.
+    public private(set) var framesDelivered = 0
+    private let pipeline: GStreamerPipeline
+    private let appSink: UnsafeMutablePointer<GstElement>
+    private var ended = false
+    private var started = false
+    private var videoInfo = GstVideoInfo()
+    private var lastCaps: UnsafeMutablePointer<GstCaps>?
+
+    /// Opens `description`, which must end in an appsink whose caps yield RGB (use
+    /// `FrameSource.appSinkTail(size:)` to append the conversion).
+    public init(pipeline description: String, options: Options = Options()) throws {
+        self.description = description
+        self.options = options
+        pipeline = try GStreamerPipeline(description: description)
+        guard let sink = pipeline.element(named: "sink") ?? pipeline.element(named: "appsink0"),
+              cl_is_app_sink(sink) != 0
+        else {
+            throw MediaError.missingAppElement(kind: "appsink", description: description)
+        }
+        appSink = sink
+        cl_set_bool(sink, "sync", options.realTime ? 1 : 0)
+        cl_set_uint(sink, "max-buffers", guint(max(options.maxBuffers, 0)))
+        cl_set_bool(sink, "drop", options.dropOldest ? 1 : 0)
+        cl_set_bool(sink, "emit-signals", 0)
+    }
+
+    deinit {
+        pipeline.stop()
+        if let lastCaps { gst_caps_unref(lastCaps) }
+        gst_object_unref(appSink)
+    }
+
+    /// The tail every ClearLane source description ends with: convert to packed RGB of the wanted
+    /// size (or the native size when `size` is nil) and hand frames to an appsink named `sink`.
+    public static func appSinkTail(size: ImageSize?) -> String {
+        var caps = "video/x-raw,format=RGB"
+        if let size { caps += ",width=\(size.width),height=\(size.height),pixel-aspect-ratio=1/1" }
+        return "videoconvert ! videoscale ! \(caps) ! appsink name=sink"
+    }
+
+    /// A video file (anything decodebin handles), decoded and converted to RGB.
+    public static func file(_ path: String, size: ImageSize? = nil, options: Options = Options()) throws -> FrameSource {
+        guard FileManager.default.fileExists(atPath: path) else { throw MediaError.fileNotFound(path: path) }
+        return try FrameSource(
+            pipeline: "filesrc location=\(gstQuoted(path)) ! decodebin ! \(appSinkTail(size: size))",
+            options: options)
+    }
+
+    /// A folder of numbered PNG or JPEG images (000000.png, 000001.png, …) played at `fps`.
+    public static func imageFolder(_ folder: String, fps: Double = 30, size: ImageSize? = nil,
+                                   options: Options = Options()) throws -> FrameSource {
+        let sequence = try NumberedImageSequence(folder: folder)
+        let rate = FrameRate(fps)
+        let decoder = sequence.isPNG ? "pngdec" : "jpegdec"
+        let caps = sequence.isPNG ? "image/png" : "image/jpeg"
+        return try FrameSource(
+            pipeline: "multifilesrc location=\(gstQuoted(sequence.pattern)) index=\(sequence.firstIndex) "
+                + "stop-index=\(sequence.lastIndex) caps=\"\(caps),framerate=\(rate.numerator)/\(rate.denominator)\" "
+                + "! \(decoder) ! \(appSinkTail(size: size))",
+            options: options)
+    }
+
+    /// GStreamer's test pattern generator (used by tests and `probe test:`).
+    public static func testPattern(_ pattern: String = "smpte", frames: Int, fps: Int = 30, size: ImageSize,
+                                   live: Bool = false, options: Options = Options()) throws -> FrameSource {
+        try FrameSource(
+            pipeline: "videotestsrc pattern=\(pattern) num-buffers=\(frames) is-live=\(live) "
+                + "! video/x-raw,framerate=\(fps)/1,width=\(size.width),height=\(size.height) ! \(appSinkTail(size: size))",
+            options: options)
+    }
+
+    /// Reads the next frame into `frame`, reusing its storage (no allocation once the size is
+    /// stable). Returns false at end of stream.
+    public func read(into frame: inout Frame) throws -> Bool {
+        if ended { return false }
+        if !started {
+            started = true
+            try pipeline.play()
+        }
+        let slice: GstClockTime = 50_000_000  // 50 ms: bounds how late an error or EOS is noticed
+        var waited = 0.0
+        while true {
+            if let sample = gst_app_sink_try_pull_sample(cl_app_sink(appSink), slice) {
+                defer { gst_sample_unref(sample) }
+                try copy(sample, into: &frame)
+                framesDelivered += 1
+                return true
+            }
+            switch pipeline.pollBus() {
+            case .error(let error)?:
+                ended = true
+                pipeline.stop()
+                throw error
+            case .endOfStream?:
+                ended = true
+                return false
+            case nil:
+                break
+            }
+            if gst_app_sink_is_eos(cl_app_sink(appSink)) != 0 {
+                ended = true
+                return false
+            }
+            waited += Double(slice) / 1e9
+            if waited >= options.stallTimeout {
+                ended = true
+                pipeline.stop()
+                throw MediaError.stalled(seconds: waited, description: description)
+            }
+        }
+    }
+
+    /// The next frame, or nil at end of stream.
+    public func next() throws -> Frame? {
+        var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
+        return try read(into: &frame) ? frame : nil
+    }
+
+    /// Stops the pipeline early (e.g. the consumer has enough frames).
+    public func close() {
+        ended = true
+        pipeline.stop()
+    }
+
+    /// Stream duration in nanoseconds, if the container tells (files do; live sources do not).
+    public func duration() -> UInt64? { pipeline.queryDuration() }
+
+    private func copy(_ sample: OpaquePointer, into frame: inout Frame) throws {
+        guard let caps = gst_sample_get_caps(sample), let buffer = gst_sample_get_buffer(sample) else {
+            throw MediaError.unsupportedFormat("sample without caps or buffer")
+        }
+        // Re-read the video info only when the caps object changes (resolution change mid-stream).
+        if lastCaps != caps {
+            guard gst_video_info_from_caps(&videoInfo, caps) != 0 else {
+                throw MediaError.unsupportedFormat("caps are not raw video")
+            }
+            let format = String(cString: cl_video_info_format_name(&videoInfo))
+            guard format == "RGB" else {
+                throw MediaError.unsupportedFormat("appsink delivers \(format); ClearLane needs RGB (end the pipeline with 'videoconvert ! video/x-raw,format=RGB ! appsink name=sink')")
+            }
+            if let lastCaps { gst_caps_unref(lastCaps) }
+            lastCaps = gst_caps_ref(caps)
+            let fpsN = cl_video_info_fps_n(&videoInfo), fpsD = cl_video_info_fps_d(&videoInfo)
+            let capsText = gst_caps_to_string(caps)
+            streamInfo = StreamInfo(
+                caps: capsText.map { String(cString: $0) } ?? "",
+                width: Int(cl_video_info_width(&videoInfo)),
+                height: Int(cl_video_info_height(&videoInfo)),
+                fps: fpsN > 0 && fpsD > 0 ? Double(fpsN) / Double(fpsD) : nil)
+            if let capsText { g_free(capsText) }
+        }
+        let width = Int(cl_video_info_width(&videoInfo)), height = Int(cl_video_info_height(&videoInfo))
+        let stride = Int(cl_video_info_stride(&videoInfo, 0)), offset = Int(cl_video_info_offset(&videoInfo, 0))
+        var map = GstMapInfo()
+        guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else {
+            throw MediaError.unsupportedFormat("could not map buffer")
+        }
+        defer { gst_buffer_unmap(buffer, &map) }
+        guard map.size >= offset + stride * (height - 1) + width * 3 else {
+            throw MediaError.unsupportedFormat("buffer of \(map.size) bytes is too small for \(width)x\(height) RGB")
+        }
+        frame.image.reshape(width: width, height: height)
+        let rowBytes = width * 3
+        frame.image.pixels.withUnsafeMutableBytes { dst in
+            let src = UnsafeRawPointer(map.data!) + offset
+            if stride == rowBytes {
+                dst.baseAddress!.copyMemory(from: src, byteCount: rowBytes * height)
+            } else {
+                for y in 0..<height {
+                    (dst.baseAddress! + y * rowBytes).copyMemory(from: src + y * stride, byteCount: rowBytes)
+                }
+            }
+        }
+        let pts = cl_buffer_pts(buffer)
+        frame.pts = pts == GstClockTime.max ? nil : UInt64(pts)
+        frame.index = framesDelivered
+    }
+}
+
+/// A frame rate as GStreamer's fraction.
+public struct FrameRate: Sendable, Equatable {
+    public var numerator: Int
+    public var denominator: Int
+    public init(_ fps: Double) {
+        if fps == fps.rounded() {
+            numerator = Int(fps)
+            denominator = 1
+        } else {
+            numerator = Int((fps * 1001).rounded())
+            denominator = 1001
+        }
+    }
+    public var framesPerSecond: Double { Double(numerator) / Double(denominator) }
+    /// Nanoseconds per frame.
+    public var frameDuration: UInt64 { UInt64(1_000_000_000 * Double(denominator) / Double(numerator)) }
+}

@@ -1,0 +1,58 @@
+/// Everything that can go wrong moving video in or out through GStreamer, each case carrying
+/// what a person needs to fix it: the pipeline, the element, GStreamer's own message.
+public enum MediaError: Error, Equatable, CustomStringConvertible {
+    /// gst_parse_launch refused the description.
+    case invalidPipeline(description: String, message: String)
+    /// The pipeline parsed but has no appsink / appsrc to attach to.
+    case missingAppElement(kind: String, description: String)
+    /// An element posted an ERROR on the bus.
+    case elementError(element: String, message: String, debug: String?)
+    /// No frame arrived for `seconds` while the stream had not ended.
+    case stalled(seconds: Double, description: String)
+    /// A file or folder the source needs is not there.
+    case fileNotFound(path: String)
+    /// An image folder holds no numbered PNG/JPEG frames.
+    case noNumberedImages(folder: String)
+    /// A sample arrived in a layout ClearLane cannot read.
+    case unsupportedFormat(String)
+    /// The pipeline would not start (state change failure without a bus message).
+    case couldNotStart(description: String)
+    /// Writing: a frame of another size than the sink was opened with.
+    case frameSizeMismatch(expected: String, got: String)
+    /// Writing: the sink did not confirm end-of-stream in time.
+    case finishTimedOut(seconds: Double, description: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidPipeline(description, message):
+            return "invalid GStreamer pipeline: \(message)\n  pipeline: \(description)\n  fix the description (check element names with gst-inspect-1.0)"
+        case let .missingAppElement(kind, description):
+            return "pipeline has no \(kind): name it '\(kind == "appsink" ? "sink" : "src")' (e.g. '... ! \(kind) name=\(kind == "appsink" ? "sink" : "src")')\n  pipeline: \(description)"
+        case let .elementError(element, message, debug):
+            var text = "GStreamer element '\(element)': \(message)"
+            if let debug, !debug.isEmpty { text += "\n  detail: \(debug)" }
+            if message.contains("not-negotiated") || (debug ?? "").contains("not-negotiated") {
+                text += "\n  hint: formats did not match; put 'videoconvert ! videoscale' before the appsink/after the appsrc"
+            }
+            return text
+        case let .stalled(seconds, description):
+            return "no frame for \(String(format: "%.1f", seconds)) s: the source stopped delivering (camera unplugged, network stream stalled?)\n  pipeline: \(description)"
+        case let .fileNotFound(path):
+            return "file not found: \(path)"
+        case let .noNumberedImages(folder):
+            return "no numbered images (e.g. 000000.png, 000001.png, …) in folder \(folder)"
+        case let .unsupportedFormat(text):
+            return "unsupported video format: \(text)"
+        case let .couldNotStart(description):
+            return "GStreamer pipeline could not start (an element refused to change state)\n  pipeline: \(description)"
+        case let .frameSizeMismatch(expected, got):
+            return "frame size \(got) does not match the sink's \(expected)"
+        case let .finishTimedOut(seconds, description):
+            return "sink did not finish writing within \(String(format: "%.0f", seconds)) s\n  pipeline: \(description)"
+        }
+    }
+}
+
+#if canImport(Foundation)
+import Foundation
+#endif
