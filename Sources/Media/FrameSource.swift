@@ -18,12 +18,17 @@ public final class FrameSource {
         /// instead of the queue growing (the daemon's policy). 0 = unbounded (replay: never drop).
         public var maxBuffers: Int
         public var dropOldest: Bool
+        /// For files: treat an end of stream well before the container's stated duration as an
+        /// error (a cut-off download or recording), instead of silently ending early.
+        public var requireCompleteFile: Bool
 
-        public init(stallTimeout: Double = 10, realTime: Bool = false, maxBuffers: Int = 4, dropOldest: Bool = false) {
+        public init(stallTimeout: Double = 10, realTime: Bool = false, maxBuffers: Int = 4, dropOldest: Bool = false,
+                    requireCompleteFile: Bool = true) {
             self.stallTimeout = stallTimeout
             self.realTime = realTime
             self.maxBuffers = maxBuffers
             self.dropOldest = dropOldest
+            self.requireCompleteFile = requireCompleteFile
         }
     }
 
@@ -47,6 +52,8 @@ public final class FrameSource {
     private var started = false
     private var videoInfo = GstVideoInfo()
     private var lastCaps: UnsafeMutablePointer<GstCaps>?
+    private var lastPTS: UInt64?
+    private var checksCompleteness = false
 
     /// Opens `description`, which must end in an appsink whose caps yield RGB (use
     /// `FrameSource.appSinkTail(size:)` to append the conversion).
@@ -83,9 +90,11 @@ public final class FrameSource {
     /// A video file (anything decodebin handles), decoded and converted to RGB.
     public static func file(_ path: String, size: ImageSize? = nil, options: Options = Options()) throws -> FrameSource {
         guard FileManager.default.fileExists(atPath: path) else { throw MediaError.fileNotFound(path: path) }
-        return try FrameSource(
+        let source = try FrameSource(
             pipeline: "filesrc location=\(gstQuoted(path)) ! decodebin ! \(appSinkTail(size: size))",
             options: options)
+        source.checksCompleteness = options.requireCompleteFile
+        return source
     }
 
     /// A folder of numbered PNG or JPEG images (000000.png, 000001.png, …) played at `fps`.
@@ -135,12 +144,14 @@ public final class FrameSource {
                 throw error
             case .endOfStream?:
                 ended = true
+                try checkComplete()
                 return false
             case nil:
                 break
             }
             if gst_app_sink_is_eos(cl_app_sink(appSink)) != 0 {
                 ended = true
+                try checkComplete()
                 return false
             }
             waited += Double(slice) / 1e9
@@ -149,6 +160,20 @@ public final class FrameSource {
                 pipeline.stop()
                 throw MediaError.stalled(seconds: waited, description: description)
             }
+        }
+    }
+
+    /// A file whose stream ends more than half a second (and two frames) before the duration its
+    /// container states was cut off; say so rather than returning a short stream.
+    private func checkComplete() throws {
+        guard checksCompleteness, let duration = pipeline.queryDuration(), let lastPTS else { return }
+        let frameDuration = streamInfo?.fps.map { UInt64(1e9 / $0) } ?? 40_000_000
+        let reached = lastPTS + frameDuration
+        let tolerance = max(2 * frameDuration, 500_000_000)
+        if reached + tolerance < duration {
+            pipeline.stop()
+            throw MediaError.truncated(reachedSeconds: Double(reached) / 1e9, statedSeconds: Double(duration) / 1e9,
+                                       description: description)
         }
     }
 
@@ -215,6 +240,7 @@ public final class FrameSource {
         }
         let pts = cl_buffer_pts(buffer)
         frame.pts = pts == GstClockTime.max ? nil : UInt64(pts)
+        if let p = frame.pts { lastPTS = max(lastPTS ?? 0, p) }
         frame.index = framesDelivered
     }
 }

@@ -17,6 +17,8 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(String)
     /// The pipeline would not start (state change failure without a bus message).
     case couldNotStart(description: String)
+    /// A file ended well before the duration its container states (cut off / truncated).
+    case truncated(reachedSeconds: Double, statedSeconds: Double, description: String)
     /// Writing: a frame of another size than the sink was opened with.
     case frameSizeMismatch(expected: String, got: String)
     /// Writing: the sink did not confirm end-of-stream in time.
@@ -45,6 +47,9 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
             return "unsupported video format: \(text)"
         case let .couldNotStart(description):
             return "GStreamer pipeline could not start (an element refused to change state)\n  pipeline: \(description)"
+        case let .truncated(reached, stated, description):
+            return String(format: "video ends at %.2f s but its container says %.2f s: the file is truncated (re-copy or re-record it)", reached, stated)
+                + "\n  pipeline: \(description)"
         case let .frameSizeMismatch(expected, got):
             return "frame size \(got) does not match the sink's \(expected)"
         case let .finishTimedOut(seconds, description):

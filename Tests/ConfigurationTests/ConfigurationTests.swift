@@ -1,0 +1,133 @@
+import Configuration
+import Foundation
+import Testing
+
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+}
+
+/// Writes `text` as a config file next to the repository's config/ (so ../pipelines resolves)
+/// and loads it.
+func load(_ text: String) throws -> LoadedConfig {
+    let file = Repo.path("config/.test-\(UUID().uuidString).yaml")
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    return try LoadedConfig.load(file)
+}
+
+/// The single error `text` produces.
+func error(of text: String) -> ConfigError? {
+    do {
+        _ = try load(text)
+        return nil
+    } catch let error as ConfigError {
+        return error
+    } catch let errors as ConfigErrors {
+        return errors.errors.first
+    } catch {
+        return nil
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func shippedDefaultsLoadAndEqualTheBuiltInDefaults() throws {
+        let loaded = try LoadedConfig.load(Repo.path("config/default.yaml"))
+        #expect(loaded.config == ClearLaneConfig())
+        let source = try loaded.sourceFragment()
+        #expect(source.fragment.hasPrefix("filesrc location=\(Repo.path("evaluation/samples/solidWhiteRight.mp4"))"))
+        #expect(source.live == false)
+    }
+
+    @Test func emptyFileTakesAllDefaults() throws {
+        #expect(try load("").config == ClearLaneConfig())
+        #expect(try load("# only a comment\n").config.processing.width == 640)
+    }
+
+    @Test func wrongTypeNamesKeyPathAndLine() throws {
+        let e = try #require(error(of: "processing:\n  width: 640\n  fps: fast\n"))
+        #expect(e.keyPath == "processing.fps")
+        #expect(e.line == 3)
+        #expect(e.message.contains("a number"))
+        #expect(e.description.contains(".yaml:3:"))
+    }
+
+    @Test func unknownKeyIsATypoNotSilence() throws {
+        let e = try #require(error(of: "source:\n  template: file\n  stall_timeout: 3\n"))
+        #expect(e.keyPath == "source.stall_timeout")
+        #expect(e.line == 3)
+        #expect(e.message.contains("stall_timeout_s"))
+    }
+
+    @Test func outOfRangeValuesAreAllReportedWithLines() throws {
+        do {
+            _ = try load("processing:\n  width: 641\n  height: 360\n  fps: 0\n")
+            Issue.record("expected errors")
+        } catch let errors as ConfigErrors {
+            #expect(errors.errors.map(\.keyPath) == ["processing.width", "processing.fps"])
+            #expect(errors.errors.map(\.line) == [2, 4])
+            #expect(errors.errors[0].message.contains("even"))
+        }
+    }
+
+    @Test func unknownTemplateListsTheAvailableOnes() throws {
+        let e = try #require(error(of: "source:\n  template: webcam\n"))
+        #expect(e.keyPath == "source.template")
+        #expect(e.line == 2)
+        #expect(e.message.contains("v4l2") && e.message.contains("rtsp-h264"))
+    }
+
+    @Test func templateParametersAreChecked() throws {
+        let missing = try #require(error(of: "source:\n  template: rtsp-h264\n"))
+        #expect(missing.keyPath == "source.parameters.url")
+        #expect(missing.message.contains("required"))
+
+        let unknown = try #require(error(of: "source:\n  template: v4l2\n  parameters:\n    dev: /dev/video1\n"))
+        #expect(unknown.keyPath == "source.parameters.dev")
+        #expect(unknown.line == 4)
+
+        let badInt = try #require(error(of: "source:\n  template: udp-h264\n  parameters:\n    port: fivethousand\n"))
+        #expect(badInt.keyPath == "source.parameters.port")
+        #expect(badInt.message.contains("integer"))
+    }
+
+    @Test func invalidYAMLNamesTheLine() throws {
+        let e = try #require(error(of: "source:\n  template: file\n   parameters: [\n"))
+        #expect(e.message.contains("not valid YAML"))
+        #expect(e.line != nil)
+    }
+
+    @Test func missingFileIsAClearError() {
+        #expect {
+            _ = try LoadedConfig.load("/nonexistent/clearlane.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.message.contains("cannot be read") == true
+        }
+    }
+
+    @Test func pathParametersResolveAgainstTheConfigFolderAndAreQuoted() throws {
+        let loaded = try load("source:\n  template: file\n  parameters:\n    location: ../my drives/a.mp4\n")
+        let fragment = try loaded.sourceFragment().fragment
+        #expect(fragment == "filesrc location=\"\(Repo.path("my drives/a.mp4"))\" ! decodebin")
+    }
+
+    @Test func videoOutputTemplateMustBeASink() throws {
+        let e = try #require(error(of: "outputs:\n  video:\n    template: file\n    parameters: {location: x.mkv}\n"))
+        #expect(e.keyPath == "outputs.video.template")
+        #expect(e.line == 3)
+    }
+
+    @Test func everyShippedTemplateLoadsAndUsesItsParameters() throws {
+        let library = try PipelineTemplateLibrary(directory: Repo.path("pipelines"))
+        #expect(Set(library.names(of: .source)).isSuperset(of: ["file", "file-realtime", "images", "v4l2", "rtsp-h264", "udp-h264", "test"]))
+        #expect(Set(library.names(of: .sink)).isSuperset(of: ["mkv-lossless", "mkv", "mp4", "png-files"]))
+        for template in library.templates.values {
+            let required = template.parameters.filter { $0.spec.defaultValue == nil }
+            var values: [String: String] = [:]
+            for (name, spec) in required { values[name] = spec.type == .int ? "1" : "x" }
+            let text = try template.instantiate(values, baseDirectory: "/tmp", at: [], in: nil)
+            #expect(!text.contains("${"), "template \(template.name) left a placeholder")
+        }
+    }
+}

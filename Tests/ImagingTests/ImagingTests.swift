@@ -1,0 +1,65 @@
+import Imaging
+import Testing
+
+@Suite("Imaging")
+struct ImagingTests {
+    @Test func lumaUsesBT601WeightsAndSpansTheFullRange() {
+        #expect(ColorConversion.luma(0, 0, 0) == 0)
+        #expect(ColorConversion.luma(255, 255, 255) == 255)
+        // Green carries most luma, blue least.
+        #expect(ColorConversion.luma(0, 255, 0) == 149)
+        #expect(ColorConversion.luma(255, 0, 0) == 77)
+        #expect(ColorConversion.luma(0, 0, 255) == 29)
+    }
+
+    @Test func srgbLinearizationRoundTrips() {
+        for code in stride(from: 0, through: 255, by: 17) {
+            let linear = ColorConversion.srgbToLinear[code]
+            let back = ColorConversion.linearToSRGB(linear) * 255
+            #expect(abs(back - Float(code)) < 0.01)
+        }
+        #expect(ColorConversion.srgbToLinear[128] > 0.2 && ColorConversion.srgbToLinear[128] < 0.23)
+    }
+
+    @Test func bilinearResizeMatchesHalfPixelReference() {
+        // A 4x1 ramp upscaled to 8x1 with half-pixel centres: output x samples input at (x+0.5)/2-0.5.
+        var src = RGBImage(width: 4, height: 1)
+        for x in 0..<4 { src[x, 0] = RGB(UInt8(x * 60), 0, 0) }
+        let out = Resize.bilinear(src, to: ImageSize(width: 8, height: 1))
+        let expected: [Float] = (0..<8).map { x in
+            let f = max(Float(x) * 0.5 - 0.25, 0)
+            let i0 = min(Int(f), 3), i1 = min(i0 + 1, 3)
+            let w = f - Float(i0)
+            return Float(i0 * 60) * (1 - w) + Float(i1 * 60) * w
+        }
+        for x in 0..<8 { #expect(abs(Float(out[x, 0].r) - expected[x]) <= 0.5) }
+    }
+
+    @Test func resizeOfAFlatImageIsFlat() {
+        let src = RGBImage(width: 37, height: 23, fill: 90)
+        let out = Resize.bilinear(src, to: ImageSize(width: 64, height: 11))
+        #expect(out.pixels.allSatisfy { $0 == 90 })
+    }
+
+    @Test func reshapeKeepsStorageForTheSameByteCount() {
+        var image = RGBImage(width: 10, height: 10)
+        image.reshape(width: 20, height: 5)
+        #expect(image.pixels.count == 300)
+        image.reshape(width: 4, height: 4)
+        #expect(image.pixels.count == 48 && image.width == 4)
+    }
+
+    @Test func imageSizeParsing() {
+        #expect(ImageSize(parsing: "640x360") == ImageSize(width: 640, height: 360))
+        #expect(ImageSize(parsing: "1280×720") == ImageSize(width: 1280, height: 720))
+        #expect(ImageSize(parsing: "640") == nil)
+        #expect(ImageSize(parsing: "0x10") == nil)
+    }
+
+    @Test func maskCoverageCountsSetPixels() {
+        var mask = Mask(width: 10, height: 10, fill: 0)
+        for x in 0..<10 { mask[x, 3] = 1 }
+        #expect(mask.setCount == 10)
+        #expect(mask.coverage == 0.1)
+    }
+}
