@@ -58,20 +58,26 @@ struct PassthroughCommand: ParsableCommand {
         let frames = try FrameSource(
             pipeline: "\(source.fragment) ! \(FrameSource.appSinkTail(size: size))",
             options: .init(stallTimeout: settings.source.stallTimeoutSeconds, realTime: false, maxBuffers: 4))
-        let sink = try FrameSink(pipeline: FrameSink.appSrcHead(sinkFragment), size: size, fps: settings.processing.fps)
         var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         let start = Date()
+        // The sink opens on the first frame, so it can take the source's own frame rate.
+        var sink: FrameSink?
         do {
             while try frames.read(into: &frame) {
-                try sink.write(frame.image)
-                if let maxFrames, sink.framesWritten >= maxFrames { frames.close(); break }
+                if sink == nil {
+                    sink = try FrameSink(pipeline: FrameSink.appSrcHead(sinkFragment), size: size,
+                                         fps: frames.streamInfo?.fps ?? settings.processing.fps)
+                }
+                try sink?.write(frame.image, pts: frame.pts)
+                if let maxFrames, frame.index + 1 >= maxFrames { frames.close(); break }
             }
-            try sink.finish()
+            try sink?.finish()
         } catch {
             // Keep what was written: close the file properly before reporting.
-            try? sink.finish(timeout: 10)
-            throw CommandFailure("\(error) (after \(sink.framesWritten) frames; the output holds those)")
+            try? sink?.finish(timeout: 10)
+            throw CommandFailure("\(error) (after \(sink?.framesWritten ?? 0) frames; the output holds those)")
         }
+        guard let sink else { throw CommandFailure("the source delivered no frames") }
         let elapsed = Date().timeIntervalSince(start)
         print(String(format: "wrote %d frames (%@) in %.2f s (%.1f frames/s) → %@",
                      sink.framesWritten, size.description, elapsed, Double(sink.framesWritten) / max(elapsed, 1e-9), sinkFragment))
