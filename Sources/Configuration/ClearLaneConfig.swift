@@ -9,11 +9,12 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var processing: ProcessingConfig
     public var outputs: OutputsConfig
     public var logging: LoggingConfig
+    public var daemon: DaemonConfig
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging
+        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon
     }
 
     public init() {
@@ -22,6 +23,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         processing = ProcessingConfig()
         outputs = OutputsConfig()
         logging = LoggingConfig()
+        daemon = DaemonConfig()
     }
 
     public init(from decoder: Decoder) throws {
@@ -33,6 +35,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         processing = try c.value(.processing, default: d.processing)
         outputs = try c.value(.outputs, default: d.outputs)
         logging = try c.value(.logging, default: d.logging)
+        daemon = try c.value(.daemon, default: d.daemon)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -47,6 +50,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         if let video = outputs.video {
             check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
         }
+        out += daemon.problems()
         return out
     }
 }

@@ -120,22 +120,31 @@ public final class FrameSource {
             options: options)
     }
 
-    /// Reads the next frame into `frame`, reusing its storage (no allocation once the size is
-    /// stable). Returns false at end of stream.
-    public func read(into frame: inout Frame) throws -> Bool {
-        if ended { return false }
+    /// What one bounded wait for a frame produced.
+    public enum PollResult: Sendable, Equatable {
+        case frame
+        case endOfStream
+        /// Nothing within the wait; the stream is still open.
+        case noFrameYet
+    }
+
+    /// Waits at most `timeout` seconds for the next frame and reads it into `frame`, reusing its
+    /// storage. Callers that must stay responsive (the daemon's watchdog) poll in short slices and
+    /// decide themselves when silence means a lost source.
+    public func poll(into frame: inout Frame, timeout: Double) throws -> PollResult {
+        if ended { return .endOfStream }
         if !started {
             started = true
             try pipeline.play()
         }
         let slice: GstClockTime = 50_000_000  // 50 ms: bounds how late an error or EOS is noticed
         var waited = 0.0
-        while true {
-            if let sample = gst_app_sink_try_pull_sample(cl_app_sink(appSink), slice) {
+        repeat {
+            if let sample = gst_app_sink_try_pull_sample(cl_app_sink(appSink), min(slice, GstClockTime(max(timeout, 0) * 1e9))) {
                 defer { gst_sample_unref(sample) }
                 try copy(sample, into: &frame)
                 framesDelivered += 1
-                return true
+                return .frame
             }
             switch pipeline.pollBus() {
             case .error(let error)?:
@@ -145,20 +154,36 @@ public final class FrameSource {
             case .endOfStream?:
                 ended = true
                 try checkComplete()
-                return false
+                return .endOfStream
             case nil:
                 break
             }
             if gst_app_sink_is_eos(cl_app_sink(appSink)) != 0 {
                 ended = true
                 try checkComplete()
-                return false
+                return .endOfStream
             }
             waited += Double(slice) / 1e9
-            if waited >= options.stallTimeout {
-                ended = true
-                pipeline.stop()
-                throw MediaError.stalled(seconds: waited, description: description)
+        } while waited < timeout
+        return .noFrameYet
+    }
+
+    /// Reads the next frame into `frame`, reusing its storage (no allocation once the size is
+    /// stable). Returns false at end of stream; throws `stalled` after `Options.stallTimeout`
+    /// seconds without a frame.
+    public func read(into frame: inout Frame) throws -> Bool {
+        var silent = 0.0
+        while true {
+            switch try poll(into: &frame, timeout: 0.25) {
+            case .frame: return true
+            case .endOfStream: return false
+            case .noFrameYet:
+                silent += 0.25
+                if silent >= options.stallTimeout {
+                    ended = true
+                    pipeline.stop()
+                    throw MediaError.stalled(seconds: silent, description: description)
+                }
             }
         }
     }
@@ -187,6 +212,15 @@ public final class FrameSource {
     public func close() {
         ended = true
         pipeline.stop()
+    }
+
+    /// The pipeline clock's running time in nanoseconds (comparable with live frames' pts), or nil
+    /// before the pipeline has a clock. `runningTime() - frame.pts` is a live frame's age.
+    public func runningTime() -> UInt64? {
+        guard let clock = gst_element_get_clock(pipeline.element) else { return nil }
+        defer { gst_object_unref(clock) }
+        let now = gst_clock_get_time(clock), base = gst_element_get_base_time(pipeline.element)
+        return now > base ? UInt64(now - base) : 0
     }
 
     /// Stream duration in nanoseconds, if the container tells (files do; live sources do not).

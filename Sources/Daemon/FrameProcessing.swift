@@ -1,0 +1,56 @@
+import Imaging
+
+/// What the daemon needs from the per-frame pipeline (hole detection → restoration → lanes).
+/// The daemon owns timing, queues, sinks and faults; the processor owns the image work.
+public protocol FrameProcessing: AnyObject {
+    /// Processes `frame` in place (restored pixels written into it). `budget` is the time left for
+    /// this frame in seconds: a processor skips restoration it predicts would overrun it.
+    func process(_ frame: inout Frame, budget: Double) -> ProcessedFrame
+    /// Called after a camera gap: `keepMemory` false clears the reference memory (new scene).
+    func reset(keepMemory: Bool)
+}
+
+/// One frame's result, as written to the lanes output.
+public struct ProcessedFrame: Sendable, Equatable {
+    public struct Lane: Sendable, Equatable {
+        /// x at each of `hSamples`, -2 where absent (TuSimple convention).
+        public var xs: [Double]
+        public var confidence: Double
+        public init(xs: [Double], confidence: Double) {
+            self.xs = xs
+            self.confidence = confidence
+        }
+    }
+
+    public enum RestorationOutcome: String, Sendable, Equatable {
+        /// No holes: nothing to restore.
+        case notNeeded = "not_needed"
+        case restored
+        /// Holes present, but restoration would have missed the frame deadline.
+        case skippedDeadline = "skipped_deadline"
+        /// Holes present, but no reference frames to copy from yet.
+        case skippedNoReferences = "skipped_no_references"
+        /// Holes present, but restoration is disabled or has no model.
+        case disabled
+    }
+
+    public var hSamples: [Int]
+    public var lanes: [Lane]
+    public var restoration: RestorationOutcome
+    /// Fraction of the lane region of interest covered by holes.
+    public var holeCoverage: Double
+    /// Seconds spent per stage, e.g. ["exposure": 0.002, "restore": 0.03, "lanes": 0.004].
+    public var stageSeconds: [(String, Double)]
+
+    public init(hSamples: [Int], lanes: [Lane], restoration: RestorationOutcome, holeCoverage: Double, stageSeconds: [(String, Double)]) {
+        self.hSamples = hSamples
+        self.lanes = lanes
+        self.restoration = restoration
+        self.holeCoverage = holeCoverage
+        self.stageSeconds = stageSeconds
+    }
+
+    public static func == (a: ProcessedFrame, b: ProcessedFrame) -> Bool {
+        a.hSamples == b.hSamples && a.lanes == b.lanes && a.restoration == b.restoration && a.holeCoverage == b.holeCoverage
+    }
+}
