@@ -59,5 +59,6 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
     ]
 )
