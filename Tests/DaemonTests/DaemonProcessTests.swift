@@ -1,0 +1,264 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end tests of `clearlane run`: the built binary as a real process, a real unix datagram
+/// socket as NOTIFY_SOCKET, real GStreamer sources, real signals, real HTTP scrapes.
+enum DaemonHarness {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String {
+        for configuration in ["debug", "release"] {
+            let path = root.appendingPathComponent(".build/\(configuration)/clearlane").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return root.appendingPathComponent(".build/debug/clearlane").path
+    }
+
+    /// A free loopback TCP/UDP port (bound and released).
+    static func freePort(type: Int32 = Int32(SOCK_STREAM.rawValue)) -> Int {
+        let fd = socket(AF_INET, type, 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// One daemon process with its own folder, config, notify socket and metrics port.
+final class DaemonUnderTest {
+    let folder: String
+    let configPath: String
+    let lanesPath: String
+    let metricsPort: Int
+    let notify = NotifySocket()
+    let process = Process()
+    private let logPipe = Pipe()
+    private(set) var messages: [String] = []
+
+    init(source: String, processing: String = "{width: 320, height: 180, fps: 30}", extraDaemon: String = "") throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("clearlane-daemon-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        configPath = (folder as NSString).appendingPathComponent("clearlane.yaml")
+        lanesPath = (folder as NSString).appendingPathComponent("lanes.jsonl")
+        metricsPort = DaemonHarness.freePort()
+        try writeConfig(source: source, processing: processing, extraDaemon: extraDaemon)
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
+        process.arguments = ["run", "--config", configPath]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notify.path
+        environment["WATCHDOG_USEC"] = "1000000"
+        environment.removeValue(forKey: "WATCHDOG_PID")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = logPipe
+    }
+
+    func writeConfig(source: String, processing: String, extraDaemon: String = "", statusInterval: Double = 0.5) throws {
+        let text = """
+            pipeline_templates: \(DaemonHarness.root.appendingPathComponent("pipelines").path)
+            source: \(source)
+            processing: \(processing)
+            daemon:
+              lanes_output: {to: file, path: \(lanesPath)}
+              metrics: {enabled: true, address: 127.0.0.1, port: \(metricsPort)}
+              status_interval_s: \(statusInterval)
+              reconnect: {initial_backoff_s: 0.2, max_backoff_s: 1, keep_memory_gap_s: 2}
+            \(extraDaemon)
+            """
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    func start() throws { try process.run() }
+
+    /// Collects notify messages for `seconds`.
+    @discardableResult
+    func collect(_ seconds: Double) -> [String] {
+        let fresh = notify.receive(timeout: seconds)
+        messages += fresh
+        return fresh
+    }
+
+    /// Waits until a message satisfies `predicate` (up to `timeout`).
+    func waitFor(_ timeout: Double, _ predicate: (String) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for message in collect(0.1) where predicate(message) { return message }
+        }
+        return nil
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Sends SIGTERM and waits for exit; returns the exit status and the log.
+    func stop(timeout: Double = 20) -> (status: Int32, log: String) {
+        if process.isRunning { signal(SIGTERM) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { collect(0.05) }
+        if process.isRunning { process.terminate(); Thread.sleep(forTimeInterval: 0.5) }
+        let log = String(decoding: logPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.isRunning ? -1 : process.terminationStatus, log)
+    }
+
+    func metric(_ name: String) throws -> Double? {
+        let body = try httpGet("http://127.0.0.1:\(metricsPort)/metrics").body
+        for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    func cleanup() {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+@Suite("clearlane run (daemon process)", .serialized)
+struct DaemonProcessTests {
+    static let liveTest = "{template: test, parameters: {pattern: ball, fps: 30}}"
+
+    @Test func readyWatchdogStatusThenGracefulStopWithCompleteLanesFile() throws {
+        let daemon = try DaemonUnderTest(source: Self.liveTest)
+        defer { daemon.cleanup() }
+        try daemon.start()
+        let ready = daemon.waitFor(20) { $0.contains("READY=1") }
+        #expect(ready != nil, "no READY=1; log: \(daemon.stop().log)")
+        daemon.collect(2.5)
+        let pings = daemon.messages.filter { $0 == "WATCHDOG=1" }.count
+        #expect(pings >= 3, "watchdog pings every ≤ 0.5 s expected, got \(pings)")
+        #expect(daemon.messages.contains { $0.hasPrefix("STATUS=") && $0.contains("fps in") })
+
+        let framesIn = try #require(try daemon.metric("clearlane_frames_in_total"))
+        #expect(framesIn >= 30)
+        #expect(try httpGet("http://127.0.0.1:\(daemon.metricsPort)/healthz").status == 200)
+
+        let (status, log) = daemon.stop()
+        #expect(status == 0, "exit status \(status); log: \(log)")
+        #expect(daemon.messages.contains { $0.hasPrefix("STOPPING=1") })
+        // Every line complete, valid JSON, frames in order.
+        let text = try String(contentsOfFile: daemon.lanesPath, encoding: .utf8)
+        #expect(text.hasSuffix("\n"))
+        let lines = text.split(separator: "\n")
+        #expect(lines.count >= 30)
+        var previous = -1
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let frame = try #require(object?["frame"] as? Int)
+            #expect(frame > previous)
+            previous = frame
+            #expect(object?["h_samples"] is [Int])
+            #expect(object?["lanes"] is [Any])
+            #expect(object?["restored"] is Bool)
+            #expect(object?["latency_ms"] is Double || object?["latency_ms"] is Int)
+        }
+    }
+
+    @Test func sighupReloadsAValidConfigAndRejectsAnInvalidOne() throws {
+        let daemon = try DaemonUnderTest(source: Self.liveTest)
+        defer { daemon.cleanup() }
+        try daemon.start()
+        #expect(daemon.waitFor(20) { $0.contains("READY=1") } != nil)
+
+        // Valid: a different status interval.
+        try daemon.writeConfig(source: Self.liveTest, processing: "{width: 320, height: 180, fps: 30}", statusInterval: 0.3)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor(10) { $0.hasPrefix("RELOADING=1") } != nil)
+        let reloaded = daemon.waitFor(10) { $0.contains("READY=1") }
+        #expect(reloaded?.contains("reloaded") == true)
+
+        // Invalid: a range error. The daemon says why and keeps running the old config.
+        try "processing: {width: 7}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitFor(10) { $0.hasPrefix("RELOADING=1") } != nil)
+        let rejected = daemon.waitFor(10) { $0.contains("READY=1") }
+        #expect(rejected?.contains("reload rejected") == true)
+        let before = try #require(try daemon.metric("clearlane_frames_out_total"))
+        daemon.collect(1.0)
+        let after = try #require(try daemon.metric("clearlane_frames_out_total"))
+        #expect(after > before + 10, "frames kept flowing after a rejected reload")
+
+        let (status, log) = daemon.stop()
+        #expect(status == 0)
+        #expect(log.contains("processing.width"))
+    }
+
+    @Test func cameraLossReconnectsAndKeepsGoing() throws {
+        let port = DaemonHarness.freePort(type: Int32(SOCK_DGRAM.rawValue))
+        func startSender() throws -> Process {
+            let sender = Process()
+            sender.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
+            sender.arguments = ["-q", "videotestsrc", "is-live=true", "pattern=ball", "!", "video/x-raw,width=320,height=180,framerate=30/1",
+                                "!", "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=15", "!", "rtph264pay", "config-interval=1",
+                                "!", "udpsink", "host=127.0.0.1", "port=\(port)"]
+            sender.standardOutput = FileHandle.nullDevice
+            sender.standardError = FileHandle.nullDevice
+            try sender.run()
+            return sender
+        }
+        var sender = try startSender()
+        let daemon = try DaemonUnderTest(source: "{template: udp-h264, parameters: {port: \(port)}, stall_timeout_s: 1}")
+        defer {
+            daemon.cleanup()
+            if sender.isRunning { sender.terminate() }
+        }
+        try daemon.start()
+        #expect(daemon.waitFor(30) { $0.contains("READY=1") } != nil)
+        let before = try #require(try daemon.metric("clearlane_frames_out_total"))
+
+        sender.terminate()  // camera gone
+        sender.waitUntilExit()
+        daemon.collect(2.5)
+        let errors = try daemon.metric("clearlane_source_errors_total") ?? 0
+        #expect(errors >= 1)
+
+        sender = try startSender()  // camera back
+        let deadline = Date().addingTimeInterval(20)
+        var reconnects = 0.0
+        while Date() < deadline {
+            daemon.collect(0.5)
+            reconnects = try daemon.metric("clearlane_source_reconnects_total") ?? 0
+            if reconnects >= 1, let out = try daemon.metric("clearlane_frames_out_total"), out > before + 15 { break }
+        }
+        #expect(reconnects >= 1)
+        #expect((try daemon.metric("clearlane_frames_out_total") ?? 0) > before + 15)
+        #expect(daemon.stop().status == 0)
+    }
+
+    @Test func unitFilePassesSystemdVerifyAndScoresLowExposure() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Point ExecStart at the built binary so verify can check it exists and is executable.
+        let unit = try String(contentsOf: DaemonHarness.root.appendingPathComponent("config/clearlane.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/clearlane", with: DaemonHarness.binary)
+        let unitPath = (folder as NSString).appendingPathComponent("clearlane.service")
+        try unit.write(toFile: unitPath, atomically: true, encoding: .utf8)
+
+        let verify = try run("/usr/bin/systemd-analyze", ["verify", unitPath])
+        #expect(verify.status == 0, "systemd-analyze verify: \(verify.output)")
+        let security = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", unitPath])
+        let line = security.output.split(separator: "\n").last { $0.contains("Overall exposure level") }
+        let score = line.flatMap { l in l.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) } }
+        let value = try #require(score, "no score in: \(security.output.suffix(300))")
+        #expect(value <= 2.0)
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
