@@ -1,0 +1,230 @@
+"""Training samples for the road CPNet: clips of clean frames with exposure-shaped holes.
+
+Three kinds of clip, as the engine issue and cpnet.md §8 ask:
+- drives made by `clearlane synth` and `clearlane degrade` (clean/ is the truth, masks/ the truth
+  exposure holes of the degraded frames/);
+- the paper's single-image sequences: one real still under successive random affine transforms
+  with forward-motion zoom, holes drawn with the same shapes exposure failures take (a growing
+  tunnel-mouth disk, an underpass band, a sun blob with streaks) or the paper's generic moving masks.
+
+A sample is what the streaming reference memory presents at inference: a target frame with holes,
+K references from the past at a stride, each a well-exposed frame or a previously *restored* one
+(written back with an empty hole map, so its old hole region may be imperfect), and the clean truth.
+All randomness comes from one numpy Generator per sample, seeded from (seed, step), so a run is
+reproducible and resumable.
+"""
+from __future__ import annotations
+
+import glob
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass
+class Clip:
+    """Frames (N×H×W×3 uint8), optional truth holes (N×H×W bool), and where they come from."""
+
+    name: str
+    frames: np.ndarray
+    holes: np.ndarray | None
+
+
+def load_image(path: str, size: tuple[int, int]) -> np.ndarray:
+    """RGB uint8 H×W×3 resized (bilinear) to size = (W, H)."""
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if im.size != size:
+            im = im.resize(size, Image.BILINEAR)
+        return np.asarray(im, dtype=np.uint8)
+
+
+def load_mask(path: str, size: tuple[int, int]) -> np.ndarray:
+    with Image.open(path) as im:
+        im = im.convert("L")
+        if im.size != size:
+            im = im.resize(size, Image.NEAREST)
+        return np.asarray(im) > 127
+
+
+def load_drive(folder: str, size: tuple[int, int], max_frames: int | None = None) -> Clip:
+    """A drive folder with clean/ (and masks/ when it has them)."""
+    clean = sorted(glob.glob(os.path.join(folder, "clean", "*.png")))
+    if not clean:
+        raise FileNotFoundError(f"{folder}: no clean/*.png; training needs drives with truth frames (clearlane synth/degrade)")
+    if max_frames:
+        clean = clean[:max_frames]
+    frames = np.stack([load_image(p, size) for p in clean])
+    masks_dir = os.path.join(folder, "masks")
+    holes = None
+    if os.path.isdir(masks_dir):
+        paths = [os.path.join(masks_dir, os.path.basename(p)) for p in clean]
+        if all(os.path.exists(p) for p in paths):
+            holes = np.stack([load_mask(p, size) for p in paths])
+    return Clip(os.path.basename(folder.rstrip("/")), frames, holes)
+
+
+def affine_sequence(still: np.ndarray, n: int, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """The paper's single-image video: n views of one still, each a small random affine step from
+    the last, with a steady zoom toward the vanishing point (the camera driving forward)."""
+    h0, w0 = still.shape[:2]
+    img = Image.fromarray(still)
+    w, h = size
+    zoom_rate = rng.uniform(0.004, 0.02)           # per frame
+    cx, cy = w0 * rng.uniform(0.45, 0.55), h0 * rng.uniform(0.45, 0.6)  # rough vanishing point
+    tx = ty = rot = 0.0
+    out = []
+    for i in range(n):
+        scale = (1 + zoom_rate) ** i * 1.08        # start slightly zoomed so borders stay inside
+        tx += rng.normal(0, 1.0)
+        ty += rng.normal(0, 0.6)
+        rot += rng.normal(0, 0.002)
+        c, s = math.cos(rot) / scale, math.sin(rot) / scale
+        # Inverse map output pixel (x, y) → input: centred on the vanishing point.
+        a, b = c * w0 / w, -s * h0 / h
+        d, e = s * w0 / w, c * h0 / h
+        x0 = cx + tx - (a * w / 2 + b * h / 2)
+        y0 = cy + ty - (d * w / 2 + e * h / 2)
+        view = img.transform((w, h), Image.AFFINE, (a, b, x0, d, e, y0), resample=Image.BILINEAR)
+        out.append(np.asarray(view, dtype=np.uint8))
+    return np.stack(out)
+
+
+def load_still_clips(paths: list[str], size: tuple[int, int], frames: int, per_still: int, seed: int) -> list[Clip]:
+    clips = []
+    for k, path in enumerate(paths):
+        still = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+        for j in range(per_still):
+            rng = np.random.default_rng([seed, k, j])
+            clips.append(Clip(f"still:{os.path.basename(path)}:{j}", affine_sequence(still, frames, size, rng), None))
+    return clips
+
+
+# Hole shapes ------------------------------------------------------------------------------
+
+def exposure_hole(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """A hole shaped like an exposure failure in the lane region (lower part of the frame)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    kind = rng.choice(["mouth", "band", "sun", "bottom"])
+    if kind == "mouth":          # tunnel mouth: bright/dark disk around the vanishing point
+        cx, cy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.35, 0.55)
+        r = h * rng.uniform(0.15, 0.5)
+        m = ((xx - cx) / (1.6 * r)) ** 2 + ((yy - cy) / r) ** 2 < 1
+    elif kind == "band":         # underpass / bridge shadow: a band across the road
+        y0 = h * rng.uniform(0.45, 0.85)
+        thick = h * rng.uniform(0.06, 0.25)
+        slope = rng.normal(0, 0.05)
+        m = np.abs(yy - (y0 + slope * (xx - w / 2))) < thick / 2
+    elif kind == "sun":          # low sun / headlights: blob with flare streaks
+        cx, cy = w * rng.uniform(0.2, 0.8), h * rng.uniform(0.3, 0.6)
+        r = h * rng.uniform(0.08, 0.3)
+        m = (xx - cx) ** 2 + (yy - cy) ** 2 < r ** 2
+        for _ in range(rng.integers(1, 4)):
+            ang = rng.uniform(0, math.pi)
+            dist = np.abs((xx - cx) * math.sin(ang) - (yy - cy) * math.cos(ang))
+            m |= (dist < h * 0.02) & ((xx - cx) ** 2 + (yy - cy) ** 2 < (3 * r) ** 2)
+    else:                        # whole lower road clipped (tunnel exit, first frames)
+        y0 = h * rng.uniform(0.4, 0.7)
+        m = yy > y0 + rng.normal(0, 0.03 * h) * np.sin(xx / w * math.pi * rng.uniform(1, 3))
+    return m
+
+
+def moving_hole(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """The paper's generic object-like hole: a few random ellipses."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    m = np.zeros((h, w), bool)
+    for _ in range(rng.integers(1, 4)):
+        cx, cy = rng.uniform(0, w), rng.uniform(h * 0.3, h)
+        rx, ry = rng.uniform(0.05, 0.2) * w, rng.uniform(0.05, 0.2) * h
+        m |= ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 < 1
+    return m
+
+
+def dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    out = mask.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= np.roll(np.roll(mask, dy, 0), dx, 1)
+    return out
+
+
+# Samples ----------------------------------------------------------------------------------
+
+@dataclass
+class SampleConfig:
+    crop: tuple[int, int]            # (W, H) of the training crop
+    references: int                  # K
+    strides: tuple[int, ...]         # memory strides to draw from
+    moving_mask_share: float         # share of samples with generic moving masks instead of exposure holes
+    restored_reference_share: float  # share of references that were themselves restored (imperfect)
+    min_hole: float                  # reject samples whose hole covers less than this share
+    max_hole: float
+    target_exposure_jitter: float    # ± relative gain on the target's valid pixels (residual seams)
+
+
+def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
+    """One training sample as float32 arrays in [0, 1], C×H×W:
+    target (3), target visibility (1), references (K×3), reference visibilities (K×1), truth (3)."""
+    cw, ch = cfg.crop
+    k = cfg.references
+    for _attempt in range(20):
+        clip = clips[rng.integers(len(clips))]
+        n, h, w = clip.frames.shape[:3]
+        stride = int(rng.choice(cfg.strides))
+        if n <= k * stride:
+            continue
+        t = int(rng.integers(k * stride, n))
+        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        use_truth = clip.holes is not None and rng.random() >= cfg.moving_mask_share
+        if use_truth:
+            hole = clip.holes[t][y0:y0 + ch, x0:x0 + cw]
+        elif rng.random() < cfg.moving_mask_share:
+            hole = moving_hole(ch, cw, rng)
+        else:
+            hole = exposure_hole(ch, cw, rng)
+        share = hole.mean()
+        if not (cfg.min_hole <= share <= cfg.max_hole):
+            continue
+        truth = clip.frames[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+        refs = []
+        for j in range(1, k + 1):
+            r_index = t - j * stride
+            ref = clip.frames[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+            if rng.random() < cfg.restored_reference_share:
+                # A previously restored frame: its own old hole was filled imperfectly (blurred,
+                # slightly off in exposure), yet it sits in memory with an empty hole map.
+                old = clip.holes[r_index][y0:y0 + ch, x0:x0 + cw] if clip.holes is not None else exposure_hole(ch, cw, rng)
+                blurred = box_blur(ref, int(rng.integers(2, 6)))
+                blurred = np.clip(blurred * rng.uniform(0.8, 1.2), 0, 1)
+                ref = np.where(old[..., None], blurred, ref)
+            refs.append(ref)
+        v_t = (~hole).astype(np.float32)
+        # At inference the valid pixels are the degraded frame normalised toward the memory's
+        # exposure; a small residual gain error remains, so the network must not rely on an exact match.
+        gain = 1 + rng.uniform(-cfg.target_exposure_jitter, cfg.target_exposure_jitter)
+        target = np.clip(truth * gain, 0, 1) * v_t[..., None]
+        return (
+            target.transpose(2, 0, 1), v_t[None],
+            np.stack(refs).transpose(0, 3, 1, 2), np.ones((k, 1, ch, cw), np.float32),
+            truth.transpose(2, 0, 1),
+        )
+    raise RuntimeError("could not draw a sample: clips too short for the strides, or hole limits too tight")
+
+
+def box_blur(img: np.ndarray, r: int) -> np.ndarray:
+    """Separable box blur (edge-clamped) of an H×W×C float image."""
+    out = img
+    for axis in (0, 1):
+        pad = [(0, 0)] * img.ndim
+        pad[axis] = (r, r)
+        p = np.pad(out, pad, mode="edge")
+        c = np.cumsum(p, axis=axis, dtype=np.float64)
+        c = np.concatenate([np.zeros_like(np.take(c, [0], axis=axis)), c], axis=axis)
+        size = out.shape[axis]
+        hi = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + size), axis=axis)
+        lo = np.take(c, np.arange(0, size), axis=axis)
+        out = ((hi - lo) / (2 * r + 1)).astype(np.float32)
+    return out
