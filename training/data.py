@@ -34,11 +34,14 @@ class Clip:
 
 
 def load_image(path: str, size: tuple[int, int]) -> np.ndarray:
-    """RGB uint8 H×W×3 resized (bilinear) to size = (W, H)."""
+    """RGB uint8 H×W×3 resized to size = (W, H). An exact 2:1 reduction averages 2×2 blocks,
+    which is what the Swift restorer's half-pixel bilinear resize computes at scale 0.5, so the
+    network trains on the same kind of pixels it restores."""
     with Image.open(path) as im:
         im = im.convert("RGB")
         if im.size != size:
-            im = im.resize(size, Image.BILINEAR)
+            exact_half = im.size == (2 * size[0], 2 * size[1])
+            im = im.resize(size, Image.BOX if exact_half else Image.BILINEAR)
         return np.asarray(im, dtype=np.uint8)
 
 

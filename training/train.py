@@ -102,7 +102,7 @@ def prepare_drives(cfg) -> list[str]:
     """Renders the training drives listed in the config into the cache (once)."""
     d = cfg["data"]
     cache = os.path.join(ROOT, d.get("cache", "training/cache"))
-    w, h = d["resolution"]
+    w, h = d.get("render_size", d["resolution"])
     wanted = []
     for preset in d.get("synth_presets", []):
         for seed in d.get("synth_seeds", []):
