@@ -31,6 +31,17 @@ def metadata_for(widths: Widths, description: str) -> dict[str, str]:
     }
 
 
+def widths_from_metadata(meta: dict[str, str], path: str = "weights") -> Widths:
+    """The inverse of metadata_for: the architecture a weight file declares."""
+    if meta.get("arch") != "cpnet":
+        raise ValueError(f"{path}: metadata arch is {meta.get('arch')!r}, expected 'cpnet'")
+    try:
+        return Widths(alpha=float(meta["alpha"]), size=int(meta["align_size"]),
+                      **{k: int(meta[k]) for k in ("a1", "a2", "a3", "r", "e1", "e2")})
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"{path}: metadata lacks or garbles {e} (expected alpha, align_size, a1..e2)") from None
+
+
 def random_init(alpha: float, size: int, seed: int) -> CPNet:
     """PyTorch's default initialisation under torch.manual_seed(seed) (the AR's fc starts at identity)."""
     torch.manual_seed(seed)
