@@ -16,7 +16,9 @@ import torch
 import safetensors_io
 from export import metadata_for
 from model import CPNet, Widths, padding_to_multiple
-from train import forward_train
+import tomllib
+
+from train import forward_train, loss_terms
 
 TOLERANCE = 1e-5
 
@@ -100,11 +102,31 @@ def check_widths_and_padding():
     return "widths and padding"
 
 
+def check_training_step():
+    """One loss/backward pass of train.py on a random batch: every loss finite, every gradient finite,
+    and the copy/paste path and the regressor's fc receive gradient."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs", "smoke.toml"), "rb") as f:
+        weights = tomllib.load(f)["loss"]
+    gen = torch.Generator().manual_seed(6)
+    torch.manual_seed(6)
+    model = CPNet(Widths.for_alpha(0.125, 32)).train()
+    target, v_t, refs, v_refs = random_frames(gen, 2, 2, 40, 56)
+    total, terms = loss_terms(model, (target, v_t, refs, v_refs, torch.rand(target.shape, generator=gen)), weights)
+    total.backward()
+    bad = [k for k, v in terms.items() if not torch.isfinite(v)]
+    assert not bad, f"non-finite loss terms {bad}"
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"no or non-finite gradient for {name}"
+    for name in ("paste_decoder.convs.0.weight", "copy_encoder.convs.0.weight", "align_regressor.fc.weight"):
+        assert dict(model.named_parameters())[name].grad.abs().sum() > 0, f"zero gradient for {name}"
+    return f"training step: loss {total.item():.3f}, finite gradients"
+
+
 def main() -> int:
     torch.set_num_threads(2)
     passed = failed = 0
     for check in (check_widths_and_padding, check_safetensors_round_trip, check_restore_keeps_valid_pixels,
-                  check_forward_train_equals_restore):
+                  check_forward_train_equals_restore, check_training_step):
         try:
             print(f"ok: {check()}")
             passed += 1
