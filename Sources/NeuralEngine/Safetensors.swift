@@ -206,7 +206,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     private static func integers(_ values: [Any]) -> [Int]? {
         var out: [Int] = []
         for v in values {
-            guard let n = v as? NSNumber, !(v is Bool) else { return nil }
+            guard let n = v as? NSNumber else { return nil }
             let d = n.doubleValue
             guard d == d.rounded(), abs(d) < 9e15 else { return nil }
             out.append(Int(d))
@@ -225,7 +225,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
 /// Writes safetensors files (F32 only): used by tests and the benchmark for random weights.
 public enum SafetensorsWriter {
-    public struct Entry {
+    public struct Entry: Sendable {
         public var name: String
         public var shape: [Int]
         public var values: [Float]
