@@ -1,0 +1,141 @@
+"""Self-check of the PyTorch half: train.forward_train (batched) computes what CPNet.restore
+computes, the weight file round-trips, and the fixture model is what make_fixtures says.
+
+    training/.venv/bin/python training/check_model.py
+
+Prints 'N passed, 0 failed' and exits 0, or names the failing check and exits 1.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import torch
+
+import safetensors_io
+from export import metadata_for
+from model import CPNet, Widths, padding_to_multiple
+import tomllib
+
+from train import forward_train, loss_terms
+
+TOLERANCE = 1e-5
+
+
+def random_frames(gen, b, k, h, w):
+    target = torch.rand(b, 3, h, w, generator=gen)
+    refs = torch.rand(b, k, 3, h, w, generator=gen)
+    v_t = (torch.rand(b, 1, h, w, generator=gen) > 0.3).float()
+    v_refs = (torch.rand(b, k, 1, h, w, generator=gen) > 0.1).float()
+    return target, v_t, refs, v_refs
+
+
+def perturbed_model(alpha, size, seed):
+    torch.manual_seed(seed)
+    model = CPNet(Widths.for_alpha(alpha, size)).eval()
+    with torch.no_grad():
+        model.align_regressor.fc.weight.normal_(0, 0.5)
+        model.align_regressor.fc.bias.add_(torch.randn(6) * 0.1)
+    return model
+
+
+def check_forward_train_equals_restore():
+    """Batch 1 and batch 2 (each sample against its own restore), odd and multiple-of-8 sizes."""
+    gen = torch.Generator().manual_seed(1)
+    worst = 0.0
+    for alpha, size, b, k, h, w in [(0.125, 64, 1, 3, 64, 96), (0.125, 32, 1, 2, 58, 90), (0.25, 64, 2, 2, 45, 71)]:
+        model = perturbed_model(alpha, size, 3)
+        target, v_t, refs, v_refs = random_frames(gen, b, k, h, w)
+        with torch.no_grad():
+            _, composite, _, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
+            for i in range(b):
+                trace = {}
+                out = model.restore(target[i:i + 1], v_t[i:i + 1], refs[i], v_refs[i], trace=trace)
+                err = (out - composite[i:i + 1]).abs().max().item()
+                worst = max(worst, err)
+                assert err <= TOLERANCE, f"forward_train vs restore ({h}x{w}, K={k}, sample {i}): max abs error {err:.2e}"
+                err = (trace["warp_ref_rgb"] - aligned[i]).abs().max().item()
+                assert err <= TOLERANCE, f"aligned references differ by {err:.2e}"
+                assert torch.equal(trace["warp_ref_valid"], aligned_v[i]), "aligned visibility differs"
+    return f"forward_train == restore within {TOLERANCE:g} (max abs error {worst:.2e})"
+
+
+def check_restore_keeps_valid_pixels():
+    gen = torch.Generator().manual_seed(2)
+    model = perturbed_model(0.125, 64, 4)
+    target, v_t, refs, v_refs = random_frames(gen, 1, 2, 50, 70)
+    with torch.no_grad():
+        out = model.restore(target, v_t, refs[0], v_refs[0])
+    assert torch.equal(out * v_t, target * v_t), "restore changed valid pixels"
+    return "restore passes valid pixels through exactly"
+
+
+def check_safetensors_round_trip():
+    model = perturbed_model(0.125, 64, 5)
+    meta = metadata_for(model.widths, "check")
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "w.safetensors")
+        safetensors_io.save(path, model.state_dict(), meta)
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+        assert (8 + n) % 8 == 0, "data section is not 8-byte aligned"
+        tensors, back = safetensors_io.load(path)
+    assert back == meta, f"metadata changed: {back}"
+    state = model.state_dict()
+    assert sorted(tensors) == sorted(state), "tensor names changed"
+    for name, value in state.items():
+        assert torch.equal(tensors[name], value), f"tensor {name} changed"
+    restored = CPNet(Widths.for_alpha(float(back["alpha"]), int(back["align_size"])))
+    restored.load_state_dict(tensors)
+    return "safetensors round trip (names, values, metadata, alignment)"
+
+
+def check_widths_and_padding():
+    full = Widths.for_alpha(1.0, 224)
+    assert (full.a1, full.a2, full.a3, full.r, full.e1, full.e2, full.p) == (64, 128, 256, 512, 64, 128, 257)
+    slim = Widths.for_alpha(0.125, 64)
+    assert (slim.a1, slim.a3, slim.r, slim.e2, slim.p) == (8, 32, 64, 16, 33)
+    assert padding_to_multiple(58, 90, 8) == (3, 3, 3, 3)
+    assert padding_to_multiple(57, 91, 8) == (3, 4, 2, 3)
+    assert padding_to_multiple(64, 96, 8) == (0, 0, 0, 0)
+    return "widths and padding"
+
+
+def check_training_step():
+    """One loss/backward pass of train.py on a random batch: every loss finite, every gradient finite,
+    and the copy/paste path and the regressor's fc receive gradient."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs", "smoke.toml"), "rb") as f:
+        weights = tomllib.load(f)["loss"]
+    gen = torch.Generator().manual_seed(6)
+    torch.manual_seed(6)
+    model = CPNet(Widths.for_alpha(0.125, 32)).train()
+    target, v_t, refs, v_refs = random_frames(gen, 2, 2, 40, 56)
+    total, terms = loss_terms(model, (target, v_t, refs, v_refs, torch.rand(target.shape, generator=gen)), weights)
+    total.backward()
+    bad = [k for k, v in terms.items() if not torch.isfinite(v)]
+    assert not bad, f"non-finite loss terms {bad}"
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"no or non-finite gradient for {name}"
+    for name in ("paste_decoder.convs.0.weight", "copy_encoder.convs.0.weight", "align_regressor.fc.weight"):
+        assert dict(model.named_parameters())[name].grad.abs().sum() > 0, f"zero gradient for {name}"
+    return f"training step: loss {total.item():.3f}, finite gradients"
+
+
+def main() -> int:
+    torch.set_num_threads(2)
+    passed = failed = 0
+    for check in (check_widths_and_padding, check_safetensors_round_trip, check_restore_keeps_valid_pixels,
+                  check_forward_train_equals_restore, check_training_step):
+        try:
+            print(f"ok: {check()}")
+            passed += 1
+        except AssertionError as e:
+            print(f"FAILED {check.__name__}: {e}")
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
