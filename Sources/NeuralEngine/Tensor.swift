@@ -37,17 +37,35 @@ public final class Tensor: @unchecked Sendable {
 
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 
-    /// Number of tensors created in this process so far (a diagnostic for allocation-free paths).
+    /// Number of tensors created in this process so far.
     public static var allocations: Int { allocationCounter.value }
+    /// Number of tensors created so far by the calling thread: lets a test prove that a per-frame
+    /// path allocates none, while other tests allocate on other threads.
+    public static var allocationsOnThisThread: Int { allocationCounter.value(for: pthread_self()) }
     static let allocationCounter = Counter()
 }
 
-/// A process-wide counter guarded by a lock (tests run in parallel).
+/// Allocation counts, total and per thread, guarded by a lock (tests run in parallel).
 final class Counter: @unchecked Sendable {
     private var count = 0
+    private var perThread: [UInt: Int] = [:]
     private let lock = NSLockLike()
-    func increment() { lock.withLock { count += 1 } }
+    func increment() {
+        let thread = Self.key(pthread_self())
+        lock.withLock { count += 1; perThread[thread, default: 0] += 1 }
+    }
     var value: Int { lock.withLock { count } }
+    static func key(_ thread: pthread_t) -> UInt {
+        #if canImport(Glibc)
+        return UInt(thread)
+        #else
+        return UInt(bitPattern: thread)
+        #endif
+    }
+    func value(for thread: pthread_t) -> Int {
+        let key = Self.key(thread)
+        return lock.withLock { perThread[key, default: 0] }
+    }
 }
 
 /// A tiny pthread mutex, so NeuralEngine needs nothing but Glibc.
