@@ -207,6 +207,16 @@ public final class CPNetwork: @unchecked Sendable {
         return timings
     }
 
+    /// FLOPs (2 × multiply-adds of every convolution and linear layer) of one `restore` step with
+    /// `references` references whose AE features are cached, on frames of `height`×`width`.
+    public func flopsPerStep(height: Int, width: Int, references k: Int) -> Int {
+        let arch = architecture, pad = Padding(height: height, width: width)
+        let macs = arch.alignmentEncoderMACs + k * arch.alignmentRegressorMACs
+            + (k + 1) * arch.encoderMACs(height: pad.paddedHeight, width: pad.paddedWidth)
+            + arch.decoderMACs(featureHeight: pad.paddedHeight / 4, featureWidth: pad.paddedWidth / 4)
+        return 2 * macs
+    }
+
     // MARK: Layer chains
 
     /// Runs `convs` from `input` through the workspace's ping-pong buffers (nearest ×2 upsampling
@@ -224,8 +234,10 @@ public final class CPNetwork: @unchecked Sendable {
                 src = UnsafePointer(dst); h *= 2; w *= 2; useA.toggle()
             }
             let dst = (i == convs.count - 1 ? output : nil) ?? (useA ? ws.bufferA.data : ws.bufferB.data)
+            let start = Clock.seconds()
             Conv2D.forward(conv.layer, input: src, height: h, width: w, weight: conv.weight, bias: conv.bias,
                            output: dst, scratch: ws.scratch)
+            ws.convolutionSeconds += Clock.seconds() - start
             h = conv.layer.outputSize(h); w = conv.layer.outputSize(w)
             src = UnsafePointer(dst); result = dst; useA.toggle()
         }

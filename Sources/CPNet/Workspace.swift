@@ -56,6 +56,8 @@ public final class Workspace: @unchecked Sendable {
     /// Ping-pong activations shared by all sub-networks (they run one after another).
     let bufferA, bufferB: Tensor
     let scratch: ConvScratch
+    /// Seconds spent inside convolutions since the last reset (for the benchmark's % of sgemm peak).
+    public var convolutionSeconds: Double = 0
     /// Tensors this workspace allocated (all at init): a per-frame path adds none.
     public let tensorCount: Int
 
