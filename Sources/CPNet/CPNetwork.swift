@@ -65,8 +65,8 @@ public final class CPNetwork: @unchecked Sendable {
     public func warp(rgb: UnsafePointer<Float>, valid: UnsafePointer<Float>, theta: UnsafePointer<Float>, ws: Workspace,
                      alignedRGB: UnsafeMutablePointer<Float>, alignedValid: UnsafeMutablePointer<Float>) {
         let h = ws.height, w = ws.width
-        Resample.affineGridSample(rgb, channels: 3, height: h, width: w, theta: theta, into: alignedRGB, outHeight: h, outWidth: w)
-        Resample.affineGridSample(valid, channels: 1, height: h, width: w, theta: theta, into: alignedValid, outHeight: h, outWidth: w)
+        Resample.affineGridSample(rgb, channels: 3, height: h, width: w, theta: theta, into: alignedRGB, outHeight: h, outWidth: w,
+                                  companion: .init(input: valid, channels: 1, output: alignedValid), threads: ws.threads)
         for i in 0..<(h * w) { alignedValid[i] = alignedValid[i] > 0.5 ? 1 : 0 }
     }
 

@@ -22,6 +22,8 @@ public final class Workspace: @unchecked Sendable {
     /// Feature resolution of the copy/paste path: H8/4 × W8/4.
     public let featureHeight, featureWidth: Int
     public let alignSize: Int
+    /// Threads the kernels may use.
+    public let threads: Int
 
     // Inputs of the step.
     /// The target frame [3, H, W] in [0, 1] and its visibility [1, H, W] (1 valid, 0 hole).
@@ -71,6 +73,7 @@ public final class Workspace: @unchecked Sendable {
         featureHeight = padding.paddedHeight / 4
         featureWidth = padding.paddedWidth / 4
         alignSize = w.alignSize
+        self.threads = max(1, threads)
         let k = max(references, 1), s8 = w.alignSize / 8, fh = featureHeight, fw = featureWidth
         let ph = padding.paddedHeight, pw = padding.paddedWidth
 

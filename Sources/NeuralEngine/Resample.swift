@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Resampling kernels with PyTorch semantics (batch 1, layout C×H×W).
 public enum Resample {
     /// `F.interpolate(mode="bilinear", align_corners=False)` without antialiasing:
@@ -44,50 +46,100 @@ public enum Resample {
         }
     }
 
+    /// A second image sampled with the same grid (e.g. a frame's visibility beside its RGB).
+    public struct Companion: @unchecked Sendable {
+        public var input: UnsafePointer<Float>
+        public var channels: Int
+        public var output: UnsafeMutablePointer<Float>
+        public init(input: UnsafePointer<Float>, channels: Int, output: UnsafeMutablePointer<Float>) {
+            self.input = input
+            self.channels = channels
+            self.output = output
+        }
+    }
+
     /// `grid_sample(input, affine_grid(θ, size, align_corners=False), mode="bilinear",
     /// padding_mode="zeros", align_corners=False)` for one image, output of `outHeight`×`outWidth`.
     ///
     /// θ (row-major 2×3) maps an output pixel's normalized centre (x, y) ∈ (−1, 1) to the input's
-    /// normalized coordinates; corners outside the input contribute 0.
+    /// normalized coordinates; corners outside the input contribute 0. `companion`, when given, is
+    /// sampled at the same points (same input size). Rows are split over `threads` threads.
     public static func affineGridSample(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                                         theta: UnsafePointer<Float>,
-                                        into output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int) {
-        let t00 = theta[0], t01 = theta[1], t02 = theta[2], t10 = theta[3], t11 = theta[4], t12 = theta[5]
-        let fw = Float(width), fh = Float(height)
-        let plane = height * width, outPlane = outHeight * outWidth
-        for i in 0..<outHeight {
-            // affine_grid's base grid: linspace(−1, 1, n)·(n−1)/n, i.e. pixel centres.
-            let y = (2 * Float(i) + 1) / Float(outHeight) - 1
-            for j in 0..<outWidth {
-                let x = (2 * Float(j) + 1) / Float(outWidth) - 1
-                let gx = t00 * x + t01 * y + t02
-                let gy = t10 * x + t11 * y + t12
-                // Unnormalize (align_corners=False).
-                let ix = ((gx + 1) * fw - 1) / 2
-                let iy = ((gy + 1) * fh - 1) / 2
-                let fx = ix.rounded(.down), fy = iy.rounded(.down)
-                let out = output + i * outWidth + j
-                guard fx.isFinite, fy.isFinite, fx > -2, fy > -2, fx < fw, fy < fh else {
-                    for c in 0..<channels { out[c * outPlane] = 0 }
-                    continue
-                }
-                let x0 = Int(fx), y0 = Int(fy)
-                let wx = ix - fx, wy = iy - fy
-                let w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy
-                let inX0 = x0 >= 0 && x0 < width, inX1 = x0 + 1 >= 0 && x0 + 1 < width
-                let inY0 = y0 >= 0 && y0 < height, inY1 = y0 + 1 >= 0 && y0 + 1 < height
-                for c in 0..<channels {
-                    let p = input + c * plane
-                    var v: Float = 0
-                    if inY0 {
-                        if inX0 { v += p[y0 * width + x0] * w00 }
-                        if inX1 { v += p[y0 * width + x0 + 1] * w01 }
+                                        into output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+                                        companion: Companion? = nil, threads: Int = 1) {
+        let job = GridSampleJob(input: input, channels: channels, height: height, width: width,
+                                theta: (theta[0], theta[1], theta[2], theta[3], theta[4], theta[5]),
+                                output: output, outHeight: outHeight, outWidth: outWidth, companion: companion)
+        if threads > 1 && outHeight >= 2 * threads {
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                job.run(rows: (t * outHeight / threads)..<((t + 1) * outHeight / threads))
+            }
+        } else {
+            job.run(rows: 0..<outHeight)
+        }
+    }
+
+    /// affine_grid's base grid coordinate of pixel `i` of `n` (align_corners=False): the pixel centre
+    /// (2i + 1)/n − 1, computed the way PyTorch does — linspace(−1, 1, n) (filled from both ends)
+    /// scaled by (n − 1)/n — so sampling positions agree to the last bit where possible.
+    @inline(__always)
+    static func baseGrid(_ i: Int, _ n: Int) -> Float {
+        guard n > 1 else { return 0 }
+        let step = Float(2) / Float(n - 1)
+        let linspace = i < n / 2 ? -1 + step * Float(i) : 1 - step * Float(n - 1 - i)
+        return linspace * (Float(n - 1) / Float(n))
+    }
+
+    struct GridSampleJob: @unchecked Sendable {
+        let input: UnsafePointer<Float>
+        let channels, height, width: Int
+        let theta: (Float, Float, Float, Float, Float, Float)
+        let output: UnsafeMutablePointer<Float>
+        let outHeight, outWidth: Int
+        let companion: Companion?
+
+        func run(rows: Range<Int>) {
+            let (t00, t01, t02, t10, t11, t12) = theta
+            let fw = Float(width), fh = Float(height)
+            let plane = height * width, outPlane = outHeight * outWidth
+            for i in rows {
+                let y = Resample.baseGrid(i, outHeight)
+                for j in 0..<outWidth {
+                    let x = Resample.baseGrid(j, outWidth)
+                    let gx = t00 * x + t01 * y + t02
+                    let gy = t10 * x + t11 * y + t12
+                    // Unnormalize (align_corners=False).
+                    let ix = ((gx + 1) * fw - 1) / 2
+                    let iy = ((gy + 1) * fh - 1) / 2
+                    let fx = ix.rounded(.down), fy = iy.rounded(.down)
+                    let o = i * outWidth + j
+                    guard fx.isFinite, fy.isFinite, fx > -2, fy > -2, fx < fw, fy < fh else {
+                        for c in 0..<channels { output[c * outPlane + o] = 0 }
+                        if let companion { for c in 0..<companion.channels { companion.output[c * outPlane + o] = 0 } }
+                        continue
                     }
-                    if inY1 {
-                        if inX0 { v += p[(y0 + 1) * width + x0] * w10 }
-                        if inX1 { v += p[(y0 + 1) * width + x0 + 1] * w11 }
+                    let x0 = Int(fx), y0 = Int(fy)
+                    let wx = ix - fx, wy = iy - fy
+                    // Corner weights, zeroed for corners outside the input (zeros padding); the
+                    // offsets of such corners are clamped to a valid pixel whose value then counts 0×.
+                    let inX0 = x0 >= 0, inX1 = x0 + 1 < width, inY0 = y0 >= 0, inY1 = y0 + 1 < height
+                    let w00: Float = inY0 && inX0 ? (1 - wx) * (1 - wy) : 0
+                    let w01: Float = inY0 && inX1 ? wx * (1 - wy) : 0
+                    let w10: Float = inY1 && inX0 ? (1 - wx) * wy : 0
+                    let w11: Float = inY1 && inX1 ? wx * wy : 0
+                    let cx0 = max(x0, 0), cx1 = min(x0 + 1, width - 1), cy0 = max(y0, 0), cy1 = min(y0 + 1, height - 1)
+                    let o00 = cy0 * width + cx0, o01 = cy0 * width + cx1, o10 = cy1 * width + cx0, o11 = cy1 * width + cx1
+                    for c in 0..<channels {
+                        let p = input + c * plane
+                        output[c * outPlane + o] = p[o00] * w00 + p[o01] * w01 + p[o10] * w10 + p[o11] * w11
                     }
-                    out[c * outPlane] = v
+                    if let companion {
+                        for c in 0..<companion.channels {
+                            let p = companion.input + c * plane
+                            companion.output[c * outPlane + o] = p[o00] * w00 + p[o01] * w01 + p[o10] * w10 + p[o11] * w11
+                        }
+                    }
                 }
             }
         }

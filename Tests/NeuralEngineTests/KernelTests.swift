@@ -163,6 +163,12 @@ struct KernelTests {
                 Resample.affineGridSample(input.data, channels: 3, height: h, width: w, theta: t.data, into: out.data, outHeight: h, outWidth: w)
                 let expected = naiveGridSample(input, c: 3, h: h, w: w, theta: theta.map(Double.init), oh: h, ow: w)
                 #expect(maxAbsDifference(out.data, expected, count: out.count) < 1e-5)
+                // Split over threads, with a companion image sampled on the same grid.
+                let rgb = Tensor(shape: [2, h, w]), companion = Tensor(shape: [1, h, w])
+                Resample.affineGridSample(input.data, channels: 2, height: h, width: w, theta: t.data, into: rgb.data, outHeight: h, outWidth: w,
+                                          companion: .init(input: input.data + 2 * h * w, channels: 1, output: companion.data), threads: 2)
+                #expect(maxAbsDifference(rgb.data, Array(expected[0..<(2 * h * w)]), count: rgb.count) < 1e-5)
+                #expect(maxAbsDifference(companion.data, Array(expected[(2 * h * w)...]), count: companion.count) < 1e-5)
             }
             // The identity transform reproduces the image (pixel centres map onto themselves).
             let identity = Tensor(shape: [6], values: [1, 0, 0, 0, 1, 0]), out = Tensor(shape: [3, h, w])
