@@ -53,8 +53,13 @@ public final class ConvScratch: @unchecked Sendable {
     /// (about 2 MB, so the packed panel stays in L2/L3 while the GEMM streams it).
     public static let defaultTileFloats = 1 << 19
 
-    public init(threads: Int, floatsPerThread: Int) {
+    /// Multiply-adds below which a convolution runs on the calling thread only: below ~2M a second
+    /// thread costs more to wake than it saves.
+    public let parallelThreshold: Int
+
+    public init(threads: Int, floatsPerThread: Int, parallelThreshold: Int = 1 << 21) {
         self.threads = max(1, threads)
+        self.parallelThreshold = parallelThreshold
         self.floatsPerThread = floatsPerThread
         storage = Tensor(shape: [self.threads, floatsPerThread])
     }
@@ -85,7 +90,7 @@ public enum Conv2D {
         let patch = layer.patchSize
         let rowFloats = patch * ow
         precondition(rowFloats <= scratch.floatsPerThread, "conv scratch too small for \(layer) on \(height)x\(width)")
-        let threads = scratch.threads
+        let threads = patch * oh * ow * layer.outChannels < scratch.parallelThreshold ? 1 : scratch.threads
         var rowsPerTile = max(1, min(oh, scratch.floatsPerThread / rowFloats))
         var tiles = (oh + rowsPerTile - 1) / rowsPerTile
         if threads > 1 && tiles % threads != 0 && oh >= threads {

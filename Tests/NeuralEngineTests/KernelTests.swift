@@ -81,7 +81,7 @@ struct KernelTests {
         for floats in [full, oneRow] {
             let out = Tensor(shape: [c.layer.outChannels, c.layer.outputSize(c.h), c.layer.outputSize(c.w)], fill: .nan)
             Conv2D.forward(c.layer, input: input.data, height: c.h, width: c.w, weight: weight.data, bias: bias.data,
-                           output: out.data, scratch: ConvScratch(threads: threads, floatsPerThread: floats))
+                           output: out.data, scratch: ConvScratch(threads: threads, floatsPerThread: floats, parallelThreshold: 0))
             #expect(maxAbsDifference(out.data, expected, count: out.count) < 1e-4)
         }
     }
