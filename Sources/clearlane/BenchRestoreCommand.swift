@@ -70,7 +70,7 @@ struct BenchRestoreCommand: ParsableCommand {
             throw ValidationError("give --weights FILE or --random-alpha A")
         }
 
-        let peak = BLAS.measurePeakGFLOPS(n: 1024, repeats: 5, threads: threads)
+        let peak = BLAS.measurePeakGFLOPS(n: 1024, repeats: 10, threads: threads)
         let engineThreads = parallel == "tiles" ? threads : 1
         BLAS.threads = parallel == "tiles" ? 1 : threads
 
