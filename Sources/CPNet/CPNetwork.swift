@@ -17,8 +17,9 @@ public final class CPNetwork: @unchecked Sendable {
 
     public init(weights: CPNetWeights) { self.weights = weights }
 
-    public func makeWorkspace(height: Int, width: Int, references: Int, threads: Int) -> Workspace {
-        Workspace(architecture: architecture, height: height, width: width, references: references, threads: threads)
+    public func makeWorkspace(height: Int, width: Int, references: Int, threads: Int,
+                              tileFloats: Int = ConvScratch.defaultTileFloats) -> Workspace {
+        Workspace(architecture: architecture, height: height, width: width, references: references, threads: threads, tileFloats: tileFloats)
     }
 
     // MARK: Network input

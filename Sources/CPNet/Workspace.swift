@@ -63,7 +63,8 @@ public final class Workspace: @unchecked Sendable {
     /// Tensors this workspace allocated (all at init): a per-frame path adds none.
     public let tensorCount: Int
 
-    public init(architecture arch: Architecture, height: Int, width: Int, references: Int, threads: Int) {
+    public init(architecture arch: Architecture, height: Int, width: Int, references: Int, threads: Int,
+                tileFloats: Int = ConvScratch.defaultTileFloats) {
         let before = Tensor.allocations
         let w = arch.widths
         self.height = height
@@ -104,7 +105,7 @@ public final class Workspace: @unchecked Sendable {
             var h = h0, ww = w0
             for (i, l) in layers.enumerated() {
                 if upsample.contains(i) { h *= 2; ww *= 2; largest = max(largest, l.inChannels * h * ww) }
-                scratchFloats = max(scratchFloats, ConvScratch.floatsNeeded(l, height: h, width: ww))
+                scratchFloats = max(scratchFloats, ConvScratch.floatsNeeded(l, height: h, width: ww, tileFloats: tileFloats))
                 h = l.outputSize(h); ww = l.outputSize(ww)
                 largest = max(largest, l.outChannels * h * ww)
             }

@@ -45,6 +45,9 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "How convolutions use the threads: 'tiles' (the engine splits output tiles, OpenBLAS single-threaded) or 'blas' (OpenBLAS threads each GEMM).")
     var parallel: String = "tiles"
 
+    @Option(help: "im2col tile budget in floats per thread (default \(ConvScratch.defaultTileFloats)).")
+    var tileFloats: Int = ConvScratch.defaultTileFloats
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -76,7 +79,7 @@ struct BenchRestoreCommand: ParsableCommand {
 
         let network = CPNetwork(weights: loaded)
         let h = frame.height, w = frame.width, k = refs
-        let ws = network.makeWorkspace(height: h, width: w, references: k, threads: engineThreads)
+        let ws = network.makeWorkspace(height: h, width: w, references: k, threads: engineThreads, tileFloats: tileFloats)
         let memory = ReferenceMemory(capacity: k, stride: 1)
         let widths = network.widths
         memory.prepare(height: h, width: w, featureShape: [widths.a3, widths.alignSize / 8, widths.alignSize / 8])
