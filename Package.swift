@@ -32,6 +32,8 @@ let package = Package(
 
         // Pure Swift layers.
         .target(name: "Imaging"),
+        .target(name: "NeuralEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "CPNet", dependencies: ["NeuralEngine", "Imaging"]),
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
@@ -51,12 +53,15 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
+                "NeuralEngine", "CPNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
+        .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),

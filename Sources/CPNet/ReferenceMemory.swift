@@ -1,0 +1,94 @@
+import NeuralEngine
+
+/// The K past frames the restorer copies from (cpnet.md §7, ARCHITECTURE.md).
+///
+/// Policy (what `offer` does):
+/// 1. **Stride.** Frames are offered in temporal order; only every `stride`-th offer (the 1st,
+///    the (s+1)-th, …) is considered, so the references spread over K·s frames of the past.
+/// 2. **Free slot.** While fewer than K references are held, a considered frame is admitted.
+/// 3. **Full memory: prefer well-exposed frames.** The candidate for eviction is the held reference
+///    with the largest hole fraction, the oldest among equals. The new frame replaces it when its
+///    own hole fraction is not larger; otherwise it is rejected, so a run of badly exposed frames
+///    (a tunnel) cannot push the good frames from before it out of the memory. With equally good
+///    frames this is plain first-in-first-out, which keeps the memory recent. Restored frames are
+///    written back with an empty hole map (fraction 0), so they always get in.
+///
+/// Each slot holds the frame [3, H, W] in [0, 1], its visibility [1, H, W] and its alignment
+/// encoder features [a3, S/8, S/8], computed once on admission (they do not depend on the target).
+public final class ReferenceMemory: @unchecked Sendable {
+    public struct Entry: Equatable, Sendable {
+        /// Fraction of the frame's pixels in holes when it was admitted (0 for restored frames).
+        public var holeFraction: Double
+        /// Admission order (larger = newer).
+        public var sequence: Int
+        /// Index of the offer that brought it (0-based count of frames offered).
+        public var offer: Int
+    }
+
+    public let capacity: Int
+    public let stride: Int
+    /// Slot contents; nil = free.
+    public private(set) var entries: [Entry?]
+    /// Occupied slot indices in slot order (what the network iterates over).
+    public private(set) var occupied: [Int]
+    /// Frames offered so far.
+    public private(set) var offers = 0
+    private var admissions = 0
+
+    /// Per-slot storage, allocated by `prepare`.
+    public private(set) var rgb: [Tensor] = []
+    public private(set) var valid: [Tensor] = []
+    public private(set) var features: [Tensor] = []
+
+    public init(capacity: Int, stride: Int) {
+        precondition(capacity >= 1 && stride >= 1, "reference memory needs capacity ≥ 1 and stride ≥ 1")
+        self.capacity = capacity
+        self.stride = stride
+        entries = Array(repeating: nil, count: capacity)
+        occupied = []
+        occupied.reserveCapacity(capacity)
+    }
+
+    public var count: Int { occupied.count }
+
+    /// Allocates slot storage for frames of `height`×`width` (empties the memory if the size changes).
+    public func prepare(height: Int, width: Int, featureShape: [Int]) {
+        if let first = rgb.first, first.shape == [3, height, width], features.first?.shape == featureShape { return }
+        rgb = (0..<capacity).map { _ in Tensor(shape: [3, height, width]) }
+        valid = (0..<capacity).map { _ in Tensor(shape: [1, height, width]) }
+        features = (0..<capacity).map { _ in Tensor(shape: featureShape) }
+        clear()
+    }
+
+    /// Applies the policy to one offered frame: returns the slot the caller must fill (frame,
+    /// visibility, features), or nil when the frame is not kept.
+    public func offer(holeFraction: Double) -> Int? {
+        let index = offers
+        offers += 1
+        guard index % stride == 0 else { return nil }
+        var slot: Int
+        if let free = entries.firstIndex(where: { $0 == nil }) {
+            slot = free
+        } else {
+            slot = 0
+            for i in 1..<capacity {
+                let a = entries[i]!, b = entries[slot]!
+                if a.holeFraction > b.holeFraction || (a.holeFraction == b.holeFraction && a.sequence < b.sequence) { slot = i }
+            }
+            guard holeFraction <= entries[slot]!.holeFraction else { return nil }
+        }
+        entries[slot] = Entry(holeFraction: holeFraction, sequence: admissions, offer: index)
+        admissions += 1
+        occupied.removeAll(keepingCapacity: true)
+        for i in 0..<capacity where entries[i] != nil { occupied.append(i) }
+        return slot
+    }
+
+    /// Forgets every reference (e.g. at a cut or a new drive); storage is kept.
+    public func clear() {
+        for i in 0..<capacity { entries[i] = nil }
+        occupied.removeAll(keepingCapacity: true)
+        offers = 0
+        admissions = 0
+    }
+}

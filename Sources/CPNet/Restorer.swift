@@ -1,0 +1,164 @@
+import Imaging
+import NeuralEngine
+
+/// Fills the exposure holes of frames, in temporal order, by copying from a `ReferenceMemory` of
+/// past frames with the CPNet (cpnet.md §7). Every frame offered — restored, skipped or clean —
+/// goes through the memory's policy; restored frames go back with an empty hole map.
+///
+/// The workspace and the memory's storage are allocated for the first frame's size (warm-up) and
+/// reused: restoring further frames of that size allocates no tensors.
+public final class Restorer: @unchecked Sendable {
+    public let network: CPNetwork
+    public let memory: ReferenceMemory
+    public let threads: Int
+    public private(set) var workspace: Workspace?
+    /// Stage times of the last restored frame (including caching the restored frame's AE features).
+    public private(set) var lastTimings = StageTimings()
+
+    /// - Parameters:
+    ///   - references: K, the number of past frames kept (and copied from).
+    ///   - stride: s, only every s-th frame is considered for the memory.
+    ///   - threads: threads for the convolutions (OpenBLAS is set to one thread per call).
+    public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
+        network = CPNetwork(weights: weights)
+        memory = ReferenceMemory(capacity: references, stride: stride)
+        self.threads = max(1, threads)
+        if self.threads > 1 { BLAS.threads = 1 }
+    }
+
+    /// Allocates the workspace and memory storage for frames of `size` (no-op when already done).
+    @discardableResult
+    public func prepare(for size: ImageSize) -> Workspace {
+        if let ws = workspace, ws.height == size.height, ws.width == size.width { return ws }
+        let ws = network.makeWorkspace(height: size.height, width: size.width, references: memory.capacity, threads: threads)
+        let s8 = network.widths.alignSize / 8
+        memory.prepare(height: size.height, width: size.width, featureShape: [network.widths.a3, s8, s8])
+        workspace = ws
+        return ws
+    }
+
+    /// Restores the hole pixels (`holes` ≠ 0) of `frame` in place; valid pixels are not touched.
+    /// Returns false when the frame was skipped: it has no holes, or no reference is held yet.
+    /// Either way the frame is offered to the reference memory.
+    public func restore(frame: inout RGBImage, holes: Mask) throws(CPNetError) -> Bool {
+        try checkSize(frame, holes)
+        let holeCount = holes.setCount
+        guard holeCount > 0, memory.count > 0 else {
+            remember(frame, holes: holes)
+            return false
+        }
+        let ws = prepare(for: frame.size)
+        Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        lastTimings = network.restore(ws: ws, memory: memory)
+        // Write back only the hole pixels; valid ones keep their exact bytes.
+        let n = frame.width * frame.height, out = ws.output.data
+        holes.values.withUnsafeBufferPointer { h in
+            frame.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<n where h[i] != 0 {
+                    for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+                }
+            }
+        }
+        // The restored frame is a reference with no holes (the paper's reference update).
+        let start = Clock.seconds()
+        if let slot = memory.offer(holeFraction: 0) {
+            memory.rgb[slot].data.update(from: out, count: 3 * n)
+            memory.valid[slot].fill(1)
+            cacheFeatures(slot: slot, ws: ws)
+        }
+        lastTimings.alignment += Clock.seconds() - start
+        return true
+    }
+
+    /// Offers a frame to the reference memory without restoring it (e.g. frames before the first
+    /// hole, or a clean frame from another source).
+    public func remember(_ frame: RGBImage, holes: Mask) {
+        guard frame.width > 0, frame.height > 0, holes.width == frame.width, holes.height == frame.height else { return }
+        let ws = prepare(for: frame.size)
+        guard let slot = memory.offer(holeFraction: holes.coverage) else { return }
+        Self.load(frame, holes: holes, rgb: memory.rgb[slot].data, valid: memory.valid[slot].data)
+        cacheFeatures(slot: slot, ws: ws)
+    }
+
+    /// Forgets all references (a cut, a new drive). Buffers are kept.
+    public func reset() { memory.clear() }
+
+    private func cacheFeatures(slot: Int, ws: Workspace) {
+        network.alignmentFeatures(rgb: memory.rgb[slot].data, valid: memory.valid[slot].data, ws: ws,
+                                  into: memory.features[slot].data)
+    }
+
+    private func checkSize(_ frame: RGBImage, _ holes: Mask) throws(CPNetError) {
+        guard holes.width == frame.width, holes.height == frame.height, frame.width > 0, frame.height > 0 else {
+            throw CPNetError(kind: .frameSize, file: "frame", subject: nil,
+                             problem: "hole mask is \(holes.size) but the frame is \(frame.size)",
+                             action: "Compute the hole mask on the frame being restored")
+        }
+    }
+
+    /// RGB8 → [3, H, W] in [0, 1]; holes → visibility [1, H, W] (1 valid, 0 hole).
+    static func load(_ frame: RGBImage, holes: Mask, rgb: UnsafeMutablePointer<Float>, valid: UnsafeMutablePointer<Float>) {
+        let n = frame.width * frame.height
+        frame.pixels.withUnsafeBufferPointer { px in
+            for i in 0..<n {
+                rgb[i] = Float(px[i * 3]) / 255
+                rgb[n + i] = Float(px[i * 3 + 1]) / 255
+                rgb[2 * n + i] = Float(px[i * 3 + 2]) / 255
+            }
+        }
+        holes.values.withUnsafeBufferPointer { h in
+            for i in 0..<n { valid[i] = h[i] != 0 ? 0 : 1 }
+        }
+    }
+}
+
+/// The paper's offline mode (cpnet.md §7): complete a recording forward and backward in time and
+/// blend frame f of N as fwd·(N−f)/N + bwd·f/N. Where only one pass could restore a frame (the
+/// first frames have no past in the forward pass, the last none in the backward pass), that
+/// pass's result is used alone.
+public final class BidirectionalRestorer: @unchecked Sendable {
+    public let restorer: Restorer
+
+    public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
+        restorer = Restorer(weights: weights, references: references, stride: stride, threads: threads)
+    }
+
+    /// Weights of the forward and backward results for frame `frame` (0-based) of `count`.
+    public static func blendWeights(frame: Int, count: Int) -> (forward: Float, backward: Float) {
+        let n = Float(count), f = Float(frame)
+        return ((n - f) / n, f / n)
+    }
+
+    /// Restores every frame's holes in place; returns, per frame, whether it was restored.
+    public func restore(frames: inout [RGBImage], holes: [Mask]) throws(CPNetError) -> [Bool] {
+        guard frames.count == holes.count else {
+            throw CPNetError(kind: .frameSize, file: "frames", subject: nil,
+                             problem: "\(frames.count) frames but \(holes.count) hole masks", action: "Pass one hole mask per frame")
+        }
+        let n = frames.count
+        var forward = frames, backward = frames
+        var forwardDone = [Bool](repeating: false, count: n), backwardDone = forwardDone
+        restorer.reset()
+        for f in 0..<n { forwardDone[f] = try restorer.restore(frame: &forward[f], holes: holes[f]) }
+        restorer.reset()
+        for f in (0..<n).reversed() { backwardDone[f] = try restorer.restore(frame: &backward[f], holes: holes[f]) }
+        restorer.reset()
+        for f in 0..<n {
+            switch (forwardDone[f], backwardDone[f]) {
+            case (true, true):
+                let (wf, wb) = Self.blendWeights(frame: f, count: n)
+                let mask = holes[f].values
+                for i in 0..<mask.count where mask[i] != 0 {
+                    for c in 0..<3 {
+                        let v = Float(forward[f].pixels[i * 3 + c]) * wf + Float(backward[f].pixels[i * 3 + c]) * wb
+                        frames[f].pixels[i * 3 + c] = UInt8(min(max(v + 0.5, 0), 255))
+                    }
+                }
+            case (true, false): frames[f] = forward[f]
+            case (false, true): frames[f] = backward[f]
+            case (false, false): break
+            }
+        }
+        return (0..<n).map { forwardDone[$0] || backwardDone[$0] }
+    }
+}

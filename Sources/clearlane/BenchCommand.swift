@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measures the speed of ClearLane's engines.",
+        subcommands: [BenchRestoreCommand.self]
+    )
+}

@@ -1,0 +1,277 @@
+import CPNet
+import Foundation
+import Imaging
+import NeuralEngine
+import Testing
+
+/// Small synthetic road-like frames for behaviour tests.
+enum RGBImageFactory {
+    /// A smooth gradient with stripes, shifted `shift` pixels to the right (camera motion).
+    static func scene(width: Int, height: Int, shift: Int) -> RGBImage {
+        var img = RGBImage(width: width, height: height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = x - shift
+                let stripe: UInt8 = ((u / 6) & 1) == 0 ? 40 : 0
+                img[x, y] = RGB(UInt8(clamping: 60 + y * 2 + Int(stripe)), UInt8(clamping: 80 + (u & 63)), UInt8(clamping: 120 - y))
+            }
+        }
+        return img
+    }
+
+    /// A rectangular hole in the middle of the frame.
+    static func centralHole(width: Int, height: Int) -> Mask {
+        var m = Mask(width: width, height: height, fill: 0)
+        for y in height / 3..<(2 * height / 3) { for x in width / 3..<(2 * width / 3) { m[x, y] = 1 } }
+        return m
+    }
+
+    /// Burns the hole white (a clipped highlight), as the exposure detector would find it.
+    static func clipped(_ image: RGBImage, _ holes: Mask) -> RGBImage {
+        var out = image
+        for i in 0..<holes.values.count where holes.values[i] != 0 { for c in 0..<3 { out.pixels[i * 3 + c] = 255 } }
+        return out
+    }
+}
+
+@Suite("Reference memory policy")
+struct ReferenceMemoryTests {
+    @Test func onlyEveryStrideThFrameIsConsidered() {
+        let memory = ReferenceMemory(capacity: 10, stride: 3)
+        let admitted = (0..<10).map { _ in memory.offer(holeFraction: 0) != nil }
+        #expect(admitted == [true, false, false, true, false, false, true, false, false, true])
+        #expect(memory.entries.compactMap { $0?.offer } == [0, 3, 6, 9])
+    }
+
+    @Test func fullMemoryOfEquallyGoodFramesReplacesTheOldest() {
+        let memory = ReferenceMemory(capacity: 3, stride: 1)
+        for _ in 0..<3 { _ = memory.offer(holeFraction: 0) }
+        #expect(memory.count == 3)
+        let slot = memory.offer(holeFraction: 0)
+        #expect(slot == 0)   // slot 0 held the oldest (offer 0)
+        #expect(memory.offer(holeFraction: 0) == 1)
+        #expect(memory.entries.map { $0!.offer } == [3, 4, 2])
+    }
+
+    @Test func badlyExposedFramesDoNotPushOutWellExposedOnes() {
+        let memory = ReferenceMemory(capacity: 2, stride: 1)
+        _ = memory.offer(holeFraction: 0)
+        _ = memory.offer(holeFraction: 0.01)
+        // A tunnel: heavily clipped frames are rejected while the memory holds better ones.
+        for _ in 0..<5 { #expect(memory.offer(holeFraction: 0.4) == nil) }
+        #expect(memory.entries.map { $0!.holeFraction } == [0, 0.01])
+        // A better frame replaces the worst-exposed reference first, not the oldest.
+        #expect(memory.offer(holeFraction: 0.005) == 1)
+        #expect(memory.offer(holeFraction: 0.0) == 1)   // now the worst is slot 1 (0.005)
+    }
+
+    @Test func restoredFramesWrittenBackWithEmptyHolesAlwaysEnter() {
+        let memory = ReferenceMemory(capacity: 2, stride: 1)
+        _ = memory.offer(holeFraction: 0.2)
+        _ = memory.offer(holeFraction: 0.3)
+        #expect(memory.offer(holeFraction: 0) == 1)
+        #expect(memory.offer(holeFraction: 0) == 0)
+        memory.clear()
+        #expect(memory.count == 0 && memory.offers == 0)
+    }
+}
+
+@Suite("Restorer")
+struct RestorerTests {
+    let weights: CPNetWeights
+    init() throws { weights = try CPNetWeights(path: Fixtures.weightsPath) }
+
+    let width = 48, height = 36
+
+    @Test func restorerLeavesValidPixelsUntouchedAndFillsOnlyHoles() throws {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let none = Mask(width: width, height: height, fill: 0)
+        for shift in 0..<2 { restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: shift), holes: none) }
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
+        var frame = original
+        #expect(try restorer.restore(frame: &frame, holes: holes))
+        var changedInHoles = 0
+        for i in 0..<(width * height) {
+            for c in 0..<3 {
+                if holes.values[i] == 0 {
+                    #expect(frame.pixels[i * 3 + c] == original.pixels[i * 3 + c])
+                } else if frame.pixels[i * 3 + c] != original.pixels[i * 3 + c] {
+                    changedInHoles += 1
+                }
+            }
+        }
+        #expect(changedInHoles > 0)
+        // Hole pixels are the network's composite, quantised.
+        let ws = try #require(restorer.workspace)
+        let n = width * height, i = (height / 2) * width + width / 2
+        #expect(abs(Float(frame.pixels[i * 3]) - ws.output.data[i] * 255) <= 0.5 + 1e-3)
+        _ = n
+    }
+
+    @Test func framesWithoutHolesOrWithoutReferencesAreSkippedUnchanged() throws {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 1)
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        let first = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 0), holes)
+        var frame = first
+        #expect(try restorer.restore(frame: &frame, holes: holes) == false)   // nothing to copy from yet
+        #expect(frame == first)
+        #expect(restorer.memory.count == 1)                                   // but it was offered
+        let clean = RGBImageFactory.scene(width: width, height: height, shift: 1)
+        frame = clean
+        #expect(try restorer.restore(frame: &frame, holes: Mask(width: width, height: height, fill: 0)) == false)
+        #expect(frame == clean)
+        #expect(restorer.memory.count == 2)
+    }
+
+    @Test func restoredFrameIsWrittenBackWithAnEmptyHoleMap() throws {
+        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)
+        restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
+        #expect(try restorer.restore(frame: &frame, holes: holes))
+        let memory = restorer.memory
+        #expect(memory.count == 2)
+        let slot = try #require(memory.entries.firstIndex { $0?.offer == 1 })
+        #expect(memory.entries[slot]?.holeFraction == 0)
+        #expect(memory.valid[slot].values.allSatisfy { $0 == 1 })
+        // The stored frame is the restored one (its hole is no longer white).
+        let center = (height / 2) * width + width / 2
+        #expect(abs(memory.rgb[slot].data[center] * 255 - Float(frame.pixels[center * 3])) <= 0.5 + 1e-3)
+    }
+
+    @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
+        var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
+        #expect(try restorer.restore(frame: &frame, holes: holes))   // warm-up
+        let ws = try #require(restorer.workspace)
+        let bases: [UnsafeMutablePointer<Float>] = [ws.output.data, ws.pasteInput.data, ws.alignedRGB.data, restorer.memory.rgb[0].data]
+        let before = Tensor.allocationsOnThisThread
+        for shift in 2..<6 {
+            var f = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: shift), holes)
+            #expect(try restorer.restore(frame: &f, holes: holes))
+        }
+        #expect(Tensor.allocationsOnThisThread == before)
+        #expect(restorer.workspace === ws)
+        let after: [UnsafeMutablePointer<Float>] = [ws.output.data, ws.pasteInput.data, ws.alignedRGB.data, restorer.memory.rgb[0].data]
+        #expect(after == bases)
+    }
+
+    @Test func maskOfAnotherSizeIsAnError() {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 1)
+        var frame = RGBImage(width: 10, height: 8)
+        #expect(throws: CPNetError.self) { try restorer.restore(frame: &frame, holes: Mask(width: 8, height: 8, fill: 1)) }
+    }
+
+    @Test func bidirectionalBlendWeightsFavourTheNearerEnd() {
+        let n = 8
+        for f in 0..<n {
+            let (fw, bw) = BidirectionalRestorer.blendWeights(frame: f, count: n)
+            #expect(abs(fw + bw - 1) < 1e-6)
+            #expect(fw == Float(n - f) / Float(n))
+        }
+        let first = BidirectionalRestorer.blendWeights(frame: 0, count: n)
+        #expect(first.forward == 1 && first.backward == 0)
+    }
+
+    @Test func bidirectionalModeBlendsForwardAndBackwardPasses() throws {
+        let n = 5
+        let holes = (0..<n).map { f in f == 0 || f == n - 1 ? Mask(width: width, height: height, fill: 0) : RGBImageFactory.centralHole(width: width, height: height) }
+        let originals = (0..<n).map { RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: $0 * 2), holes[$0]) }
+        // Single-direction passes, for the expected blend.
+        let single = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        var forward = originals, backward = originals
+        for f in 0..<n { _ = try single.restore(frame: &forward[f], holes: holes[f]) }
+        single.reset()
+        for f in (0..<n).reversed() { _ = try single.restore(frame: &backward[f], holes: holes[f]) }
+
+        let bidirectional = BidirectionalRestorer(weights: weights, references: 2, stride: 1, threads: 2)
+        var frames = originals
+        let restored = try bidirectional.restore(frames: &frames, holes: holes)
+        #expect(restored == [false, true, true, true, false])
+        for f in 1..<(n - 1) {
+            let (wf, wb) = BidirectionalRestorer.blendWeights(frame: f, count: n)
+            for i in 0..<(width * height) {
+                for c in 0..<3 {
+                    let k = i * 3 + c
+                    if holes[f].values[i] == 0 {
+                        #expect(frames[f].pixels[k] == originals[f].pixels[k])
+                    } else {
+                        let expected = Float(forward[f].pixels[k]) * wf + Float(backward[f].pixels[k]) * wb
+                        #expect(abs(Float(frames[f].pixels[k]) - expected) <= 0.5 + 1e-3)
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite("CPNet weight files")
+struct WeightFileTests {
+    let directory: String
+    init() throws {
+        directory = NSTemporaryDirectory() + "cpnet-weights-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ entries: [SafetensorsWriter.Entry], _ metadata: [String: String]) throws -> String {
+        let path = directory + "/w-\(UUID().uuidString).safetensors"
+        try SafetensorsWriter.write(entries, metadata: metadata, to: path)
+        return path
+    }
+
+    func expectRefusal(_ path: String, _ kind: CPNetError.Kind, mentioning text: String) {
+        do {
+            _ = try CPNetWeights(path: path)
+            Issue.record("expected \(kind)")
+        } catch let error as CPNetError {
+            #expect(error.kind == kind)
+            #expect(error.description.contains(text), "\(error)")
+            #expect(error.description.contains(path))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func widthsFollowTheMultiplierRule() {
+        let w = Widths(alpha: 0.25, alignSize: 128)
+        #expect([w.a1, w.a2, w.a3, w.r, w.e1, w.e2, w.p] as [Int] == [16, 32, 64, 128, 16, 32, 65])
+        let full = Widths(alpha: 1, alignSize: 224)
+        #expect([full.a1, full.a2, full.a3, full.r, full.e1, full.e2, full.p] as [Int] == [64, 128, 256, 512, 64, 128, 257])
+        #expect(Widths(alpha: 0.05, alignSize: 64).a1 == 8)
+    }
+
+    @Test func randomWeightsLoadAndTheirArchitectureComesFromMetadata() throws {
+        let (entries, metadata) = CPNetWeights.randomEntries(widths: Widths(alpha: 0.25, alignSize: 64), seed: 1)
+        let weights = try CPNetWeights(path: try write(entries, metadata))
+        #expect(weights.architecture.widths == Widths(alpha: 0.25, alignSize: 64))
+        #expect(weights.architecture.pasteDecoder.count == 13)
+    }
+
+    @Test func filesThatAreNotThisCPNetAreRefusedNamingTheFirstOffence() throws {
+        let (entries, metadata) = CPNetWeights.randomEntries(widths: Widths(alpha: 0.25, alignSize: 64), seed: 1)
+        var m = metadata
+        m["arch"] = "unet"
+        expectRefusal(try write(entries, m), .metadata, mentioning: "'arch'")
+        m = metadata; m["version"] = "7"
+        expectRefusal(try write(entries, m), .metadata, mentioning: "'version'")
+        m = metadata; m.removeValue(forKey: "align_size")
+        expectRefusal(try write(entries, m), .metadata, mentioning: "'align_size'")
+        // Missing tensor.
+        expectRefusal(try write(entries.filter { $0.name != "copy_encoder.convs.2.bias" }, metadata), .missingTensor,
+                      mentioning: "'copy_encoder.convs.2.bias'")
+        // Extra tensor.
+        expectRefusal(try write(entries + [.init(name: "paste_decoder.convs.13.weight", shape: [1], values: [0])], metadata),
+                      .unexpectedTensor, mentioning: "'paste_decoder.convs.13.weight'")
+        // Channel counts in metadata that the tensors do not have.
+        m = metadata; m["e2"] = "40"
+        expectRefusal(try write(entries, m), .wrongShape, mentioning: "'copy_encoder.convs.2.weight'")
+        // A wrongly shaped tensor.
+        var reshaped = entries
+        let i = reshaped.firstIndex { $0.name == "align_regressor.fc.weight" }!
+        reshaped[i].shape = [reshaped[i].shape[1], 6]
+        expectRefusal(try write(reshaped, metadata), .wrongShape, mentioning: "'align_regressor.fc.weight'")
+    }
+}
