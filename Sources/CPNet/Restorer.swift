@@ -18,7 +18,8 @@ public final class Restorer: @unchecked Sendable {
     /// - Parameters:
     ///   - references: K, the number of past frames kept (and copied from).
     ///   - stride: s, only every s-th frame is considered for the memory.
-    ///   - threads: threads for the convolutions (OpenBLAS is set to one thread per call).
+    ///   - threads: threads for the convolutions and the warp. With more than one, OpenBLAS is set
+    ///     to one thread (process-wide): the engine splits each convolution into output tiles itself.
     public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
         network = CPNetwork(weights: weights)
         memory = ReferenceMemory(capacity: references, stride: stride)
@@ -42,12 +43,12 @@ public final class Restorer: @unchecked Sendable {
     /// Either way the frame is offered to the reference memory.
     public func restore(frame: inout RGBImage, holes: Mask) throws(CPNetError) -> Bool {
         try checkSize(frame, holes)
-        let holeCount = holes.setCount
-        guard holeCount > 0, memory.count > 0 else {
+        // First, so a change of frame size (which empties the memory) is seen by the check below.
+        let ws = prepare(for: frame.size)
+        guard holes.setCount > 0, memory.count > 0 else {
             remember(frame, holes: holes)
             return false
         }
-        let ws = prepare(for: frame.size)
         Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
         lastTimings = network.restore(ws: ws, memory: memory)
         // Write back only the hole pixels; valid ones keep their exact bytes.

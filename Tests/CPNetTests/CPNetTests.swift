@@ -275,3 +275,18 @@ struct WeightFileTests {
         expectRefusal(try write(reshaped, metadata), .wrongShape, mentioning: "'align_regressor.fc.weight'")
     }
 }
+
+@Suite("Restorer frame sizes")
+struct RestorerFrameSizeTests {
+    @Test func aNewFrameSizeStartsAnEmptyMemoryAndSkipsTheFirstFrame() throws {
+        let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+        restorer.remember(RGBImageFactory.scene(width: 40, height: 32, shift: 0), holes: Mask(width: 40, height: 32, fill: 0))
+        #expect(restorer.memory.count == 1)
+        let holes = RGBImageFactory.centralHole(width: 48, height: 36)
+        let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: 48, height: 36, shift: 1), holes)
+        var frame = original
+        #expect(try restorer.restore(frame: &frame, holes: holes) == false)
+        #expect(frame == original)
+        #expect(restorer.workspace?.width == 48 && restorer.memory.count == 1)
+    }
+}
