@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
+        .target(name: "Lanes", dependencies: ["Imaging"]),
+        .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -51,6 +53,7 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
+                "Lanes", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
