@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
         .target(name: "Lanes", dependencies: ["Imaging"]),
         .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
+        .target(name: "Pipeline", dependencies: ["Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -53,7 +54,7 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
-                "Lanes", "Evaluation",
+                "Lanes", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

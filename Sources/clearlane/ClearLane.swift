@@ -11,6 +11,6 @@ struct ClearLane: ParsableCommand {
             to a lane detector.
             """,
         subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self,
-                      DetectCommand.self]
+                      DetectCommand.self, ReplayCommand.self]
     )
 }
