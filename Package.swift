@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
         .target(name: "Exposure", dependencies: ["Imaging"]),
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"]),
+        .target(name: "Lanes", dependencies: ["Imaging"]),
+        .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
+        .target(name: "Pipeline", dependencies: ["Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -55,7 +58,7 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
-                "NeuralEngine", "CPNet", "Exposure", "Synthesis",
+                "NeuralEngine", "CPNet", "Exposure", "Synthesis", "Lanes", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

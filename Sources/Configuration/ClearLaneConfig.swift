@@ -10,11 +10,13 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var outputs: OutputsConfig
     public var logging: LoggingConfig
     public var daemon: DaemonConfig
+    /// Lane detection, camera geometry and baselines; nil = all defaults (LanesConfig()).
+    public var lanes: LanesConfig?
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon
+        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes
     }
 
     public init() {
@@ -24,6 +26,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = OutputsConfig()
         logging = LoggingConfig()
         daemon = DaemonConfig()
+        lanes = nil
     }
 
     public init(from decoder: Decoder) throws {
@@ -36,6 +39,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = try c.value(.outputs, default: d.outputs)
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
+        lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -51,6 +55,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
             check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
         }
         out += daemon.problems()
+        out += (lanes ?? LanesConfig()).problems()
         return out
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+import Imaging
+
+/// Restoration quality against the clean frame (drives.md § Restoration quality): PSNR on 8-bit
+/// RGB and SSIM on luma with an 11×11 Gaussian window (σ = 1.5), each over the whole frame and
+/// over the hole pixels only. Scratch planes are kept between frames.
+public struct ImageQuality: Sendable {
+    /// PSNR reported for identical pixels (the MSE is 0): a finite cap keeps means meaningful.
+    public static let maxPSNR = 100.0
+
+    public struct Result: Sendable, Equatable {
+        public var psnr: Double
+        public var ssim: Double
+        /// nil when the mask is empty.
+        public var psnrHoles: Double?
+        public var ssimHoles: Double?
+    }
+
+    private var lumaA = GrayImage(width: 0, height: 0, fill: 0), lumaB = GrayImage(width: 0, height: 0, fill: 0)
+    private var ssimMap = Plane<Float>(width: 0, height: 0, fill: 0)
+    private var planes = [Plane<Float>](repeating: Plane<Float>(width: 0, height: 0, fill: 0), count: 6)
+    private static let kernel: [Float] = {
+        let sigma: Float = 1.5
+        let k = (-5...5).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
+        let s = k.reduce(0, +)
+        return k.map { $0 / s }
+    }()
+
+    public init() {}
+
+    public static func psnr(mse: Double) -> Double {
+        mse <= 0 ? maxPSNR : min(maxPSNR, 10 * log10(255 * 255 / mse))
+    }
+
+    /// PSNR between two RGB images over all pixels, or over pixels where `mask` is set.
+    public static func psnr(_ a: RGBImage, _ b: RGBImage, mask: Mask? = nil) -> Double? {
+        precondition(a.size == b.size, "images differ in size")
+        var sum = 0.0, n = 0
+        for i in 0..<(a.width * a.height) where mask.map({ $0.values[i] != 0 }) ?? true {
+            for c in 0..<3 {
+                let d = Double(a.pixels[3 * i + c]) - Double(b.pixels[3 * i + c])
+                sum += d * d
+            }
+            n += 3
+        }
+        return n > 0 ? psnr(mse: sum / Double(n)) : nil
+    }
+
+    /// Whole-frame and hole-only PSNR and SSIM of `image` against `clean`.
+    public mutating func measure(_ image: RGBImage, clean: RGBImage, holes: Mask?) -> Result {
+        ColorConversion.luma(of: image, into: &lumaA)
+        ColorConversion.luma(of: clean, into: &lumaB)
+        ssimMap(lumaA, lumaB)
+        var all = 0.0
+        for v in ssimMap.values { all += Double(v) }
+        var holeSSIM: Double?
+        if let holes, holes.size == image.size {
+            var s = 0.0, n = 0
+            for i in 0..<holes.values.count where holes.values[i] != 0 { s += Double(ssimMap.values[i]); n += 1 }
+            holeSSIM = n > 0 ? s / Double(n) : nil
+        }
+        let holePSNR = holes.flatMap { $0.size == image.size && $0.values.contains { $0 != 0 } ? Self.psnr(image, clean, mask: $0) : nil }
+        return Result(psnr: Self.psnr(image, clean) ?? Self.maxPSNR, ssim: all / Double(max(1, ssimMap.values.count)),
+                      psnrHoles: holePSNR, ssimHoles: holeSSIM)
+    }
+
+    /// The SSIM map (Wang et al. 2004, C1 = (0.01·255)², C2 = (0.03·255)²), Gaussian-weighted local
+    /// statistics with the window clamped at the borders.
+    private mutating func ssimMap(_ a: GrayImage, _ b: GrayImage) {
+        let w = a.width, h = a.height
+        for k in 0..<6 { planes[k].reshape(width: w, height: h, fill: 0) }
+        ssimMap.reshape(width: w, height: h, fill: 0)
+        // planes: 0 = a, 1 = b, 2 = a², 3 = b², 4 = ab, 5 = scratch.
+        for i in 0..<(w * h) {
+            let x = Float(a.values[i]), y = Float(b.values[i])
+            planes[0].values[i] = x
+            planes[1].values[i] = y
+            planes[2].values[i] = x * x
+            planes[3].values[i] = y * y
+            planes[4].values[i] = x * y
+        }
+        for k in 0..<5 { blur(k) }
+        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
+        for i in 0..<(w * h) {
+            let mx = planes[0].values[i], my = planes[1].values[i]
+            let vx = planes[2].values[i] - mx * mx, vy = planes[3].values[i] - my * my, cxy = planes[4].values[i] - mx * my
+            ssimMap.values[i] = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+        }
+    }
+
+    /// Separable Gaussian blur of planes[k] in place (via planes[5]), weights renormalised at borders.
+    private mutating func blur(_ k: Int) {
+        let w = planes[k].width, h = planes[k].height
+        let kernel = Self.kernel
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0, ws: Float = 0
+                for d in -5...5 where x + d >= 0 && x + d < w {
+                    s += kernel[d + 5] * planes[k].values[y * w + x + d]
+                    ws += kernel[d + 5]
+                }
+                planes[5].values[y * w + x] = s / ws
+            }
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0, ws: Float = 0
+                for d in -5...5 where y + d >= 0 && y + d < h {
+                    s += kernel[d + 5] * planes[5].values[(y + d) * w + x]
+                    ws += kernel[d + 5]
+                }
+                planes[k].values[y * w + x] = s / ws
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Drives
+import Foundation
+
+/// The result of `clearlane replay`, written as report.json. Schema "clearlane.replay-report/1"
+/// (README § Reading the report documents every field):
+///
+///     { schema, created, command, processing_size, affected_coverage, variants, notes,
+///       overall:  {VARIANT: VariantReport},
+///       presets:  {PRESET: {VARIANT: VariantReport}},
+///       drives:   [DriveReport] }
+///     VariantReport = { all: Summary, exposure_affected: Summary, quality: Quality|null, detector_fps }
+///     Summary = { frames, accuracy, fp_rate, fn_rate, ego_pair_rate|null, ego_pair_frames }
+///     Quality = { frames, psnr, ssim, hole_frames, psnr_holes|null, ssim_holes|null }
+///
+/// Means are over labeled frames (accuracy) and over frames with clean truth (quality); overall
+/// and per-preset figures pool the frames of their drives.
+public struct ReplayReport: Codable, Sendable {
+    public var schema = "clearlane.replay-report/1"
+    public var created: String
+    public var command: String
+    public var processingSize: String
+    public var affectedCoverage: Double
+    public var variants: [String]
+    /// Variants that could not be computed and why, and other caveats.
+    public var notes: [String]
+    public var overall: [String: VariantReport]
+    public var presets: [String: [String: VariantReport]]
+    public var drives: [DriveReport]
+
+    enum CodingKeys: String, CodingKey {
+        case schema, created, command, processingSize = "processing_size", affectedCoverage = "affected_coverage"
+        case variants, notes, overall, presets, drives
+    }
+
+    public init(command: String, processingSize: String, affectedCoverage: Double, variants: [String], notes: [String], drives: [DriveReport]) {
+        created = ISO8601DateFormatter().string(from: Date())
+        self.command = command
+        self.processingSize = processingSize
+        self.affectedCoverage = affectedCoverage
+        self.variants = variants
+        self.notes = notes
+        self.drives = drives
+        overall = Self.pool(drives)
+        var byPreset: [String: [DriveReport]] = [:]
+        for d in drives { byPreset[d.preset ?? d.name, default: []].append(d) }
+        presets = byPreset.mapValues(Self.pool)
+    }
+
+    static func pool(_ drives: [DriveReport]) -> [String: VariantReport] {
+        var out: [String: VariantReport] = [:]
+        for d in drives {
+            for (name, v) in d.variants {
+                var pooled = out[name] ?? VariantReport()
+                pooled.all.merge(v.all)
+                pooled.exposureAffected.merge(v.exposureAffected)
+                if let q = v.quality {
+                    var pq = pooled.quality ?? QualitySummary()
+                    pq.merge(q)
+                    pooled.quality = pq
+                }
+                pooled.lanesSeconds += v.lanesSeconds
+                pooled.framesTimed += v.framesTimed
+                pooled.detectorFPS = pooled.lanesSeconds > 0 ? Double(pooled.framesTimed) / pooled.lanesSeconds : nil
+                out[name] = pooled
+            }
+        }
+        return out
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    public static func read(_ path: String) throws -> ReplayReport {
+        try JSONDecoder().decode(ReplayReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+public struct VariantReport: Codable, Sendable, Equatable {
+    public var all = ScoreSummary()
+    public var exposureAffected = ScoreSummary()
+    /// PSNR/SSIM against clean/ (absent without clean frames, and for the clean variant itself).
+    public var quality: QualitySummary?
+    /// Lane-detection frames per second (detector stage only; correction excluded).
+    public var detectorFPS: Double?
+    var lanesSeconds = 0.0
+    var framesTimed = 0
+
+    enum CodingKeys: String, CodingKey {
+        case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps"
+    }
+
+    public init() {}
+
+    public mutating func addTiming(seconds: Double) {
+        lanesSeconds += seconds
+        framesTimed += 1
+        detectorFPS = lanesSeconds > 0 ? Double(framesTimed) / lanesSeconds : nil
+    }
+}
+
+public struct QualitySummary: Codable, Sendable, Equatable {
+    public var frames = 0
+    public var psnr = 0.0
+    public var ssim = 0.0
+    public var holeFrames = 0
+    public var psnrHoles: Double?
+    public var ssimHoles: Double?
+    private var sums = [0.0, 0.0, 0.0, 0.0]
+
+    enum CodingKeys: String, CodingKey {
+        case frames, psnr, ssim, holeFrames = "hole_frames", psnrHoles = "psnr_holes", ssimHoles = "ssim_holes"
+    }
+
+    public init() {}
+
+    public mutating func add(_ r: ImageQuality.Result) {
+        frames += 1
+        sums[0] += r.psnr
+        sums[1] += r.ssim
+        if let p = r.psnrHoles, let s = r.ssimHoles {
+            holeFrames += 1
+            sums[2] += p
+            sums[3] += s
+        }
+        update()
+    }
+
+    public mutating func merge(_ o: QualitySummary) {
+        frames += o.frames
+        holeFrames += o.holeFrames
+        for i in 0..<4 { sums[i] += o.sums[i] }
+        update()
+    }
+
+    private mutating func update() {
+        psnr = frames > 0 ? sums[0] / Double(frames) : 0
+        ssim = frames > 0 ? sums[1] / Double(frames) : 0
+        psnrHoles = holeFrames > 0 ? sums[2] / Double(holeFrames) : nil
+        ssimHoles = holeFrames > 0 ? sums[3] / Double(holeFrames) : nil
+    }
+}
+
+public struct TimelinePoint: Codable, Sendable, Equatable {
+    public var frame: Int
+    public var holeCoverage: Double
+    public var affected: Bool
+    /// Frame accuracy per variant (labeled frames only).
+    public var accuracy: [String: Double]?
+
+    enum CodingKeys: String, CodingKey { case frame, holeCoverage = "hole_coverage", affected, accuracy }
+
+    public init(frame: Int, holeCoverage: Double, affected: Bool, accuracy: [String: Double]?) {
+        self.frame = frame
+        self.holeCoverage = holeCoverage
+        self.affected = affected
+        self.accuracy = accuracy
+    }
+}
+
+public struct DriveReport: Codable, Sendable {
+    public var name: String
+    public var path: String
+    /// Scenario preset (from the evaluation set), used to group figures.
+    public var preset: String?
+    public var frames = 0
+    public var labeledFrames = 0
+    /// Frames (all / labeled) whose hole mask covers ≥ affected_coverage of the lane ROI.
+    public var affectedFrames = 0
+    public var affectedLabeledFrames = 0
+    public var meanHoleCoverage = 0.0
+    /// Where the camera geometry came from.
+    public var camera: String
+    /// Where the hole masks came from ("truth masks (masks/)", "ExposureAnalyzer (detected)", "none").
+    public var holeSource: String
+    /// How the labels were made (drive.yaml `labels:`).
+    public var labels: String?
+    /// Frames per second of the whole replay of this drive (decode, holes, all variants, scoring).
+    public var replayFPS = 0.0
+    public var variants: [String: VariantReport] = [:]
+    public var timeline: [TimelinePoint] = []
+    public var events: [ExposureLog.Event]?
+    /// Frame strips of the worst labeled frames.
+    public var strips: [Strip] = []
+
+    enum CodingKeys: String, CodingKey {
+        case name, path, preset, frames, labeledFrames = "labeled_frames", affectedFrames = "affected_frames"
+        case affectedLabeledFrames = "affected_labeled_frames", meanHoleCoverage = "mean_hole_coverage", camera
+        case holeSource = "hole_source", labels, replayFPS = "replay_fps", variants, timeline, events, strips
+    }
+
+    public init(name: String, path: String, preset: String?, camera: String, holeSource: String, labels: String?) {
+        self.name = name
+        self.path = path
+        self.preset = preset
+        self.camera = camera
+        self.holeSource = holeSource
+        self.labels = labels
+    }
+}
+
+/// One frame-strip PNG: the variants side by side (true lanes red, detected green).
+public struct Strip: Codable, Sendable, Equatable {
+    /// Path relative to the report folder.
+    public var file: String
+    public var frame: Int
+    /// Variants left to right.
+    public var variants: [String]
+    /// Frame accuracy of each variant, same order.
+    public var accuracy: [Double]
+
+    public init(file: String, frame: Int, variants: [String], accuracy: [Double]) {
+        self.file = file
+        self.frame = frame
+        self.variants = variants
+        self.accuracy = accuracy
+    }
+}

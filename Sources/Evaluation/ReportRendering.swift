@@ -1,0 +1,187 @@
+import Drives
+import Foundation
+
+extension ReplayReport {
+    private static func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", 100 * $0) } ?? "    –" }
+
+    /// The report as the table `clearlane replay` prints: per drive and overall, per variant,
+    /// accuracy / FP / FN / ego-pair on all labeled frames and on exposure-affected frames.
+    public func table() -> String {
+        var lines: [String] = []
+        let header = "variant   |  frames  acc     FP     FN    ego   | affected  acc     FP     FN    ego   | det fps"
+        func row(_ name: String, _ v: VariantReport) -> String {
+            let a = v.all, e = v.exposureAffected
+            let padded = name.padding(toLength: 9, withPad: " ", startingAt: 0)
+            return String(format: "%@ | %6d %@ %@ %@ %@ | %6d %@ %@ %@ %@ | %7@",
+                          padded as NSString, a.frames, Self.pct(a.frames > 0 ? a.accuracy : nil), Self.pct(a.frames > 0 ? a.fpRate : nil),
+                          Self.pct(a.frames > 0 ? a.fnRate : nil), Self.pct(a.egoPairRate),
+                          e.frames, Self.pct(e.frames > 0 ? e.accuracy : nil), Self.pct(e.frames > 0 ? e.fpRate : nil),
+                          Self.pct(e.frames > 0 ? e.fnRate : nil), Self.pct(e.egoPairRate),
+                          (v.detectorFPS.map { String(format: "%.0f", $0) } ?? "–") as NSString)
+        }
+        func block(_ title: String, _ variants: [String: VariantReport]) {
+            lines.append(title)
+            lines.append(header)
+            for name in self.variants where variants[name] != nil { lines.append(row(name, variants[name]!)) }
+        }
+        for d in drives {
+            block(String(format: "%@ — %d frames (%d labeled, %d exposure-affected, mean hole coverage %.1f%%), %.1f frames/s; holes: %@; camera: %@",
+                         d.name, d.frames, d.labeledFrames, d.affectedFrames, 100 * d.meanHoleCoverage, d.replayFPS, d.holeSource, d.camera),
+                  d.variants)
+            if let q = qualityLine(d.variants) { lines.append(q) }
+            lines.append("")
+        }
+        if presets.count > 1 && presets.count < drives.count {
+            for (name, v) in presets.sorted(by: { $0.key < $1.key }) {
+                block("preset \(name)", v)
+                lines.append("")
+            }
+        }
+        block("overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))", overall)
+        if let q = qualityLine(overall) { lines.append(q) }
+        for note in notes { lines.append("note: \(note)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func qualityLine(_ variants: [String: VariantReport]) -> String? {
+        let parts = self.variants.compactMap { name -> String? in
+            guard let q = variants[name]?.quality, q.frames > 0 else { return nil }
+            var text = String(format: "%@ %.2f dB / %.3f", name, q.psnr, q.ssim)
+            if let p = q.psnrHoles, let s = q.ssimHoles { text += String(format: " (holes %.2f dB / %.3f)", p, s) }
+            return text
+        }
+        return parts.isEmpty ? nil : "PSNR/SSIM vs clean: " + parts.joined(separator: "; ")
+    }
+
+    // MARK: - HTML
+
+    private static let colors = ["raw": "#d62728", "clahe": "#ff7f0e", "gamma": "#9467bd", "restored": "#2ca02c", "clean": "#1f77b4"]
+
+    private static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// A self-contained HTML page (inline CSS and SVG; strips are PNGs beside it).
+    public func html() -> String {
+        var h = """
+        <!doctype html><html><head><meta charset="utf-8"><title>ClearLane replay report</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
+        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+        .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd}
+        img{max-width:100%;border:1px solid #ddd}
+        </style></head><body>
+        <h1>ClearLane replay report</h1>
+        <p class="muted">\(Self.escape(created)) · <code>\(Self.escape(command))</code> · processing \(processingSize) ·
+        a frame is <em>exposure-affected</em> when its hole mask covers ≥ \(String(format: "%.1f", 100 * affectedCoverage)) % of the lane ROI.
+        Accuracy is the TuSimple metric (design/drives.md).</p>
+        """
+        for note in notes { h += "<p class=\"note\">Note: \(Self.escape(note))</p>\n" }
+        h += "<h2>Overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))</h2>\n" + tableHTML(overall)
+        if presets.count > 1 && presets.count < drives.count {
+            for (name, v) in presets.sorted(by: { $0.key < $1.key }) { h += "<h3>Preset \(Self.escape(name))</h3>\n" + tableHTML(v) }
+        }
+        for d in drives {
+            h += "<h2>\(Self.escape(d.name))</h2>\n<p class=\"muted\">\(d.frames) frames, \(d.labeledFrames) labeled"
+            h += " (\(Self.escape(d.labels ?? "label origin not stated"))), \(d.affectedFrames) exposure-affected;"
+            h += String(format: " mean hole coverage %.1f %%; %.1f frames/s replay.", 100 * d.meanHoleCoverage, d.replayFPS)
+            h += "<br>Holes: \(Self.escape(d.holeSource)). Camera: \(Self.escape(d.camera)).</p>\n"
+            h += tableHTML(d.variants)
+            h += accuracyPlot(d) + coveragePlot(d)
+            for s in d.strips {
+                let caption = zip(s.variants, s.accuracy).map { String(format: "%@ %.0f %%", $0.0, 100 * $0.1) }.joined(separator: " · ")
+                h += "<figure><img src=\"\(Self.escape(s.file))\" alt=\"frame \(s.frame)\"><figcaption>frame \(s.frame), left to right: \(Self.escape(caption)); true lanes red, detected green</figcaption></figure>\n"
+            }
+        }
+        h += "</body></html>\n"
+        return h
+    }
+
+    private func tableHTML(_ v: [String: VariantReport]) -> String {
+        func p(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
+        var t = "<table><tr><th>variant</th><th>frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th>"
+        t += "<th>affected frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>PSNR / SSIM</th><th>holes PSNR / SSIM</th><th>detector fps</th></tr>\n"
+        for name in variants {
+            guard let r = v[name] else { continue }
+            let a = r.all, e = r.exposureAffected
+            t += "<tr><td style=\"color:\(Self.colors[name] ?? "#000")\">\(name)</td><td>\(a.frames)</td><td>\(a.frames > 0 ? p(a.accuracy) : "–")</td>"
+            t += "<td>\(a.frames > 0 ? p(a.fpRate) : "–")</td><td>\(a.frames > 0 ? p(a.fnRate) : "–")</td><td>\(p(a.egoPairRate))</td>"
+            t += "<td>\(e.frames)</td><td>\(e.frames > 0 ? p(e.accuracy) : "–")</td><td>\(e.frames > 0 ? p(e.fpRate) : "–")</td>"
+            t += "<td>\(e.frames > 0 ? p(e.fnRate) : "–")</td><td>\(p(e.egoPairRate))</td>"
+            if let q = r.quality, q.frames > 0 {
+                t += String(format: "<td>%.2f dB / %.3f</td>", q.psnr, q.ssim)
+                t += q.psnrHoles.map { String(format: "<td>%.2f dB / %.3f</td>", $0, q.ssimHoles ?? 0) } ?? "<td>–</td>"
+            } else {
+                t += "<td>–</td><td>–</td>"
+            }
+            t += "<td>\(r.detectorFPS.map { String(format: "%.0f", $0) } ?? "–")</td></tr>\n"
+        }
+        return t + "</table>\n"
+    }
+
+    private static let plotWidth = 1000.0, plotHeight = 180.0, margin = 36.0
+
+    private func shading(_ d: DriveReport, frames: Double) -> String {
+        var s = ""
+        func x(_ f: Double) -> Double { Self.margin + f / max(frames, 1) * (Self.plotWidth - Self.margin - 8) }
+        // Exposure-affected runs (from the hole masks), and exposure.json events outlined.
+        var start: Int?
+        for p in d.timeline + [TimelinePoint(frame: d.frames, holeCoverage: 0, affected: false, accuracy: nil)] {
+            if p.affected, start == nil { start = p.frame }
+            if !p.affected, let s0 = start {
+                s += String(format: "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"%.1f\" fill=\"#ffd8a8\" opacity=\"0.6\"/>", x(Double(s0)), max(1, x(Double(p.frame)) - x(Double(s0))), Self.plotHeight - 28)
+                start = nil
+            }
+        }
+        for e in d.events ?? [] {
+            s += String(format: "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#b35900\" stroke-dasharray=\"3,2\"/>", x(Double(e.startFrame)), max(1, x(Double(e.endFrame + 1)) - x(Double(e.startFrame))), Self.plotHeight - 28)
+            s += String(format: "<text x=\"%.1f\" y=\"14\" font-size=\"10\" fill=\"#b35900\">%@</text>", x(Double(e.startFrame)) + 2, Self.escape(e.kind))
+        }
+        return s
+    }
+
+    private func axes(_ title: String, frames: Double, yLabels: [(Double, String)]) -> String {
+        var s = String(format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888\"/>", Self.margin, Self.plotHeight - 24, Self.plotWidth - 8, Self.plotHeight - 24)
+        for (v, label) in yLabels {
+            let y = 4 + (1 - v) * (Self.plotHeight - 28)
+            s += String(format: "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#eee\"/><text x=\"2\" y=\"%.1f\" font-size=\"10\">%@</text>", Self.margin, y, Self.plotWidth - 8, y, y + 3, label)
+        }
+        s += String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">%@ (frame 0 … %.0f)</text>", Self.margin, Self.plotHeight - 6, Self.escape(title), frames)
+        return s
+    }
+
+    private func accuracyPlot(_ d: DriveReport) -> String {
+        let frames = Double(max(d.frames, 1))
+        func x(_ f: Int) -> Double { Self.margin + Double(f) / frames * (Self.plotWidth - Self.margin - 8) }
+        func y(_ v: Double) -> Double { 4 + (1 - v) * (Self.plotHeight - 28) }
+        var s = String(format: "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", Self.plotWidth, Self.plotHeight, Self.plotWidth, Self.plotHeight)
+        s += shading(d, frames: frames)
+        s += axes("lane accuracy per labeled frame; shaded: exposure-affected", frames: frames, yLabels: [(0, "0"), (0.5, "50%"), (1, "100%")])
+        for name in variants {
+            let points = d.timeline.compactMap { p in p.accuracy?[name].map { String(format: "%.1f,%.1f", x(p.frame), y($0)) } }
+            guard !points.isEmpty else { continue }
+            s += "<polyline fill=\"none\" stroke=\"\(Self.colors[name] ?? "#000")\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+        }
+        var lx = Self.plotWidth - 300
+        for name in variants where d.variants[name] != nil {
+            s += String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"%@\">%@</text>", lx, Self.plotHeight - 6, Self.colors[name] ?? "#000", name)
+            lx += 58
+        }
+        return s + "</svg><br>\n"
+    }
+
+    private func coveragePlot(_ d: DriveReport) -> String {
+        let frames = Double(max(d.frames, 1))
+        let top = max(0.05, (d.timeline.map(\.holeCoverage).max() ?? 0) * 1.1)
+        func x(_ f: Int) -> Double { Self.margin + Double(f) / frames * (Self.plotWidth - Self.margin - 8) }
+        func y(_ v: Double) -> Double { 4 + (1 - v / top) * (Self.plotHeight - 28) }
+        var s = String(format: "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", Self.plotWidth, Self.plotHeight, Self.plotWidth, Self.plotHeight)
+        s += shading(d, frames: frames)
+        s += axes("hole-mask coverage of the lane ROI", frames: frames,
+                  yLabels: [(0, "0"), (0.5, String(format: "%.0f%%", 50 * top)), (1, String(format: "%.0f%%", 100 * top))])
+        let points = d.timeline.map { String(format: "%.1f,%.1f", x($0.frame), y($0.holeCoverage)) }
+        s += "<polyline fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\" points=\"\(points.joined(separator: " "))\"/>"
+        return s + "</svg>\n"
+    }
+}

@@ -1,0 +1,550 @@
+import Imaging
+
+/// Tuning of the histogram lane detector. Defaults suit 640×360 dashcam frames; every threshold
+/// is relative (lane widths, shares of the frame's own histogram), so none depends on exposure.
+public struct LaneDetectorParameters: Sendable, Equatable {
+    /// Bird's-eye image size (pixels); 320 px across ≈ 80 px per lane width.
+    public var birdseyeWidth = 320
+    public var birdseyeHeight = 320
+    /// A marking must be brighter than the road beside it by at least this many luma levels…
+    public var minContrast = 10.0
+    /// …and by this many robust standard deviations of the frame's ridge histogram (noise)…
+    public var noiseFactor = 4.0
+    /// …and by this share of (top of the luma histogram − road mode): bright paint in a bright
+    /// frame needs more contrast than faint paint in a dim one.
+    public var paintShare = 0.25
+    /// Yellow paint: (R+G)/2 − B above its surroundings by at least this much.
+    public var minChroma = 16.0
+    /// Sliding windows per lane, and their half width in lane widths.
+    public var windows = 10
+    public var windowHalfWidth = 0.3
+    /// Marking pixels a window needs to re-centre on them.
+    public var minWindowPixels = 8
+    /// Marking pixels and vertical extent (share of the bird's-eye height) a lane needs.
+    public var minLanePixels = 50
+    public var minSpan = 0.25
+    /// Evidence shorter than this share of the height is fitted with a line, not a parabola.
+    public var quadraticSpan = 0.55
+    /// Largest |quadratic coefficient| (lane widths of bend over the bird's-eye height).
+    public var maxCurvature = 1.2
+    /// Weight of the new fit when smoothing a tracked lane (1 = no smoothing).
+    public var smoothing = 0.6
+    /// Frames a lost lane is still reported (from its track) before it is dropped.
+    public var holdFrames = 4
+    /// Half width, in lane widths, of the search band around a tracked lane.
+    public var searchMargin = 0.2
+
+    public init() {}
+}
+
+/// Which lane line: the ego lane's borders and their outer neighbours.
+public enum LaneSlot: Int, Sendable, CaseIterable, Codable {
+    case leftNeighbour = -1, egoLeft = 0, egoRight = 1, rightNeighbour = 2
+}
+
+/// One detected lane line: x = a·t² + b·t + c in bird's-eye pixels, t = bird's-eye row / height.
+public struct DetectedLane: Sendable, Equatable {
+    public var slot: LaneSlot
+    public var a: Double, b: Double, c: Double
+    /// 0…1: share of the lane's length with marking evidence, decayed while held without evidence.
+    public var confidence: Double
+    /// Frames since the last detection (0 = detected in this frame).
+    public var missedFrames: Int
+
+    @inlinable
+    public func x(atRow y: Double, height: Int) -> Double {
+        let t = y / Double(height)
+        return (a * t + b) * t + c
+    }
+}
+
+/// The detector's result for one frame. Storage is reused from frame to frame.
+public struct LaneDetection: Sendable {
+    /// Lanes ordered left to right (at most four: the ego pair and one neighbour each side).
+    public var lanes: [DetectedLane] = []
+    /// The thresholds this frame chose from its own histograms (for reports and debugging).
+    public var roadLuma = 0.0
+    public var paintLuma = 0.0
+    public var whiteContrast = 0.0
+    public var yellowContrast = 0.0
+    /// Share of valid bird's-eye pixels classified as marking.
+    public var markingShare = 0.0
+
+    public init() { lanes.reserveCapacity(4) }
+
+    public func lane(_ slot: LaneSlot) -> DetectedLane? { lanes.first { $0.slot == slot } }
+}
+
+/// The color-histogram lane detector: bird's-eye warp → per-frame adaptive ridge thresholds on
+/// luma and yellowness → column histogram seeds → sliding windows (or a band around the tracked
+/// lane) → polynomial fit → sanity checks → temporal smoothing.
+///
+/// All buffers are allocated in `init`; `detect` allocates nothing (a class, so the buffers
+/// are not copied on write).
+public final class LaneDetector {
+    public let view: BirdsEyeView
+    public let parameters: LaneDetectorParameters
+
+    private let w: Int, h: Int
+    private var luma: [Int16], yellow: [Int16], valid: [UInt8]
+    /// Marking pixels (1) of the current frame, bird's-eye layout. Exposed for overlays.
+    public private(set) var binary: [UInt8]
+    private var rowSum: [Int32], rowCount: [Int32], rowSumY: [Int32]
+    private var lumaHistogram: [Int], ridgeHistogram: [Int], yellowHistogram: [Int]
+    private var columnHistogram: [Double], smoothedColumns: [Double]
+    private var pointX: [Int32], pointY: [Int32], pointCount = 0
+    private var curveX: [Double], curveY: [Double]
+    private var tracks: [Track]
+    private var fits: [Fit]
+
+    private struct Track {
+        var alive = false
+        var lane = DetectedLane(slot: .egoLeft, a: 0, b: 0, c: 0, confidence: 0, missedFrames: 0)
+    }
+
+    private struct Fit {
+        var ok = false
+        var a = 0.0, b = 0.0, c = 0.0
+        var pixels = 0
+        var span = 0.0
+        var coverage = 0.0
+        var quadratic = false
+        /// Rows (as t = row / height) spanned by the evidence.
+        var tMin = 0.0, tMax = 1.0
+        var score: Double { Double(pixels) * span }
+    }
+
+    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init()) {
+        guard let view = BirdsEyeView(geometry: geometry, width: parameters.birdseyeWidth, height: parameters.birdseyeHeight) else {
+            return nil
+        }
+        self.view = view
+        self.parameters = parameters
+        w = view.width
+        h = view.height
+        let n = w * h
+        luma = [Int16](repeating: 0, count: n)
+        yellow = [Int16](repeating: 0, count: n)
+        valid = [UInt8](repeating: 0, count: n)
+        binary = [UInt8](repeating: 0, count: n)
+        rowSum = [Int32](repeating: 0, count: w + 1)
+        rowCount = [Int32](repeating: 0, count: w + 1)
+        rowSumY = [Int32](repeating: 0, count: w + 1)
+        lumaHistogram = [Int](repeating: 0, count: 256)
+        ridgeHistogram = [Int](repeating: 0, count: 256)
+        yellowHistogram = [Int](repeating: 0, count: 256)
+        columnHistogram = [Double](repeating: 0, count: w)
+        smoothedColumns = [Double](repeating: 0, count: w)
+        pointX = [Int32](repeating: 0, count: n)
+        pointY = [Int32](repeating: 0, count: n)
+        let extra = max(0, -Int(view.row(v: view.vOutputMax).rounded(.down)))
+        curveX = [Double](repeating: 0, count: (h + extra) / 2 + 2)
+        curveY = [Double](repeating: 0, count: (h + extra) / 2 + 2)
+        tracks = [Track](repeating: Track(), count: 4)
+        fits = [Fit](repeating: Fit(), count: 4)
+    }
+
+    /// Forgets the tracked lanes (a new scene, a camera gap).
+    public func reset() {
+        for i in tracks.indices { tracks[i].alive = false }
+    }
+
+    // MARK: - Detection
+
+    /// Detects lanes in `image` (of the geometry's image size) into `result`.
+    public func detect(_ image: RGBImage, into result: inout LaneDetection) {
+        precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
+                     "frame size differs from the camera geometry's size")
+        warp(image)
+        threshold(into: &result)
+        columnPeaks()
+        for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
+        shareShapes()
+        checkPairs()
+        updateTracks(into: &result)
+    }
+
+    @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
+
+    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B).
+    private func warp(_ image: RGBImage) {
+        image.pixels.withUnsafeBufferPointer { px in
+            view.sourceIndex.withUnsafeBufferPointer { lut in
+                for i in 0..<(w * h) {
+                    let s = Int(lut[i])
+                    if s < 0 {
+                        valid[i] = 0
+                        luma[i] = 0
+                        yellow[i] = 0
+                        continue
+                    }
+                    let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
+                    valid[i] = 1
+                    luma[i] = Int16(ColorConversion.luma(r, g, b))
+                    yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
+                }
+            }
+        }
+    }
+
+    /// Marks pixels that stand out of the road beside them (a bar narrower than the window,
+    /// brighter or yellower than both sides), with thresholds taken from this frame's histograms.
+    private func threshold(into result: inout LaneDetection) {
+        for i in 0..<256 { lumaHistogram[i] = 0; ridgeHistogram[i] = 0; yellowHistogram[i] = 0 }
+        var validCount = 0
+        for i in 0..<(w * h) where valid[i] != 0 {
+            lumaHistogram[Int(luma[i])] += 1
+            validCount += 1
+        }
+        guard validCount > 0 else {
+            for i in 0..<(w * h) { binary[i] = 0 }
+            return
+        }
+        // Road mode of the (lightly smoothed) luma histogram; paint is the top 0.5 %.
+        var mode = 0, best = -1
+        for v in 0..<256 {
+            var s = 0
+            for k in max(0, v - 2)...min(255, v + 2) { s += lumaHistogram[k] }
+            if s > best { best = s; mode = v }
+        }
+        var top = 255, above = 0
+        while top > 0 {
+            above += lumaHistogram[top]
+            if Double(above) >= 0.005 * Double(validCount) { break }
+            top -= 1
+        }
+        let lw = view.laneWidth
+        let outer = max(3, Int(0.22 * lw)), gap = max(2, Int(0.07 * lw))
+        // Pass 1: ridge strengths (luma, yellow) → their noise histograms.
+        forEachRidge(outer: outer, gap: gap) { _, ridge, ridgeY in
+            ridgeHistogram[min(255, abs(ridge))] += 1
+            yellowHistogram[min(255, abs(ridgeY))] += 1
+        }
+        let sigma = 1.4826 * Double(median(ridgeHistogram, total: validCount))
+        let sigmaY = 1.4826 * Double(median(yellowHistogram, total: validCount))
+        let p = parameters
+        let whiteT = max(p.minContrast, p.noiseFactor * sigma, p.paintShare * Double(top - mode))
+        let yellowT = max(p.minChroma, p.noiseFactor * sigmaY)
+        let wt = Int(whiteT.rounded(.up)), yt = Int(yellowT.rounded(.up))
+        var marked = 0
+        for i in 0..<(w * h) { binary[i] = 0 }
+        forEachRidge(outer: outer, gap: gap) { i, ridge, ridgeY in
+            if ridge > wt || (ridgeY > yt && Int(yellow[i]) > yt) {
+                binary[i] = 1
+                marked += 1
+            }
+        }
+        result.roadLuma = Double(mode)
+        result.paintLuma = Double(top)
+        result.whiteContrast = whiteT
+        result.yellowContrast = yellowT
+        result.markingShare = Double(marked) / Double(validCount)
+    }
+
+    private func median(_ histogram: [Int], total: Int) -> Int {
+        var seen = 0
+        for v in 0..<histogram.count {
+            seen += histogram[v]
+            if 2 * seen >= total { return v }
+        }
+        return histogram.count - 1
+    }
+
+    /// Calls `body(index, lumaRidge, yellowRidge)` for every valid bird's-eye pixel, where a ridge
+    /// is the value minus the brighter of the mean of [x−outer, x−gap] and [x+gap, x+outer]
+    /// (only valid pixels count; a side with too few is ignored).
+    @inline(__always)
+    private func forEachRidge(outer: Int, gap: Int, _ body: (Int, Int, Int) -> Void) {
+        let minSide = Int32(max(1, (outer - gap) / 2))
+        for y in 0..<h {
+            let row = y * w
+            rowSum[0] = 0; rowCount[0] = 0; rowSumY[0] = 0
+            for x in 0..<w {
+                let v = valid[row + x]
+                rowSum[x + 1] = rowSum[x] + (v != 0 ? Int32(luma[row + x]) : 0)
+                rowSumY[x + 1] = rowSumY[x] + (v != 0 ? Int32(yellow[row + x]) : 0)
+                rowCount[x + 1] = rowCount[x] + Int32(v)
+            }
+            for x in 0..<w where valid[row + x] != 0 {
+                // Left side [x-outer, x-gap], right side [x+gap, x+outer], clamped.
+                let l0 = max(0, x - outer), l1 = max(0, x - gap + 1)
+                let r0 = min(w, x + gap), r1 = min(w, x + outer + 1)
+                let ln = rowCount[l1] - rowCount[l0], rn = rowCount[r1] - rowCount[r0]
+                var side = Int32.min, sideY = Int32.min
+                if ln >= minSide {
+                    side = (rowSum[l1] - rowSum[l0]) / ln
+                    sideY = (rowSumY[l1] - rowSumY[l0]) / ln
+                }
+                if rn >= minSide {
+                    side = max(side, (rowSum[r1] - rowSum[r0]) / rn)
+                    sideY = max(sideY, (rowSumY[r1] - rowSumY[r0]) / rn)
+                }
+                if side == Int32.min {
+                    body(row + x, 0, 0)
+                } else {
+                    body(row + x, Int(luma[row + x]) - Int(side), Int(yellow[row + x]) - Int(sideY))
+                }
+            }
+        }
+    }
+
+    /// Column histogram of marking pixels over the lower 60 % of the bird's-eye image, smoothed.
+    private func columnPeaks() {
+        for x in 0..<w { columnHistogram[x] = 0 }
+        for y in (h * 2 / 5)..<h {
+            let row = y * w
+            for x in 0..<w where binary[row + x] != 0 { columnHistogram[x] += 1 }
+        }
+        let r = max(1, Int(0.06 * view.laneWidth))
+        for x in 0..<w {
+            var s = 0.0
+            for k in max(0, x - r)...min(w - 1, x + r) { s += columnHistogram[k] }
+            smoothedColumns[x] = s
+        }
+    }
+
+    /// Finds and fits the lane of `slot`: around its track when it has one, else by sliding
+    /// windows from the column-histogram peak near the slot's nominal position.
+    private func fitLane(_ slot: LaneSlot) -> Fit {
+        let lw = view.laneWidth
+        let nominal = view.column(u: Double(slot.rawValue))
+        let track = tracks[index(slot)]
+        pointCount = 0
+        var windowsHit = 0
+        if track.alive {
+            let margin = Int(parameters.searchMargin * lw)
+            for y in 0..<h {
+                let cx = Int(track.lane.x(atRow: Double(y) + 0.5, height: h))
+                let row = y * w
+                for x in max(0, cx - margin)...max(0, min(w - 1, cx + margin)) where x < w && binary[row + x] != 0 {
+                    addPoint(x, y)
+                }
+            }
+            windowsHit = coveredWindows()
+        } else {
+            let lo = max(0, Int(nominal - 0.45 * lw)), hi = min(w - 1, Int(nominal + 0.45 * lw))
+            guard lo < hi else { return Fit() }
+            var base = lo
+            for x in lo...hi where smoothedColumns[x] > smoothedColumns[base] { base = x }
+            guard smoothedColumns[base] >= Double(parameters.minWindowPixels) else { return Fit() }
+            windowsHit = slidingWindows(from: Double(base))
+        }
+        var fit = Fit()
+        fit.pixels = pointCount
+        guard pointCount >= parameters.minLanePixels else { return fit }
+        var minY = Int32.max, maxY = Int32.min
+        for i in 0..<pointCount {
+            minY = min(minY, pointY[i])
+            maxY = max(maxY, pointY[i])
+        }
+        fit.span = Double(maxY - minY + 1) / Double(h)
+        fit.tMin = Double(minY) / Double(h)
+        fit.tMax = Double(maxY + 1) / Double(h)
+        fit.coverage = Double(windowsHit) / Double(parameters.windows)
+        guard fit.span >= parameters.minSpan else { return fit }
+        fit.quadratic = fit.span >= parameters.quadraticSpan
+        guard let (a, b, c) = polyfit(quadratic: fit.quadratic) else { return fit }
+        (fit.a, fit.b, fit.c) = (a, b, c)
+        // The lane must stay near its slot at the bottom and bend plausibly.
+        let bottomX = c + b + a
+        guard abs(bottomX - nominal) <= 0.6 * lw, abs(a) <= parameters.maxCurvature * lw else { return fit }
+        fit.ok = true
+        return fit
+    }
+
+    @inline(__always) private func addPoint(_ x: Int, _ y: Int) {
+        pointX[pointCount] = Int32(x)
+        pointY[pointCount] = Int32(y)
+        pointCount += 1
+    }
+
+    private func coveredWindows() -> Int {
+        let n = parameters.windows
+        var hit = 0
+        for k in 0..<n {
+            let y0 = h - (k + 1) * h / n, y1 = h - k * h / n
+            var count = 0
+            for i in 0..<pointCount where pointY[i] >= y0 && pointY[i] < y1 { count += 1 }
+            if count >= parameters.minWindowPixels { hit += 1 }
+        }
+        return hit
+    }
+
+    /// Classic sliding windows from the bottom up; a window without enough pixels keeps moving
+    /// with the drift of the last ones (dashed lines).
+    private func slidingWindows(from base: Double) -> Int {
+        let n = parameters.windows
+        let half = parameters.windowHalfWidth * view.laneWidth
+        var centre = base, drift = 0.0, hit = 0
+        for k in 0..<n {
+            let y0 = h - (k + 1) * h / n, y1 = h - k * h / n
+            let x0 = max(0, Int(centre - half)), x1 = min(w - 1, Int(centre + half))
+            guard x0 <= x1 else { break }
+            var count = 0, sum = 0
+            for y in y0..<y1 {
+                let row = y * w
+                for x in x0...x1 where binary[row + x] != 0 {
+                    addPoint(x, y)
+                    count += 1
+                    sum += x
+                }
+            }
+            if count >= parameters.minWindowPixels {
+                let next = Double(sum) / Double(count)
+                drift = hit > 0 ? 0.5 * drift + 0.5 * (next - centre) : 0
+                centre = next
+                hit += 1
+            } else {
+                centre += drift
+            }
+        }
+        return hit
+    }
+
+    /// Least-squares x = a t² + b t + c (or a = 0) over the collected points, t = (y + 0.5) / h.
+    private func polyfit(quadratic: Bool) -> (Double, Double, Double)? {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, sx = 0.0, sxt = 0.0, sxt2 = 0.0
+        let inv = 1 / Double(h)
+        for i in 0..<pointCount {
+            let t = (Double(pointY[i]) + 0.5) * inv, x = Double(pointX[i]) + 0.5
+            let t2 = t * t
+            s0 += 1; s1 += t; s2 += t2; s3 += t2 * t; s4 += t2 * t2
+            sx += x; sxt += x * t; sxt2 += x * t2
+        }
+        if quadratic {
+            // Cramer's rule on the 3×3 normal equations.
+            let det = s4 * (s2 * s0 - s1 * s1) - s3 * (s3 * s0 - s1 * s2) + s2 * (s3 * s1 - s2 * s2)
+            guard abs(det) > 1e-12 else { return nil }
+            let a = (sxt2 * (s2 * s0 - s1 * s1) - s3 * (sxt * s0 - s1 * sx) + s2 * (sxt * s1 - s2 * sx)) / det
+            let b = (s4 * (sxt * s0 - s1 * sx) - sxt2 * (s3 * s0 - s1 * s2) + s2 * (s3 * sx - sxt * s2)) / det
+            let c = (s4 * (s2 * sx - sxt * s1) - s3 * (s3 * sx - sxt * s2) + sxt2 * (s3 * s1 - s2 * s2)) / det
+            return (a, b, c)
+        }
+        let det = s2 * s0 - s1 * s1
+        guard abs(det) > 1e-12 else { return nil }
+        let b = (sxt * s0 - s1 * sx) / det
+        let c = (s2 * sx - s1 * sxt) / det
+        return (0, b, c)
+    }
+
+    /// Lanes with short evidence (fitted by a line) take the bend of the best long lane: lane
+    /// lines are parallel, so a dashed line borrows the shape of the solid one.
+    private func shareShapes() {
+        var bestIndex = -1
+        for i in 0..<4 where fits[i].ok && fits[i].quadratic {
+            if bestIndex < 0 || fits[i].score > fits[bestIndex].score { bestIndex = i }
+        }
+        guard bestIndex >= 0 else { return }
+        let shape = fits[bestIndex]
+        for i in 0..<4 where fits[i].ok && !fits[i].quadratic {
+            let offset = meanOffset(fits[i], from: shape)
+            fits[i].a = shape.a
+            fits[i].b = shape.b
+            fits[i].c = shape.c + offset
+        }
+    }
+
+    /// Mean horizontal distance of `f` from `shape` over the rows where `f` has evidence.
+    private func meanOffset(_ f: Fit, from shape: Fit) -> Double {
+        var sum = 0.0
+        let steps = 10
+        for k in 0...steps {
+            let t = f.tMin + (f.tMax - f.tMin) * Double(k) / Double(steps)
+            sum += ((f.a * t + f.b) * t + f.c) - ((shape.a * t + shape.b) * t + shape.c)
+        }
+        return sum / Double(steps + 1)
+    }
+
+    /// Neighbouring lanes must be about one lane width apart and parallel; the weaker of a
+    /// failing pair is dropped.
+    private func checkPairs() {
+        let lw = view.laneWidth
+        for left in 0..<3 {
+            let right = left + 1
+            guard fits[left].ok, fits[right].ok else { continue }
+            var ok = true
+            for t in [0.3, 0.65, 1.0] {
+                let wl = (fits[left].a * t + fits[left].b) * t + fits[left].c
+                let wr = (fits[right].a * t + fits[right].b) * t + fits[right].c
+                let width = wr - wl
+                if width < 0.6 * lw || width > 1.6 * lw { ok = false }
+            }
+            let bottom = (fits[right].c + fits[right].b + fits[right].a) - (fits[left].c + fits[left].b + fits[left].a)
+            let top = (fits[right].a * 0.3 + fits[right].b) * 0.3 + fits[right].c - ((fits[left].a * 0.3 + fits[left].b) * 0.3 + fits[left].c)
+            if abs(top - bottom) > 0.4 * lw { ok = false }
+            if !ok {
+                // Prefer the lane that continues a track, then the stronger evidence.
+                let lTracked = tracks[left].alive, rTracked = tracks[right].alive
+                let dropLeft: Bool
+                if lTracked != rTracked { dropLeft = !lTracked } else { dropLeft = fits[left].score < fits[right].score }
+                fits[dropLeft ? left : right].ok = false
+            }
+        }
+    }
+
+    private func updateTracks(into result: inout LaneDetection) {
+        let lw = view.laneWidth
+        let alpha = parameters.smoothing
+        result.lanes.removeAll(keepingCapacity: true)
+        for slot in LaneSlot.allCases {
+            let i = index(slot)
+            let fit = fits[i]
+            var track = tracks[i]
+            if fit.ok {
+                let confidence = min(1, fit.coverage * 1.25)
+                let continues = track.alive && abs((track.lane.a + track.lane.b + track.lane.c) - (fit.a + fit.b + fit.c)) < 0.3 * lw
+                if continues {
+                    track.lane.a = alpha * fit.a + (1 - alpha) * track.lane.a
+                    track.lane.b = alpha * fit.b + (1 - alpha) * track.lane.b
+                    track.lane.c = alpha * fit.c + (1 - alpha) * track.lane.c
+                    track.lane.confidence = alpha * confidence + (1 - alpha) * track.lane.confidence
+                } else {
+                    track.lane = DetectedLane(slot: slot, a: fit.a, b: fit.b, c: fit.c, confidence: confidence, missedFrames: 0)
+                }
+                track.lane.missedFrames = 0
+                track.alive = true
+            } else if track.alive {
+                track.lane.missedFrames += 1
+                track.lane.confidence *= 0.7
+                if track.lane.missedFrames > parameters.holdFrames { track.alive = false }
+            }
+            tracks[i] = track
+            if track.alive { result.lanes.append(track.lane) }
+        }
+    }
+
+    // MARK: - Output in image coordinates
+
+    /// Writes the lane's image column at each of `rows` into `xs` (resized to rows.count), or −2
+    /// where the lane is outside the bird's-eye range or the frame.
+    public func sample(_ lane: DetectedLane, rows: [Double], into xs: inout [Double]) {
+        // The lane as an image-space polyline, one vertex per two bird's-eye rows (y increasing),
+        // starting above the bird's-eye image where the tangent at its top row continues it.
+        var n = 0
+        var by = min(0, Int(view.row(v: view.vOutputMax).rounded(.down)))
+        while by <= h && n < curveX.count {
+            let bx = by >= 0 ? lane.x(atRow: Double(by), height: h) : lane.c + lane.b * Double(by) / Double(h)
+            let p = view.image(bx: bx, by: Double(by))
+            curveX[n] = p.x
+            curveY[n] = p.y
+            n += 1
+            by += 2
+        }
+        if xs.count != rows.count { xs = [Double](repeating: LaneDetector.absent, count: rows.count) }
+        let width = Double(view.geometry.imageSize.width)
+        var k = 0
+        for (j, row) in rows.enumerated() {
+            let y = row
+            xs[j] = LaneDetector.absent
+            guard n >= 2, y >= curveY[0], y <= curveY[n - 1] else { continue }
+            while k + 1 < n - 1 && curveY[k + 1] < y { k += 1 }
+            while k > 0 && curveY[k] > y { k -= 1 }
+            let y0 = curveY[k], y1 = curveY[k + 1]
+            let x = y1 > y0 ? curveX[k] + (y - y0) / (y1 - y0) * (curveX[k + 1] - curveX[k]) : curveX[k]
+            if x >= 0 && x < width { xs[j] = x }
+        }
+    }
+
+    /// TuSimple's marker for "no lane at this row".
+    public static let absent = -2.0
+}

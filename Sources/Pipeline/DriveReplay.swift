@@ -1,0 +1,286 @@
+import Configuration
+import Drives
+import Evaluation
+import Foundation
+import Imaging
+import Lanes
+import Media
+
+/// The variants `clearlane replay` can score the lane detector on.
+public enum ReplayVariant: String, CaseIterable, Sendable {
+    case raw, clahe, gamma, restored, clean
+}
+
+/// Replays one drive through the shared pipeline stages for every variant, as fast as possible
+/// and never dropping a frame, and scores each against the drive's labels.
+public struct DriveReplay {
+    public struct Options {
+        public var processingSize = ImageSize(width: 640, height: 360)
+        public var lanes = LanesConfig()
+        /// Folder of named camera profiles (lanes.cameras_folder resolved).
+        public var camerasFolder = "config/cameras"
+        /// --camera: overrides drive.yaml's profile.
+        public var camera: String?
+        public var variants: [ReplayVariant] = [.raw, .clahe, .gamma, .restored, .clean]
+        /// Makes the live hole detector for drives without truth masks (nil: none available).
+        public var makeHoleDetector: ((RoadGeometry) -> (any HoleDetecting)?)?
+        /// Makes the restorer for the `restored` variant (nil: no model; the variant is omitted).
+        public var makeRestorer: ((RoadGeometry) -> FrameRestoring?)?
+        /// Worst labeled frames to render as strips (0: none).
+        public var strips = 2
+        /// Folder to write strips into (nil: no strips).
+        public var stripFolder: String?
+        /// Called after every frame with (frames done, frames total or nil).
+        public var progress: ((Int, Int?) -> Void)?
+        public init() {}
+    }
+
+    public let drive: Drive
+    public let preset: String?
+    public let options: Options
+
+    public init(drive: Drive, preset: String? = nil, options: Options) {
+        self.drive = drive
+        self.preset = preset
+        self.options = options
+    }
+
+    /// Per-variant frame state, all buffers reused.
+    private final class VariantState {
+        let variant: ReplayVariant
+        let pipeline: FramePipeline
+        var readout: LaneReadout
+        var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
+        var lanes: [[Double]] = []
+        var confidences: [Double] = []
+        var report = VariantReport()
+        var quality = ImageQuality()
+        init(variant: ReplayVariant, pipeline: FramePipeline, readout: LaneReadout) {
+            self.variant = variant
+            self.pipeline = pipeline
+            self.readout = readout
+        }
+    }
+
+    private struct StripCandidate {
+        var frame: Int
+        var accuracy: Double
+        var images: [(ReplayVariant, RGBImage, [[Double]])]
+        var accuracies: [Double]
+        var truth: LaneLabel
+    }
+
+    /// Runs the replay; `notes` receives variants that could not be computed and why.
+    public func run(notes: inout [String]) throws -> DriveReport {
+        let started = Date()
+        let size = options.processingSize
+        let labelSize = ImageSize(width: drive.manifest.width, height: drive.manifest.height)
+        let labels = try drive.labelsPath.map { try LaneLabelFile(path: $0) }
+        // Camera: --camera, drive.yaml, else estimated from the first frames.
+        var resolved = try CameraProfiles.resolve(drive: drive, override: options.camera, folder: options.camerasFolder)
+        if resolved == nil {
+            let source = try drive.openFrames(size: labelSize)
+            var frames: [RGBImage] = []
+            while frames.count < options.lanes.estimateFrames, let f = try source.next() { frames.append(f.image) }
+            source.close()
+            resolved = CameraProfiles.estimate(frames: frames)
+        }
+        guard let camera = resolved else {
+            throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil,
+                              message: "has no camera profile and none could be estimated from the frames; add one (see config/cameras/) or pass --camera")
+        }
+        let geometry = camera.geometry.scaled(to: size)
+        if let problem = geometry.problem {
+            throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: problem)
+        }
+        let roi = geometry.roiMask()
+        let parameters = LaneDetectorParameters(options.lanes.detector)
+        let defaultRows = LaneReadout.defaultRows(geometry: camera.geometry.scaled(to: labelSize), step: options.lanes.rowStep)
+
+        // Stage 1 for all variants: truth masks when the drive has them, else the live detector.
+        var holeDetector: (any HoleDetecting)?
+        if let masks = drive.masksFolder {
+            holeDetector = try TruthMaskHoles(folder: masks, fps: drive.manifest.fps, size: size, roi: roi)
+        } else {
+            holeDetector = options.makeHoleDetector?(geometry)
+        }
+        let holeSource = holeDetector.map { $0.holeSource } ?? "none (no truth masks and no hole detector): exposure-affected figures absent"
+
+        var states: [VariantState] = []
+        for variant in options.variants {
+            var correction: (any FrameCorrection)?
+            var restorer: FrameRestoring?
+            switch variant {
+            case .raw: break
+            case .clahe: correction = CLAHE(tiles: options.lanes.baselines.claheTiles, clipLimit: options.lanes.baselines.claheClipLimit)
+            case .gamma: correction = GammaNormalization(target: options.lanes.baselines.gammaTarget, roi: roi)
+            case .restored:
+                guard let r = options.makeRestorer?(geometry) else {
+                    appendOnce(&notes, "restored: omitted — no CPNet model is available yet (nothing is faked)")
+                    continue
+                }
+                restorer = r
+            case .clean:
+                guard drive.cleanFolder != nil else {
+                    appendOnce(&notes, "clean: omitted for drives without clean/ frames (\(drive.name))")
+                    continue
+                }
+            }
+            guard let pipeline = FramePipeline(geometry: geometry, parameters: parameters, restorer: restorer, correction: correction) else {
+                throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: "camera geometry is unusable")
+            }
+            states.append(VariantState(variant: variant, pipeline: pipeline,
+                                       readout: LaneReadout(labelSize: labelSize, processingSize: size, hSamples: defaultRows)))
+        }
+
+        let rawSource = try drive.openFrames(size: size, options: .init(stallTimeout: 30, maxBuffers: 8))
+        let cleanSource = try drive.openCleanFrames(size: size, options: .init(stallTimeout: 30, maxBuffers: 8))
+        let total: Int? = {
+            if case .images(let seq) = drive.frames { return seq.count }
+            return nil
+        }()
+        var report = DriveReport(name: drive.name, path: drive.folder, preset: preset, camera: camera.origin,
+                                 holeSource: holeSource, labels: drive.manifest.labels)
+        report.events = try drive.exposurePath.map { try ExposureLog.read($0).events }
+        var raw = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
+        var clean = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
+        var holes = Mask(width: size.width, height: size.height, fill: 0)
+        var coverageSum = 0.0
+        var worst: [StripCandidate] = []
+        let wantStrips = options.stripFolder != nil && options.strips > 0 && labels != nil
+        var index = 0
+        while try rawSource.read(into: &raw) {
+            raw.index = index
+            var haveClean = false
+            if let cleanSource {
+                haveClean = try cleanSource.read(into: &clean)
+            }
+            var coverage: Double?
+            if holeDetector != nil {
+                let stats = try holeDetector!.detectHoles(in: raw, into: &holes)
+                coverage = stats.roiCoverage
+            } else {
+                for i in holes.values.indices { holes.values[i] = 0 }
+            }
+            let affected = coverage.map { $0 >= options.lanes.affectedCoverage } ?? false
+            coverageSum += coverage ?? 0
+            if affected { report.affectedFrames += 1 }
+            let label = labels?.byFrame[index]
+            var accuracies: [String: Double] = [:]
+            for state in states {
+                let source = state.variant == .clean ? clean : raw
+                if state.variant == .clean && !haveClean { continue }
+                copy(source, into: &state.frame)
+                let result = state.pipeline.process(&state.frame, holes: holes)
+                state.report.addTiming(seconds: result.lanesSeconds)
+                if let label {
+                    state.readout.setRows(label.hSamples)
+                    state.readout.read(state.pipeline.detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)
+                    let score = LaneMetric.score(predicted: state.lanes, truth: label.lanes, rows: label.hSamples, imageWidth: labelSize.width)
+                    state.report.all.add(score)
+                    if affected { state.report.exposureAffected.add(score) }
+                    accuracies[state.variant.rawValue] = score.accuracy
+                }
+                if haveClean && state.variant != .clean {
+                    state.report.quality = state.report.quality ?? QualitySummary()
+                    state.report.quality!.add(state.quality.measure(state.frame.image, clean: clean.image, holes: coverage != nil ? holes : nil))
+                }
+            }
+            if let label {
+                report.labeledFrames += 1
+                if affected { report.affectedLabeledFrames += 1 }
+                if wantStrips, let rawAccuracy = accuracies[ReplayVariant.raw.rawValue] ?? accuracies.values.first {
+                    considerStrip(&worst, frame: index, accuracy: rawAccuracy, label: label, states: states, accuracies: accuracies)
+                }
+            }
+            report.timeline.append(TimelinePoint(frame: index, holeCoverage: coverage ?? 0, affected: affected,
+                                                 accuracy: accuracies.isEmpty ? nil : accuracies))
+            index += 1
+            options.progress?(index, total)
+        }
+        report.frames = index
+        report.meanHoleCoverage = index > 0 ? coverageSum / Double(index) : 0
+        for state in states { report.variants[state.variant.rawValue] = state.report }
+        if holeDetector == nil {
+            appendOnce(&notes, "exposure-affected figures: absent for \(drive.name) (no truth masks/ and no hole detector)")
+        }
+        if labels == nil { appendOnce(&notes, "\(drive.name): no labels.json, so no accuracy figures") }
+        report.replayFPS = Double(index) / max(Date().timeIntervalSince(started), 1e-9)
+        if let folder = options.stripFolder {
+            report.strips = try writeStrips(worst, folder: folder, labelSize: labelSize)
+        }
+        return report
+    }
+
+    private func appendOnce(_ notes: inout [String], _ note: String) {
+        if !notes.contains(note) { notes.append(note) }
+    }
+
+    /// Copies pixels into the variant's reusable buffer (no allocation once sizes match).
+    private func copy(_ source: Frame, into target: inout Frame) {
+        target.image.reshape(width: source.width, height: source.height)
+        target.image.pixels.withUnsafeMutableBufferPointer { dst in
+            source.image.pixels.withUnsafeBufferPointer { src in
+                dst.baseAddress!.update(from: src.baseAddress!, count: src.count)
+            }
+        }
+        target.pts = source.pts
+        target.index = source.index
+    }
+
+    private func considerStrip(_ worst: inout [StripCandidate], frame: Int, accuracy: Double, label: LaneLabel,
+                               states: [VariantState], accuracies: [String: Double]) {
+        guard worst.count < options.strips || accuracy < (worst.map(\.accuracy).max() ?? 1) else { return }
+        // Strips show what each variant's detector saw: raw, baselines, restored, clean.
+        var images: [(ReplayVariant, RGBImage, [[Double]])] = []
+        for s in states { images.append((s.variant, s.frame.image, s.lanes)) }
+        worst.append(StripCandidate(frame: frame, accuracy: accuracy, images: images,
+                                    accuracies: states.map { accuracies[$0.variant.rawValue] ?? 0 }, truth: label))
+        worst.sort { $0.accuracy < $1.accuracy }
+        if worst.count > options.strips { worst.removeLast() }
+    }
+
+    /// One PNG per worst frame: the variants side by side at half the processing size, with the
+    /// true lanes in red and the detected ones in green.
+    private func writeStrips(_ worst: [StripCandidate], folder: String, labelSize: ImageSize) throws -> [Strip] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var strips: [Strip] = []
+        for candidate in worst {
+            let tileSize = ImageSize(width: options.processingSize.width / 2, height: options.processingSize.height / 2)
+            var strip = RGBImage(width: tileSize.width * candidate.images.count, height: tileSize.height)
+            let sx = Double(tileSize.width) / Double(labelSize.width), sy = Double(tileSize.height) / Double(labelSize.height)
+            let rows = candidate.truth.hSamples.map { Int((Double($0) + 0.5) * sy - 0.5) }
+            for (k, entry) in candidate.images.enumerated() {
+                var tile = Resize.bilinear(entry.1, to: tileSize)
+                for lane in candidate.truth.lanes {
+                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 2, dotRadius: 1, color: Drawing.red)
+                }
+                for lane in entry.2 {
+                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 1, dotRadius: 1, color: Drawing.green)
+                }
+                Drawing.paste(tile, into: &strip, x0: k * tileSize.width, y0: 0)
+            }
+            let name = "\(drive.name)-\(String(format: "%06d", candidate.frame)).png"
+            try ImageFile.writePNG(strip, to: (folder as NSString).appendingPathComponent(name))
+            strips.append(Strip(file: "strips/\(name)", frame: candidate.frame,
+                                variants: candidate.images.map { $0.0.rawValue }, accuracy: candidate.accuracies))
+        }
+        return strips
+    }
+}
+
+extension LaneDetectorParameters {
+    /// The detector's parameters from `lanes.detector` in the config.
+    public init(_ c: LaneDetectorConfig) {
+        self.init()
+        birdseyeWidth = c.birdseyeWidth
+        birdseyeHeight = c.birdseyeHeight
+        minContrast = c.minContrast
+        noiseFactor = c.noiseFactor
+        paintShare = c.paintShare
+        minChroma = c.minChroma
+        windows = c.windows
+        smoothing = c.smoothing
+        holdFrames = c.holdFrames
+    }
+}

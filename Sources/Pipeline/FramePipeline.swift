@@ -1,0 +1,144 @@
+import Evaluation
+import Foundation
+import Imaging
+import Lanes
+
+/// The per-frame stage graph shared by `clearlane replay` and the daemon (`clearlane run`):
+///
+///     frame ─▶ hole detection ─▶ [restoration] ─▶ [classical correction] ─▶ lane detection
+///
+/// Frames must already be at the processing size (the source scales). Every buffer is owned
+/// here and reused, so `process` allocates nothing once the first frame has been seen.
+///
+/// The daemon uses one `FramePipeline` with an `ExposureAnalyzer` and the CPNet restorer:
+/// `process(&frame, budget:)` restores the frame in place, and `readLanes(into:)` gives the lanes
+/// at `hSamples` (processing pixels). Replay builds one per variant (raw, CLAHE, gamma,
+/// restored, clean), computes the holes once on the raw frame and passes them with
+/// `process(&frame, holes:budget:)`.
+public final class FramePipeline {
+    public struct Result: Sendable, Equatable {
+        public var holes: HoleStats
+        public var restoration: RestorationOutcome
+        /// Seconds in each stage for this frame.
+        public var exposureSeconds = 0.0, restoreSeconds = 0.0, correctionSeconds = 0.0, lanesSeconds = 0.0
+        public var laneCount = 0
+    }
+
+    public let geometry: RoadGeometry
+    public let detector: LaneDetector
+    /// Rows (processing pixels) lanes are read out at.
+    public private(set) var hSamples: [Int]
+    public private(set) var detection = LaneDetection()
+    /// The last frame's hole mask (processing size, 1 = hole).
+    public private(set) var holes: Mask
+    public let roi: Mask
+    public let roiPixelCount: Int
+    private var holeDetector: (any HoleDetecting)?
+    private let restorer: FrameRestoring?
+    private var correction: (any FrameCorrection)?
+    private var rowsAsDouble: [Double]
+    private var scratch: [Double] = []
+
+    /// - Parameters:
+    ///   - geometry: the camera geometry at the processing size.
+    ///   - holeDetector: stage 1 (nil: frames are taken to have no holes unless given some).
+    ///   - restorer: stage 2 (nil: restoration disabled).
+    ///   - correction: a classical baseline applied before lane detection (replay's CLAHE/gamma).
+    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), hSamples: [Int]? = nil,
+                 holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
+                 correction: (any FrameCorrection)? = nil) {
+        guard let detector = LaneDetector(geometry: geometry, parameters: parameters) else { return nil }
+        self.geometry = geometry
+        self.detector = detector
+        self.holeDetector = holeDetector
+        self.restorer = restorer
+        self.correction = correction
+        let rows = hSamples ?? LaneReadout.defaultRows(geometry: geometry)
+        self.hSamples = rows
+        rowsAsDouble = rows.map(Double.init)
+        roi = geometry.roiMask()
+        roiPixelCount = max(1, roi.setCount)
+        holes = Mask(width: geometry.imageSize.width, height: geometry.imageSize.height, fill: 0)
+    }
+
+    /// Where this pipeline's holes come from, for reports.
+    public var holeSource: String? { holeDetector?.holeSource }
+
+    /// Runs all stages on `frame` (processing size), restoring it in place.
+    public func process(_ frame: inout Frame, budget: Double = .infinity) throws -> Result {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var stats = HoleStats(roiCoverage: 0)
+        if holeDetector != nil {
+            stats = try holeDetector!.detectHoles(in: frame, into: &holes)
+        } else {
+            holes.reshape(width: frame.width, height: frame.height, fill: 0)
+            for i in holes.values.indices { holes.values[i] = 0 }
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var result = runStages(&frame, stats: stats, budget: budget)
+        result.exposureSeconds = Double(t1 - t0) / 1e9
+        return result
+    }
+
+    /// Runs restoration, correction and lane detection with holes found elsewhere (replay
+    /// computes them once per frame for all variants).
+    public func process(_ frame: inout Frame, holes given: Mask, budget: Double = .infinity) -> Result {
+        holes.reshape(width: given.width, height: given.height, fill: 0)
+        holes.values.withUnsafeMutableBufferPointer { dst in
+            given.values.withUnsafeBufferPointer { src in
+                for i in 0..<src.count { dst[i] = src[i] }
+            }
+        }
+        return runStages(&frame, stats: HoleStats(roiCoverage: coverage(of: holes)), budget: budget)
+    }
+
+    /// Share of the ROI covered by `mask` (same size as the processing frames).
+    public func coverage(of mask: Mask) -> Double {
+        guard mask.size == roi.size else { return 0 }
+        var n = 0
+        for i in 0..<mask.values.count where mask.values[i] != 0 && roi.values[i] != 0 { n += 1 }
+        return Double(n) / Double(roiPixelCount)
+    }
+
+    private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double) -> Result {
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var outcome = RestorationOutcome.notNeeded
+        let hasHoles = stats.roiCoverage > 0
+        if let restorer {
+            outcome = restorer.restore(&frame, holes: holes, budget: budget)
+        } else if hasHoles {
+            outcome = .skipped(.disabled)
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        if correction != nil { correction!.correct(&frame.image) }
+        let t3 = DispatchTime.now().uptimeNanoseconds
+        detector.detect(frame.image, into: &detection)
+        let t4 = DispatchTime.now().uptimeNanoseconds
+        var result = Result(holes: stats, restoration: outcome)
+        result.restoreSeconds = Double(t2 - t1) / 1e9
+        result.correctionSeconds = Double(t3 - t2) / 1e9
+        result.lanesSeconds = Double(t4 - t3) / 1e9
+        result.laneCount = detection.lanes.count
+        return result
+    }
+
+    /// The last frame's lanes, left to right, as x at `hSamples` (processing pixels, −2 where
+    /// absent), with their confidences. The arrays are reused.
+    public func readLanes(into lanes: inout [[Double]], confidences: inout [Double]) {
+        lanes.removeAll(keepingCapacity: true)
+        confidences.removeAll(keepingCapacity: true)
+        for lane in detection.lanes {
+            detector.sample(lane, rows: rowsAsDouble, into: &scratch)
+            guard scratch.contains(where: { $0 >= 0 }) else { continue }
+            lanes.append(scratch)
+            confidences.append(lane.confidence)
+        }
+    }
+
+    /// After a camera gap: lane tracks are dropped; the restorer keeps or clears its memory.
+    public func reset(keepMemory: Bool) {
+        detector.reset()
+        holeDetector?.reset()
+        restorer?.reset(keepMemory: keepMemory)
+    }
+}

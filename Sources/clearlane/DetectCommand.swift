@@ -1,0 +1,146 @@
+import ArgumentParser
+import Drives
+import Evaluation
+import Foundation
+import Imaging
+import Lanes
+import Media
+
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Runs the lane detector on a video or drive; writes overlays and proposed TuSimple labels.",
+        discussion: """
+            The camera geometry comes from --camera, else the drive's drive.yaml, else it is \
+            estimated from the first frames (the lane lines' vanishing point). Lanes are written in \
+            the source's native pixels at h_samples rows (default: every 10 rows below the ROI).
+
+            Example: clearlane detect evaluation/samples/solidWhiteRight --overlays out/overlays --every 10 \\
+                       --labels out/proposed.json
+            """
+    )
+
+    @Argument(help: "A drive folder, video file or image folder.")
+    var source: String
+
+    @Option(help: "Camera profile: a name in --cameras or a path to a profile .yaml.")
+    var camera: String?
+
+    @Option(help: "Folder of named camera profiles.")
+    var cameras = "config/cameras"
+
+    @Option(help: "Processing size the detector runs at.")
+    var size = "640x360"
+
+    @Option(help: "Write an overlay PNG (native size) of every --every'th frame into this folder.")
+    var overlays: String?
+
+    @Option(help: "Overlay every N-th frame.")
+    var every = 10
+
+    @Option(help: "Write the detected lanes of every frame as TuSimple JSON lines to this file.")
+    var labels: String?
+
+    @Option(help: "Keep only these frames in --labels, e.g. '0-40,50,60-80' (default: all frames with lanes).")
+    var keep: String?
+
+    @Flag(help: "Also write contact sheets (2×2 overlays at half size, frame numbers in the file name) for reviewing.")
+    var sheets = false
+
+    @Option(help: "Frames used to estimate a camera profile when there is none.")
+    var estimateFrames = 50
+
+    @Option(help: "Stop after this many frames.")
+    var maxFrames: Int?
+
+    func run() throws {
+        guard let processing = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360") }
+        let keepFrames = try keep.map(Self.parseFrames)
+        let drive = Drive.isDrive(source) ? try Drive(folder: source) : nil
+        // Decode at native size: overlays and labels are in native pixels.
+        var frames: [RGBImage] = []
+        let src = try drive?.openFrames() ?? SourceArgument(text: source).open(size: nil)
+        while let f = try src.next() {
+            frames.append(f.image)
+            if let maxFrames, frames.count >= maxFrames { src.close(); break }
+        }
+        guard let first = frames.first else { throw CommandFailure("\(source) has no frames") }
+        let resolved: ResolvedCamera
+        if let drive, let r = try CameraProfiles.resolve(drive: drive, override: camera, folder: cameras) {
+            resolved = r
+        } else if let camera {
+            resolved = try CameraProfiles.load(nameOrPath: camera, folder: cameras)
+        } else if let r = CameraProfiles.estimate(frames: Array(frames.prefix(estimateFrames))) {
+            resolved = r
+        } else {
+            throw CommandFailure("no camera profile for \(source) and none could be estimated from its frames; pass --camera PROFILE")
+        }
+        let native = first.size
+        let nativeGeometry = resolved.geometry.scaled(to: native)
+        print("camera: \(resolved.origin)")
+        print("  roi: \(nativeGeometry.roi.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
+        print("  birdseye: \(nativeGeometry.roadQuad.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
+        guard let detector = LaneDetector(geometry: nativeGeometry.scaled(to: processing)) else {
+            throw CommandFailure("camera geometry is unusable: \(nativeGeometry.problem ?? "degenerate")")
+        }
+        let rows = LaneReadout.defaultRows(geometry: nativeGeometry)
+        var readout = LaneReadout(labelSize: native, processingSize: processing, hSamples: rows)
+        if let overlays { try FileManager.default.createDirectory(atPath: overlays, withIntermediateDirectories: true) }
+        var small = RGBImage(width: processing.width, height: processing.height)
+        var detection = LaneDetection()
+        var lanes: [[Double]] = [], confidences: [Double] = []
+        var out: [LaneLabel] = []
+        var withEgoPair = 0
+        var sheet = RGBImage(width: native.width, height: native.height)
+        var sheetFrames: [Int] = []
+        let isVideo: Bool = { if case .images? = drive?.frames { return false }; return true }()
+        for (index, image) in frames.enumerated() {
+            Resize.bilinear(image, into: &small)
+            detector.detect(small, into: &detection)
+            readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
+            if detection.lane(.egoLeft) != nil && detection.lane(.egoRight) != nil { withEgoPair += 1 }
+            if !lanes.isEmpty, keepFrames?.contains(index) ?? true {
+                // One decimal is far below the metric's 15-pixel tolerance and keeps the file readable.
+                let rounded = lanes.map { $0.map { $0 < 0 ? $0 : ($0 * 10).rounded() / 10 } }
+                out.append(LaneLabel(rawFile: isVideo ? "\(index)" : String(format: "frames/%06d.png", index), hSamples: rows, lanes: rounded))
+            }
+            if let overlays, index % every == 0 {
+                var canvas = image
+                Drawing.polygon(&canvas, nativeGeometry.roi, thickness: 1, color: Drawing.blue)
+                Drawing.polygon(&canvas, nativeGeometry.roadQuad, thickness: 1, color: Drawing.magenta)
+                for lane in lanes { Drawing.lane(&canvas, xs: lane, rows: rows, thickness: 2, dotRadius: 3, color: Drawing.green) }
+                try ImageFile.writePNG(canvas, to: (overlays as NSString).appendingPathComponent(String(format: "%06d.png", index)))
+                if sheets {
+                    let half = Resize.bilinear(canvas, to: ImageSize(width: native.width / 2, height: native.height / 2))
+                    let k = sheetFrames.count
+                    Drawing.paste(half, into: &sheet, x0: (k % 2) * half.width, y0: (k / 2) * half.height)
+                    sheetFrames.append(index)
+                    if sheetFrames.count == 4 || index + every >= frames.count {
+                        let name = "sheet-" + sheetFrames.map { String($0) }.joined(separator: "-") + ".png"
+                        try ImageFile.writePNG(sheet, to: (overlays as NSString).appendingPathComponent(name))
+                        sheetFrames.removeAll()
+                        sheet = RGBImage(width: native.width, height: native.height)
+                    }
+                }
+            }
+        }
+        print("frames: \(frames.count), ego pair found in \(withEgoPair) (\(String(format: "%.1f", 100 * Double(withEgoPair) / Double(frames.count))) %)")
+        if let labels {
+            try LaneLabelFile.write(out, to: labels)
+            print("wrote \(out.count) label lines to \(labels)")
+        }
+    }
+
+    static func parseFrames(_ text: String) throws -> Set<Int> {
+        var set = Set<Int>()
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if bounds.count == 1, let a = bounds[0] { set.insert(a) } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b {
+                set.formUnion(a...b)
+            } else {
+                throw ValidationError("--keep: '\(part)' is not a frame or a range like 10-20")
+            }
+        }
+        return set
+    }
+}
