@@ -113,7 +113,7 @@ def prepare_drives(cfg) -> list[str]:
             for seed in d.get("degrade_seeds", []):
                 name = os.path.splitext(os.path.basename(source))[0]
                 wanted.append((os.path.join(cache, f"degrade-{name}-{preset}-{seed}"),
-                               ["degrade", os.path.join(ROOT, source), "--preset", preset, "--seed", str(seed)]))
+                               ["degrade", os.path.join(ROOT, source), "--preset", preset, "--seed", str(seed), "--size", f"{w}x{h}"]))
     folders = []
     binary = None
     for folder, args in wanted:
