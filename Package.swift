@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"]),
         .target(name: "Lanes", dependencies: ["Imaging"]),
         .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
-        .target(name: "Pipeline", dependencies: ["Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
+        .target(name: "Pipeline", dependencies: ["CPNet", "Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -58,9 +58,11 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
-                "NeuralEngine", "CPNet", "Exposure", "Synthesis", "Lanes", "Evaluation", "Pipeline",
+                "NeuralEngine", "CPNet", "Exposure", "Synthesis", "Lanes", "Evaluation", "Pipeline", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 

@@ -12,11 +12,13 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var daemon: DaemonConfig
     /// Lane detection, camera geometry and baselines; nil = all defaults (LanesConfig()).
     public var lanes: LanesConfig?
+    /// CPNet restoration; nil = all defaults (RestorerConfig()).
+    public var restorer: RestorerConfig?
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes
+        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes, restorer
     }
 
     public init() {
@@ -27,6 +29,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         logging = LoggingConfig()
         daemon = DaemonConfig()
         lanes = nil
+        restorer = nil
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +43,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
         lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
+        restorer = try c.decodeIfPresent(RestorerConfig.self, forKey: .restorer)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -56,6 +60,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         }
         out += daemon.problems()
         out += (lanes ?? LanesConfig()).problems()
+        out += (restorer ?? RestorerConfig()).problems()
         return out
     }
 }

@@ -39,7 +39,8 @@ public final class SystemdNotifier: @unchecked Sendable {
     }
 
     /// Sends newline-separated assignments as one datagram; failures are ignored on purpose
-    /// (systemd going away must never take the daemon down).
+    /// (systemd going away must never take the daemon down). Never blocks: a receiver whose
+    /// queue is full must not stall the frame loop that sends the watchdog pings.
     public func send(_ assignments: [String]) {
         guard let socketPath, fd >= 0 else { return }
         var address = sockaddr_un()
@@ -57,7 +58,7 @@ public final class SystemdNotifier: @unchecked Sendable {
         _ = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                 message.withUnsafeBytes { bytes in
-                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), sa, length)
+                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sa, length)
                 }
             }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct ClearLane: ParsableCommand {
+struct ClearLane: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearlane",
         abstract: "Restores exposure holes in road video and measures lane detection on it.",
@@ -11,6 +11,6 @@ struct ClearLane: ParsableCommand {
             to a lane detector.
             """,
         subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self, BenchCommand.self,
-                      SynthCommand.self, DegradeCommand.self, DetectCommand.self, ReplayCommand.self]
+                      SynthCommand.self, DegradeCommand.self, DetectCommand.self, ReplayCommand.self, RunCommand.self]
     )
 }

@@ -38,7 +38,8 @@ final class DaemonUnderTest {
     let metricsPort: Int
     let notify = NotifySocket()
     let process = Process()
-    private let logPipe = Pipe()
+    /// The daemon's stderr goes to a file, not a pipe: a pipe nobody drains fills up and blocks it.
+    private let logPath: String
     private(set) var messages: [String] = []
 
     init(source: String, processing: String = "{width: 320, height: 180, fps: 30}", extraDaemon: String = "") throws {
@@ -46,6 +47,8 @@ final class DaemonUnderTest {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         configPath = (folder as NSString).appendingPathComponent("clearlane.yaml")
         lanesPath = (folder as NSString).appendingPathComponent("lanes.jsonl")
+        logPath = (folder as NSString).appendingPathComponent("daemon.log")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
         metricsPort = DaemonHarness.freePort()
         try writeConfig(source: source, processing: processing, extraDaemon: extraDaemon)
         process.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
@@ -56,7 +59,7 @@ final class DaemonUnderTest {
         environment.removeValue(forKey: "WATCHDOG_PID")
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = logPipe
+        process.standardError = FileHandle(forWritingAtPath: logPath)
     }
 
     func writeConfig(source: String, processing: String, extraDaemon: String = "", statusInterval: Double = 0.5) throws {
@@ -70,6 +73,10 @@ final class DaemonUnderTest {
               status_interval_s: \(statusInterval)
               reconnect: {initial_backoff_s: 0.2, max_backoff_s: 1, keep_memory_gap_s: 2}
             \(extraDaemon)
+            lanes:
+              camera: \(DaemonHarness.root.appendingPathComponent("config/cameras/udacity-960x540.yaml").path)
+            restorer:
+              weights: \(DaemonHarness.root.appendingPathComponent("Tests/CPNetTests/Fixtures/weights.safetensors").path)
             """
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -100,8 +107,8 @@ final class DaemonUnderTest {
         if process.isRunning { signal(SIGTERM) }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { collect(0.05) }
-        if process.isRunning { process.terminate(); Thread.sleep(forTimeInterval: 0.5) }
-        let log = String(decoding: logPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         return (process.isRunning ? -1 : process.terminationStatus, log)
     }
 
@@ -205,13 +212,15 @@ struct DaemonProcessTests {
         let daemon = try DaemonUnderTest(source: "{template: udp-h264, parameters: {port: \(port)}, stall_timeout_s: 1}")
         defer {
             daemon.cleanup()
-            if sender.isRunning { sender.terminate() }
+            if sender.isRunning { kill(sender.processIdentifier, SIGKILL); sender.waitUntilExit() }
         }
         try daemon.start()
         #expect(daemon.waitFor(30) { $0.contains("READY=1") } != nil)
         let before = try #require(try daemon.metric("clearlane_frames_out_total"))
 
-        sender.terminate()  // camera gone
+        // Camera gone. SIGKILL: the test runner's blocked-signal mask is inherited by children,
+        // so a SIGTERM could stay pending in gst-launch forever.
+        kill(sender.processIdentifier, SIGKILL)
         sender.waitUntilExit()
         daemon.collect(2.5)
         let errors = try daemon.metric("clearlane_source_errors_total") ?? 0

@@ -1,0 +1,159 @@
+import CPNet
+import Configuration
+import Foundation
+import Imaging
+
+/// Stage 2 with the CPNet: the `FrameRestoring` the daemon and replay use.
+///
+/// Per frame (processing size W×H, network size scale·W × scale·H):
+/// 1. reduce the frame and its holes to the network size (a reduced pixel is a hole when any of
+///    its source pixels is);
+/// 2. decide: no holes (or below `minHoleCoverage`) → remember the frame, `.notNeeded`; no
+///    references yet → `.skipped(.noReferences)`; predicted time over the budget →
+///    `.skipped(.deadline)` (the frame goes out on time, unrestored, flagged);
+/// 3. seams: bring the valid pixels' exposure to the memory's (`ExposureMatcher`), on both the
+///    reduced and the full-size frame;
+/// 4. restore the reduced frame, upsample the result and write it into the full-size holes only.
+///
+/// All buffers are allocated for the first frame size and reused.
+public final class CPNetRestoration: FrameRestoring {
+    public let restorer: Restorer
+    public let scale: Double
+    public let minHoleCoverage: Double
+    public let matchExposure: Bool
+    /// Seconds the last restoration took, smoothed; used to predict the next one.
+    public private(set) var predictedSeconds: Double?
+    /// Exposure gain applied to the last restored frame's valid pixels (1 = none).
+    public private(set) var lastGain = 1.0
+
+    private var matcher = ExposureMatcher()
+    private var small = RGBImage(width: 0, height: 0)
+    private var smallHoles = Mask(width: 0, height: 0, fill: 0)
+    private var upsampled = RGBImage(width: 0, height: 0)
+    /// The last frame that went into the memory whole (no holes, or restored): the exposure the
+    /// memory holds, which restored frames are matched to.
+    private var anchor = RGBImage(width: 0, height: 0)
+    private var hasAnchor = false
+
+    public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = true) {
+        self.restorer = restorer
+        self.scale = scale
+        self.minHoleCoverage = minHoleCoverage
+        self.matchExposure = matchExposure
+    }
+
+    /// Loads the weight file named by `config` (resolved against the config's folder).
+    public convenience init(config: RestorerConfig, resolvingAgainst loaded: LoadedConfig?) throws {
+        let path = loaded?.resolve(config.weights) ?? config.weights
+        let weights = try CPNetWeights(path: path)
+        self.init(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads),
+                  scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+    }
+
+    /// The network's frame size for a processing size (even, at least 16 pixels).
+    public func networkSize(for size: ImageSize) -> ImageSize {
+        func reduce(_ v: Int) -> Int { max(16, Int((Double(v) * scale / 2).rounded()) * 2) }
+        return scale >= 1 ? size : ImageSize(width: reduce(size.width), height: reduce(size.height))
+    }
+
+    public func restore(_ frame: inout Frame, holes: Mask, budget: Double) -> RestorationOutcome {
+        let full = frame.image.size
+        let size = networkSize(for: full)
+        prepare(full: full, network: size)
+        Resize.bilinear(frame.image, into: &small)
+        Self.reduceHoles(holes, into: &smallHoles)
+
+        guard holes.coverage >= minHoleCoverage, smallHoles.setCount > 0 else {
+            remember()
+            return .notNeeded
+        }
+        guard restorer.memory.count > 0 else {
+            restorer.remember(small, holes: smallHoles)
+            return .skipped(.noReferences)
+        }
+        if let predicted = predictedSeconds, predicted > budget {
+            restorer.remember(small, holes: smallHoles)
+            return .skipped(.deadline)
+        }
+
+        let start = DispatchTime.now().uptimeNanoseconds
+        lastGain = 1
+        if matchExposure, hasAnchor {
+            lastGain = matcher.gain(of: small, holes: smallHoles, toward: anchor)
+            matcher.apply(gain: lastGain, to: &small, holes: smallHoles)
+            matcher.apply(gain: lastGain, to: &frame.image, holes: holes)
+        }
+        let restored: Bool
+        do { restored = try restorer.restore(frame: &small, holes: smallHoles) } catch {
+            // Sizes are prepared above, so this cannot happen; never fail the frame over it.
+            return .skipped(.disabled)
+        }
+        guard restored else { return .skipped(.noReferences) }
+        anchor.pixels.withUnsafeMutableBufferPointer { a in
+            small.pixels.withUnsafeBufferPointer { s in a.baseAddress!.update(from: s.baseAddress!, count: s.count) }
+        }
+        hasAnchor = true
+        // Fill the full-size holes from the upsampled restoration; valid pixels are untouched.
+        Resize.bilinear(small, into: &upsampled)
+        let n = full.width * full.height
+        holes.values.withUnsafeBufferPointer { h in
+            upsampled.pixels.withUnsafeBufferPointer { u in
+                frame.image.pixels.withUnsafeMutableBufferPointer { px in
+                    for i in 0..<n where h[i] != 0 {
+                        px[3 * i] = u[3 * i]
+                        px[3 * i + 1] = u[3 * i + 1]
+                        px[3 * i + 2] = u[3 * i + 2]
+                    }
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        predictedSeconds = predictedSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+        return .restored
+    }
+
+    public func reset(keepMemory: Bool) {
+        guard !keepMemory else { return }
+        restorer.reset()
+        hasAnchor = false
+    }
+
+    /// A frame without holes: into the memory, and it becomes the exposure anchor.
+    private func remember() {
+        restorer.remember(small, holes: smallHoles)
+        anchor.pixels.withUnsafeMutableBufferPointer { a in
+            small.pixels.withUnsafeBufferPointer { s in a.baseAddress!.update(from: s.baseAddress!, count: s.count) }
+        }
+        hasAnchor = true
+    }
+
+    private func prepare(full: ImageSize, network: ImageSize) {
+        if small.size != network {
+            small.reshape(width: network.width, height: network.height)
+            anchor.reshape(width: network.width, height: network.height)
+            smallHoles.reshape(width: network.width, height: network.height, fill: 0)
+            hasAnchor = false
+        }
+        if upsampled.size != full { upsampled.reshape(width: full.width, height: full.height) }
+    }
+
+    /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.
+    static func reduceHoles(_ holes: Mask, into out: inout Mask) {
+        let sw = holes.width, sh = holes.height, dw = out.width, dh = out.height
+        holes.values.withUnsafeBufferPointer { s in
+            out.values.withUnsafeMutableBufferPointer { d in
+                for y in 0..<dh {
+                    let y0 = y * sh / dh, y1 = max(y0 + 1, (y + 1) * sh / dh)
+                    for x in 0..<dw {
+                        let x0 = x * sw / dw, x1 = max(x0 + 1, (x + 1) * sw / dw)
+                        var any: UInt8 = 0
+                        for yy in y0..<min(y1, sh) {
+                            for xx in x0..<min(x1, sw) where s[yy * sw + xx] != 0 { any = 1 }
+                        }
+                        d[y * dw + x] = any
+                    }
+                }
+            }
+        }
+    }
+}

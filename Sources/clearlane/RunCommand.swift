@@ -1,0 +1,80 @@
+import ArgumentParser
+import Configuration
+import Daemon
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Runs ClearLane as the vehicle daemon: live camera → holes → restoration → lanes.",
+        discussion: """
+            Reads frames from the config's live source in real time, restores exposure holes when \
+            the per-frame deadline allows, detects lanes and writes them as JSON lines (file, stdout \
+            or UDP). Under systemd (Type=notify) it reports READY/WATCHDOG/STATUS, reloads its config \
+            on SIGHUP (a bad new config is rejected and the old one keeps running) and drains on \
+            SIGTERM. Metrics in Prometheus text format on daemon.metrics (loopback by default).
+
+            Example: clearlane run --config /etc/clearlane/clearlane.yaml
+            """
+    )
+
+    @Option(help: "The YAML config file (re-read on SIGHUP).")
+    var config: String = "config/default.yaml"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        LoggingSystem.bootstrap { label in
+            if JournalLogHandler.isUnderSystemd { return JournalLogHandler(label: label, level: level) }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "clearlane")
+
+        let loaded: LoadedConfig
+        do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
+
+        let notifier = SystemdNotifier()
+        let metrics = DaemonMetrics()
+        let session: LiveSession
+        do {
+            session = try LiveSession(configFile: config, config: loaded, notifier: notifier, metrics: metrics,
+                                      logger: logger, makeProcessor: FrameProcessorFactory.make)
+        } catch { throw CommandFailure("\(error)") }
+
+        var server: MetricsServer?
+        let metricsConfig = loaded.config.daemon.metrics
+        if metricsConfig.enabled {
+            let startedAt = Date()
+            server = MetricsServer(address: metricsConfig.address, port: metricsConfig.port, logger: logger) { path in
+                switch path {
+                case "/metrics":
+                    return (200, "text/plain; version=0.0.4", metrics.prometheusText())
+                case "/healthz":
+                    // Healthy once frames flow and the last one is recent (or still starting up).
+                    let last = session.lastFrameTime
+                    let stale = last.map { Date().timeIntervalSince($0) > 5 } ?? (Date().timeIntervalSince(startedAt) > 30)
+                    return stale ? (503, "text/plain", "no frames\n") : (200, "text/plain", "ok\n")
+                default:
+                    return (404, "text/plain", "not found\n")
+                }
+            }
+        }
+
+        let service = DaemonService(session: session, notifier: notifier, metricsServer: server, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
