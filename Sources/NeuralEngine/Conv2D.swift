@@ -50,8 +50,8 @@ public final class ConvScratch: @unchecked Sendable {
     public let storage: Tensor
 
     /// Column budget per thread: tiles of output rows are sized so one tile's im2col fits here
-    /// (8 MB: wide enough that each GEMM has a long N; measured faster than 2 MB tiles for the p = 257 decoder layers).
-    public static let defaultTileFloats = 1 << 21
+    /// (2 MB). Budgets from 1 MB to 8 MB measured within noise of each other (CPU time, shared machine).
+    public static let defaultTileFloats = 1 << 19
 
     /// Multiply-adds below which a convolution runs on the calling thread only: below ~2M a second
     /// thread costs more to wake than it saves.
