@@ -47,6 +47,40 @@ public final class DriveSynthesizer {
         roiPixelCount = max(roi.setCount, 1)
         radiance = RadianceImage(width: size.width, height: size.height)
         glare = RadianceImage(width: size.width, height: size.height)
+        prerollAutoExposure()
+    }
+
+    /// Frames of driving simulated before frame 0 (metering only, at a quarter of the size), so
+    /// the camera arrives at frame 0 adapted to where it has been, e.g. deep inside the tunnel,
+    /// however short the drive.
+    public static let prerollFrames = 60
+
+    private func prerollAutoExposure() {
+        let small = ImageSize(width: max(size.width / 4, 16), height: max(size.height / 4, 9))
+        let meter = RoadRenderer(scenario: scenario, size: small)
+        var r = RadianceImage(width: small.width, height: small.height)
+        var g = RadianceImage(width: small.width, height: small.height)
+        for index in -DriveSynthesizer.prerollFrames..<0 {
+            let info = meter.render(frame: index, into: &r, glare: &g)
+            _ = meterAndStep(r, glare: info.hasGlare ? g : nil, first: index == -DriveSynthesizer.prerollFrames)
+        }
+    }
+
+    /// Meters a frame as the camera sees it and advances the auto-exposure; returns the scene's
+    /// own metered value (for the converged exposure).
+    private func meterAndStep(_ radiance: RadianceImage, glare: RadianceImage?, first: Bool) -> Double {
+        let rows = AutoExposure.meteringRows(height: radiance.height)
+        let cap = scenario.autoExposure.meteringCap
+        let sceneMean = radiance.logAverageLuminance(rows: rows, cap: cap)
+        // The camera meters its own picture: radiance above its clip level reads no brighter than
+        // 3× the clip level (AE heuristics take a clipped pixel as ~1.6 stops over), and crushed
+        // pixels read as the black level (1 % of full scale), which is why white-outs and
+        // black-outs take time to recover from.
+        let clip = first ? cap : min(cap, Float(3 / autoExposure.exposure))
+        let blackLevel = first ? Float(1e-4) : Float(0.01 / autoExposure.exposure)
+        let seenMean = radiance.logAverageLuminance(rows: rows, cap: clip, floor: blackLevel, extra: glare)
+        if first { autoExposure.settle(meteredMean: seenMean) } else { autoExposure.step(meteredMean: seenMean) }
+        return sceneMean
     }
 
     public func makeOutput() -> Output {
@@ -57,18 +91,7 @@ public final class DriveSynthesizer {
     /// Renders frame `index` (frames must be rendered in order: the auto-exposure has memory).
     public func render(frame index: Int, into out: inout Output) {
         let info = renderer.render(frame: index, into: &radiance, glare: &glare)
-        let rows = AutoExposure.meteringRows(height: size.height)
-        let cap = scenario.autoExposure.meteringCap
-        let sceneMean = radiance.logAverageLuminance(rows: rows, cap: cap)
-        // The camera meters its own (clipped) picture: radiance above its current clip level 1/E
-        // reads no brighter than 3× the clip level (AE heuristics assume a clipped pixel is ~1.6
-        // stops over), which is why a white-out takes long to recover from.
-        let clip = index == 0 ? cap : min(cap, Float(3 / autoExposure.exposure))
-        // Likewise crushed pixels read as the sensor's black level (1 % of full scale), not as the
-        // darkness they hide: a black-out also takes time to recover from.
-        let blackLevel = index == 0 ? Float(1e-4) : Float(0.01 / autoExposure.exposure)
-        let seenMean = radiance.logAverageLuminance(rows: rows, cap: clip, floor: blackLevel, extra: info.hasGlare ? glare : nil)
-        if index == 0 { autoExposure.settle(meteredMean: seenMean) } else { autoExposure.step(meteredMean: seenMean) }
+        let sceneMean = meterAndStep(radiance, glare: info.hasGlare ? glare : nil, first: false)
         var exposure = autoExposure.exposure
         if let hunting = scenario.hunting, index >= hunting.startFrame && index <= hunting.endFrame {
             let phase = Double(index - hunting.startFrame) / hunting.periodFrames

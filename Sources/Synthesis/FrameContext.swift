@@ -77,8 +77,8 @@ struct FrameContext: Sendable {
         sunRadiance = Float(l.sunRadiance)
         // Lens glare and road sheen grow as the sun nears the horizon.
         let low = Float(max(0, 1 - el / (12 * .pi / 180)))
-        sunGlare = 14 * low + 2
-        sunGlint = 6 * low
+        sunGlare = 5 * low + 1
+        sunGlint = 4 * low
         sunElevationTan = Float(tan(max(el, 0.001)))
         sunIllumination = Float(l.sunIllumination) * (l.night ? 0 : min(1, Float(max(el, 0) / (8 * .pi / 180)) * 0.6 + 0.4))
         skyIllumination = Float(l.skyIllumination)

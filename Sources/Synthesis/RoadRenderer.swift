@@ -484,11 +484,11 @@ public struct RoadRenderer: Sendable {
                             let dx = Float(px) - src.x, dy = Float(py) - src.y
                             let r = (dx * dx + dy * dy).squareRoot() / w
                             // Core halo, wide veil, and six streaks.
-                            var a = src.amplitude * (expf(-r / 0.035) + 0.12 * expf(-r / 0.18) + 0.02 * expf(-r / 0.6))
+                            var a = src.amplitude * (expf(-r / 0.03) + 0.06 * expf(-r / 0.15) + 0.008 * expf(-r / 0.5))
                             if src.streaks > 0 && r > 0.004 {
                                 let angle = atan2f(dy, dx) * 3 + 0.4
                                 let across = abs(sinf(angle)) * r * w  // distance to the nearest streak, px
-                                a += src.amplitude * src.streaks * 0.5 * expf(-across * across / 4) * expf(-r / 0.16)
+                                a += src.amplitude * src.streaks * 0.35 * expf(-across * across / 3) * expf(-r / 0.12)
                             }
                             g += src.tint * a
                         }
