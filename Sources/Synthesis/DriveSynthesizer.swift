@@ -97,7 +97,9 @@ public final class DriveSynthesizer {
             let phase = Double(index - hunting.startFrame) / hunting.periodFrames
             exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * phase))
         }
-        let converged = autoExposure.target(meteredMean: sceneMean)
+        // The clean frame: the converged exposure, lowered where needed so that the brightest
+        // 0.5 % of the lane ROI stays below clipping (the truth must show what the holes hide).
+        let converged = min(autoExposure.target(meteredMean: sceneMean), 1.0 / max(roiHighlight(), 1e-6))
         camera.develop(radiance, glare: info.hasGlare ? glare : nil, exposure: exposure, frame: index, mode: .sensor,
                        into: &out.frame, holes: &out.holes)
         camera.develop(radiance, exposure: converged, frame: index, mode: .ideal, into: &out.clean)
@@ -112,6 +114,33 @@ public final class DriveSynthesizer {
             }
         }
         out.roiHoleFraction = Double(inside) / Double(roiPixelCount)
+    }
+
+    /// Luminance of the 99.5th percentile of the lane ROI in the current radiance (log histogram).
+    private func roiHighlight() -> Double {
+        var histogram = [Int](repeating: 0, count: 256)
+        var count = 0
+        // Bins of 1/16 stop from 2^-12 to 2^4.
+        radiance.values.withUnsafeBufferPointer { v in
+            roi.values.withUnsafeBufferPointer { r in
+                var i = 0
+                while i < r.count {
+                    if r[i] != 0 {
+                        let l = 0.2126 * v[3 * i] + 0.7152 * v[3 * i + 1] + 0.0722 * v[3 * i + 2]
+                        let bin = Int((log2(Double(max(l, 1e-9))) + 12) * 16)
+                        histogram[min(max(bin, 0), 255)] += 1
+                        count += 1
+                    }
+                    i += 2  // every other pixel is plenty for a percentile
+                }
+            }
+        }
+        var above = 0
+        for bin in stride(from: 255, through: 0, by: -1) {
+            above += histogram[bin]
+            if Double(above) >= 0.005 * Double(count) { return exp2(Double(bin + 1) / 16 - 12) }
+        }
+        return 1e-6
     }
 
     /// What `clearlane synth` prints and the benchmark reports.
