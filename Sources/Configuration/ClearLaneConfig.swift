@@ -10,11 +10,14 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var outputs: OutputsConfig
     public var logging: LoggingConfig
     public var daemon: DaemonConfig
+    /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
+    public var exposure: ExposureConfig
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon
+        case exposure
     }
 
     public init() {
@@ -24,6 +27,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = OutputsConfig()
         logging = LoggingConfig()
         daemon = DaemonConfig()
+        exposure = ExposureConfig()
     }
 
     public init(from decoder: Decoder) throws {
@@ -36,6 +40,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = try c.value(.outputs, default: d.outputs)
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
+        exposure = try c.value(.exposure, default: d.exposure)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -51,6 +56,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
             check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
         }
         out += daemon.problems()
+        out += exposure.problems()
         return out
     }
 }

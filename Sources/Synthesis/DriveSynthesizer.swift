@@ -98,7 +98,7 @@ public final class DriveSynthesizer {
             exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * phase))
         }
         // The clean frame: the converged exposure, lowered where needed so that the brightest
-        // 0.5 % of the lane ROI stays below clipping (the truth must show what the holes hide).
+        // 0.1 % of the lane ROI stays below clipping (the truth must show what the holes hide).
         let converged = min(autoExposure.target(meteredMean: sceneMean), 1.0 / max(roiHighlight(), 1e-6))
         camera.develop(radiance, glare: info.hasGlare ? glare : nil, exposure: exposure, frame: index, mode: .sensor,
                        into: &out.frame, holes: &out.holes)
@@ -116,7 +116,7 @@ public final class DriveSynthesizer {
         out.roiHoleFraction = Double(inside) / Double(roiPixelCount)
     }
 
-    /// Luminance of the 99.5th percentile of the lane ROI in the current radiance (log histogram).
+    /// Luminance of the 99.9th percentile of the lane ROI in the current radiance (log histogram).
     private func roiHighlight() -> Double {
         var histogram = [Int](repeating: 0, count: 256)
         var count = 0
@@ -138,7 +138,7 @@ public final class DriveSynthesizer {
         var above = 0
         for bin in stride(from: 255, through: 0, by: -1) {
             above += histogram[bin]
-            if Double(above) >= 0.005 * Double(count) { return exp2(Double(bin + 1) / 16 - 12) }
+            if Double(above) >= 0.001 * Double(count) { return exp2(Double(bin + 1) / 16 - 12) }
         }
         return 1e-6
     }
