@@ -149,6 +149,15 @@ public final class DriveSynthesizer {
         public var renderSeconds = 0.0
         public var writeSeconds = 0.0
         public var totalSeconds = 0.0
+        /// CPU time of all threads while rendering: independent of other load on the machine.
+        public var renderCPUSeconds = 0.0
+    }
+
+    /// CPU seconds used by the whole process so far (all threads).
+    public static func processCPUTime() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Renders the whole drive into `folder` (or only renders, for benchmarks, when nil).
@@ -162,9 +171,10 @@ public final class DriveSynthesizer {
         var labels: [LaneLabel] = []
         var perFrame: [ExposureLog.FrameExposure] = []
         for index in 0..<scenario.frames {
-            let t0 = Date()
+            let t0 = Date(), c0 = DriveSynthesizer.processCPUTime()
             render(frame: index, into: &out)
             let t1 = Date()
+            timing.renderCPUSeconds += DriveSynthesizer.processCPUTime() - c0
             try writer?.write(frame: out.frame, clean: out.clean, holes: out.holes)
             timing.renderSeconds += t1.timeIntervalSince(t0)
             timing.writeSeconds += Date().timeIntervalSince(t1)
