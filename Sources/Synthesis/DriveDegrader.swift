@@ -21,9 +21,11 @@ public enum DriveDegrader {
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: source, isDirectory: &isDirectory) else { throw MediaError.fileNotFound(path: source) }
         let drive = isDirectory.boolValue ? try Drive(folder: source) : nil
+        // Replay-style reading: never drop, and be patient on a loaded machine.
+        let options = FrameSource.Options(stallTimeout: 120, maxBuffers: 4)
         func open() throws -> FrameSource {
-            if let drive { return try drive.openFrames(size: wanted) }
-            return try FrameSource.file(source, size: wanted)
+            if let drive { return try drive.openFrames(size: wanted, options: options) }
+            return try FrameSource.file(source, size: wanted, options: options)
         }
         // First pass: count frames and learn the size and rate, so events land inside the clip.
         let probe = try open()

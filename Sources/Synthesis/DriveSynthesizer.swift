@@ -36,7 +36,10 @@ public final class DriveSynthesizer {
     private var radiance: RadianceImage
     private var glare: RadianceImage
 
-    public init(scenario: Scenario, size: ImageSize, cameraParameters: CameraModel.Parameters = .init()) {
+    /// `preroll`: frames of driving simulated before frame 0 so the camera arrives adapted
+    /// (`prerollFrames` by default; 0 starts with a camera settled on frame 0).
+    public init(scenario: Scenario, size: ImageSize, cameraParameters: CameraModel.Parameters = .init(),
+                preroll: Int = DriveSynthesizer.prerollFrames) {
         self.scenario = scenario
         self.size = size
         renderer = RoadRenderer(scenario: scenario, size: size)
@@ -47,7 +50,7 @@ public final class DriveSynthesizer {
         roiPixelCount = max(roi.setCount, 1)
         radiance = RadianceImage(width: size.width, height: size.height)
         glare = RadianceImage(width: size.width, height: size.height)
-        prerollAutoExposure()
+        prerollAutoExposure(frames: preroll)
     }
 
     /// Frames of driving simulated before frame 0 (metering only, at a quarter of the size), so
@@ -55,14 +58,18 @@ public final class DriveSynthesizer {
     /// however short the drive.
     public static let prerollFrames = 60
 
-    private func prerollAutoExposure() {
+    private var prerolled = false
+
+    private func prerollAutoExposure(frames: Int) {
+        guard frames > 0 else { return }
+        prerolled = true
         let small = ImageSize(width: max(size.width / 4, 16), height: max(size.height / 4, 9))
         let meter = RoadRenderer(scenario: scenario, size: small)
         var r = RadianceImage(width: small.width, height: small.height)
         var g = RadianceImage(width: small.width, height: small.height)
-        for index in -DriveSynthesizer.prerollFrames..<0 {
+        for index in -frames..<0 {
             let info = meter.render(frame: index, into: &r, glare: &g)
-            _ = meterAndStep(r, glare: info.hasGlare ? g : nil, first: index == -DriveSynthesizer.prerollFrames)
+            _ = meterAndStep(r, glare: info.hasGlare ? g : nil, first: index == -frames)
         }
     }
 
@@ -91,7 +98,7 @@ public final class DriveSynthesizer {
     /// Renders frame `index` (frames must be rendered in order: the auto-exposure has memory).
     public func render(frame index: Int, into out: inout Output) {
         let info = renderer.render(frame: index, into: &radiance, glare: &glare)
-        let sceneMean = meterAndStep(radiance, glare: info.hasGlare ? glare : nil, first: false)
+        let sceneMean = meterAndStep(radiance, glare: info.hasGlare ? glare : nil, first: index == 0 && !prerolled)
         var exposure = autoExposure.exposure
         if let hunting = scenario.hunting, index >= hunting.startFrame && index <= hunting.endFrame {
             let phase = Double(index - hunting.startFrame) / hunting.periodFrames

@@ -133,8 +133,9 @@ struct FrameContext: Sendable {
     @inline(__always)
     func tunnelIllumination(_ s: Float, _ o: OverheadState) -> Float {
         let pool = 0.5 + 0.5 * cosf(2 * .pi * (s - o.start) / o.lampSpacing)
-        let daylight = (sunIllumination * 0.4 + skyIllumination) * 0.3
-        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 4) + expf(-(o.end - s) / 4))
+        // Skylight reaches only a few metres in (tunnel mouths look black from outside for that).
+        let daylight = (sunIllumination * 0.3 + skyIllumination) * 0.1
+        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 2.5) + expf(-(o.end - s) / 2.5))
     }
 
     /// 1 where the sun reaches the ground point, 0 in the shadow of a tree line.

@@ -62,8 +62,8 @@ struct SynthesisTests {
     func labelPointsOnCleanFramesAreLanePaint(preset: Preset) throws {
         let size = ImageSize(width: 320, height: 180)
         var solidHits = 0, solidPoints = 0
-        for seed in [UInt64(1), 2] {
-            let synthesizer = DriveSynthesizer(scenario: Scenario(preset: preset, seed: seed, frames: 40), size: size)
+        for seed in [UInt64(1), 2, 3] {
+            let synthesizer = DriveSynthesizer(scenario: Scenario(preset: preset, seed: seed, frames: 40), size: size, preroll: 0)
             var out = synthesizer.makeOutput()
             synthesizer.render(frame: 0, into: &out)
             let label = try #require(out.label)
@@ -89,7 +89,7 @@ struct SynthesisTests {
 
     @Test func tunnelExitClipsMostJustAfterTheExitAndTheAnalyzerFindsTheHoles() throws {
         let size = ImageSize(width: 160, height: 90)
-        let scenario = Scenario(preset: .tunnelExit, seed: 3, frames: 45)
+        let scenario = Scenario(preset: .tunnelExit, seed: 1, frames: 60)
         let exit = try #require(scenario.events.first).frame
         let synthesizer = DriveSynthesizer(scenario: scenario, size: size)
         var out = synthesizer.makeOutput()
@@ -112,8 +112,8 @@ struct SynthesisTests {
         }
         // Lag: the first frames out of the tunnel clip (most of the lane ROI), later ones recover.
         let justAfter = holes[min(exit + 1, holes.count - 1)...min(exit + 4, holes.count - 1)].max()!
-        #expect(justAfter > 0.5)
-        #expect(holes.last! < justAfter / 4)
+        #expect(justAfter > 0.9)
+        #expect(holes.last! < 0.1)
         // Clean frames (converged exposure, highlights protected) do not clip in the lane ROI.
         #expect(Double(cleanClipped) / Double(roiPixels) < 0.001)
         // Analyzer vs truth; thresholds below the measured 160x90 values (README § Drives).
