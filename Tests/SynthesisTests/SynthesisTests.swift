@@ -1,3 +1,4 @@
+import Configuration
 import Drives
 import Exposure
 import Foundation
@@ -157,5 +158,39 @@ struct SynthesisTests {
         #expect(scaled.hSamples == [180, 360])
         #expect(scaled.lanes == [[320, -2], [67, 133.3]])
         #expect(DriveDegrader.scale(label, index: 7, from: ImageSize(width: 960, height: 540), to: ImageSize(width: 960, height: 540), video: true).rawFile == "7")
+    }
+}
+
+@Suite("Evaluation sets")
+struct EvaluationSetTests {
+    @Test func theDevSetListsRecipesWithCacheFoldersAndTheSample() throws {
+        let set = try EvaluationSet.load(Repo.path("evaluation/sets/dev.yaml"))
+        #expect(set.cache == Repo.path("evaluation/cache/dev"))
+        #expect(set.entries.count == Preset.allCases.count * 3 + 1)
+        let first = try #require(set.entries.first)
+        #expect(first.recipe == .synth(preset: .tunnelExit, seed: 1001, frames: 150, size: ImageSize(width: 640, height: 360)))
+        #expect(set.folder(of: first) == Repo.path("evaluation/cache/dev/synth-tunnel-exit-1001-150-640x360"))
+        #expect(set.entries.contains { if case .path(let p) = $0.recipe { return p.hasSuffix("samples/solidWhiteRight-tunnel-exit") } else { return false } })
+    }
+
+    @Test func mistakesAreLocatedByLineAndKey() throws {
+        let tmp = try TemporaryFolder()
+        defer { tmp.cleanup() }
+        let file = tmp.file("bad.yaml")
+        try """
+        drives:
+          - synth: {preset: tunnel-exit, seed: 1}
+          - synth: {preset: tunnel-exet, seed: 2}
+          - degrade: {source: nowhere.mp4, preset: clear, seed: 3}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try EvaluationSet.load(file)
+            Issue.record("a bad set loaded")
+        } catch let errors as ConfigErrors {
+            #expect(errors.errors.count == 2)
+            #expect(errors.errors[0].keyPath == "drives.1.synth.preset" && errors.errors[0].line == 3)
+            #expect(errors.errors[0].message.contains("tunnel-exit"))
+            #expect(errors.errors[1].keyPath == "drives.2.degrade.source")
+        }
     }
 }
