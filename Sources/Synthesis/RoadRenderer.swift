@@ -42,7 +42,12 @@ public struct RoadRenderer: Sendable {
             for i in 0..<canopyCount {
                 let s = Float(canopyOrigin) + Float(i) * RoadRenderer.canopyStep
                 let bump = min(max(coarse.sample(s * 0.9, Float(line.u) * 3, footprint: 0.25) * 2.2 - 1.6, 0), 1)
-                heights.append(Float(line.minHeight) + Float(line.maxHeight - line.minHeight) * bump)
+                // Individual crowns, 4–7 m apart: rounded tops instead of a smooth ridge.
+                let spacing: Float = 4 + 3 * fine.sample(Float(line.u) * 7, floorf(s / 5) * 0.37, footprint: 0.02).truncatingRemainder(dividingBy: 1)
+                let phase = (s / spacing).truncatingRemainder(dividingBy: 1) * 2 - 1
+                let crown = (max(1 - phase * phase, 0)).squareRoot()
+                let top = Float(line.minHeight) + Float(line.maxHeight - line.minHeight) * bump
+                heights.append(top * (0.78 + 0.22 * crown))
             }
         }
         canopy = TextureStorage(heights.isEmpty ? [0] : heights)
@@ -307,8 +312,11 @@ public struct RoadRenderer: Sendable {
         case .trees(let index):
             let line = k.treeLines[index]
             let tex = coarse.sample(hit.s * 2, hit.y * 2, footprint: footprint) * fine.sample(hit.s, hit.y, footprint: footprint)
-            let sunny = k.sunIllumination * 0.45 * (0.6 + 0.4 * coarse.sample(hit.s * 4 + 50, hit.y * 4, footprint: footprint))
-            return line.albedo * (sunny + k.skyIllumination) * tex
+            // Foliage clumps catch the sun unevenly; the lower trunks and undergrowth sit in shade.
+            let clumps = coarse.sample(hit.s * 6 + 50, hit.y * 6, footprint: footprint)
+            let sunny = k.sunIllumination * 0.5 * max(0, (clumps - 0.9) * 4 + 0.5)
+            let height = min(hit.y / 4, 1)
+            return line.albedo * (sunny * height + k.skyIllumination * (0.5 + 0.5 * height)) * tex
         case .sky:
             return skyRadiance(d, context: k)
         }
