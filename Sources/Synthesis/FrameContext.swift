@@ -163,7 +163,7 @@ struct FrameContext: Sendable {
         guard headlightPower > 0, z > 0.5 else { return 0 }
         let angle = (u - lateral) / z
         let beam = expf(-(angle * angle) / 0.12) * expf(-powf(z / 75, 4))
-        return headlightPower * beam / (z * z + 4)
+        return headlightPower * beam / (z * z + 16)
     }
 
     /// Height profile of the hill above a tunnel portal (0…1).

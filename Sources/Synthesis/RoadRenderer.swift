@@ -404,7 +404,7 @@ public struct RoadRenderer: Sendable {
             if v.oncoming && v.lightsOn && s < v.s {
                 let dist = v.s - s, side = u - v.u
                 let spread = 0.3 * dist + 1
-                light += 40 * expf(-(side * side) / (spread * spread)) / (dist * dist + 9)
+                light += 8 * expf(-(side * side) / (spread * spread)) / (dist * dist + 25)
             }
         }
         var color = albedo * light
@@ -506,8 +506,8 @@ public struct RoadRenderer: Sendable {
             guard dist > 1 else { continue }
             for side: Float in [-1, 1] {
                 if let p = pose.project(u: Double(v.u + side * (v.halfWidth - 0.3)), z: Double(dist), y: 0.65) {
-                    let amplitude = 0.9 / (1 + (dist / 12) * (dist / 12))
-                    sources.append((Float(p.x), Float(p.y), amplitude, SIMD3(1, 0.97, 0.92), 0.6))
+                    let amplitude = 2.5 / (1 + (dist / 15) * (dist / 15))
+                    sources.append((Float(p.x), Float(p.y), amplitude, SIMD3(1, 0.97, 0.92), 0.25))
                 }
             }
         }
