@@ -145,8 +145,10 @@ public struct ExposureAnalyzer: Sendable {
         let flat = c.scaled(c.flatRadius, width: w)
         morphology.integrate(saturated)
         morphology.threshold(radius: flat, fraction: c.flatFraction, gate: saturated, into: &work)
+        // Crushed regions use a third of the radius: nothing legitimately black and flat is as
+        // wide as lane paint is bright, and shadow bands under bridges are thin far ahead.
         morphology.integrate(crushed)
-        morphology.threshold(radius: flat, fraction: c.flatFraction, gate: crushed, into: &work2)
+        morphology.threshold(radius: max(flat / 3, 1), fraction: c.flatFraction, gate: crushed, into: &work2)
         for i in 0..<n where work2.values[i] != 0 { work.values[i] = 1 }
         // 3. Close (fill gaps), open (drop specks), dilate (bloom halo).
         morphology.dilate(work, radius: c.scaled(c.closeRadius, width: w), into: &work2)

@@ -123,8 +123,10 @@ public struct Degrader {
         self.plan = plan
         // The footage already went through its camera's curve: re-film with a plain sRGB response
         // (no extra shoulder), so frames without an event come out close to the original.
-        let parameters = CameraModel.Parameters(shotNoise: 0.0001, readNoise: 0.0008, bloomStrength: 0.35,
-                                                bloomRadius: 0.006, shoulder: 10_000, snrFloor: 4, idealKnee: 0.6)
+        // Noise and floor chosen so the truth's crush level lands on the same 8-bit level (~24) as
+        // in synthetic drives, whose response has a shoulder that lifts shadows.
+        let parameters = CameraModel.Parameters(shotNoise: 0.0001, readNoise: 0.0015, bloomStrength: 0.35,
+                                                bloomRadius: 0.006, shoulder: 10_000, snrFloor: 5, idealKnee: 0.6)
         camera = CameraModel(parameters: parameters, size: plan.size, seed: plan.seed)
         autoExposure = AutoExposure(parameters: plan.autoExposure)
         radiance = RadianceImage(width: plan.size.width, height: plan.size.height)
