@@ -45,6 +45,8 @@ struct SynthCommand: ParsableCommand {
         guard let size = ImageSize(parsing: size), size.width >= 64, size.height >= 36, size.width <= 4096, size.height <= 4096 else {
             throw ValidationError("--size must look like 640x360 (64x36 … 4096x4096), got '\(self.size)'")
         }
+        // GStreamer pads RGB rows to 4 bytes; packed frames of other widths cannot be encoded.
+        guard size.width % 4 == 0 else { throw ValidationError("--size width must be a multiple of 4 (e.g. 640x360, 1280x720), got \(size.width)") }
         guard (1...100_000).contains(frames) else { throw ValidationError("--frames must be 1…100000, got \(frames)") }
         guard out != nil || benchmark else { throw ValidationError("--out DIR is required (or --benchmark to render without writing)") }
         let scenario = Scenario(preset: preset, seed: seed, frames: frames)
