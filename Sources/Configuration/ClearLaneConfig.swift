@@ -14,11 +14,14 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var lanes: LanesConfig?
     /// CPNet restoration; nil = all defaults (RestorerConfig()).
     public var restorer: RestorerConfig?
+    /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
+    public var exposure: ExposureConfig
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes, restorer
+        case exposure
     }
 
     public init() {
@@ -30,6 +33,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         daemon = DaemonConfig()
         lanes = nil
         restorer = nil
+        exposure = ExposureConfig()
     }
 
     public init(from decoder: Decoder) throws {
@@ -44,6 +48,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         daemon = try c.value(.daemon, default: d.daemon)
         lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
         restorer = try c.decodeIfPresent(RestorerConfig.self, forKey: .restorer)
+        exposure = try c.value(.exposure, default: d.exposure)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -61,6 +66,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         out += daemon.problems()
         out += (lanes ?? LanesConfig()).problems()
         out += (restorer ?? RestorerConfig()).problems()
+        out += exposure.problems()
         return out
     }
 }

@@ -217,9 +217,11 @@ public struct CameraModel: Sendable {
                     let gy = y / block
                     for x in 0..<w {
                         let gi = (gy * gw + x / block) * 3, si = (y * w + x) * 3
-                        g[gi] += max(sv[si] - 1, 0)
-                        g[gi + 1] += max(sv[si + 1] - 1, 0)
-                        g[gi + 2] += max(sv[si + 2] - 1, 0)
+                        // Excess compressed above ~8× white: a lamp's charge spill saturates, so
+                        // very bright points bloom into a soft disc rather than the blur kernel's box.
+                        g[gi] += CameraModel.spill(sv[si])
+                        g[gi + 1] += CameraModel.spill(sv[si + 1])
+                        g[gi + 2] += CameraModel.spill(sv[si + 2])
                     }
                 }
                 let norm = 1 / Float(block * block)
@@ -229,6 +231,12 @@ public struct CameraModel: Sendable {
         for _ in 0..<3 {
             CameraModel.boxBlur(&grid, &gridScratch, width: gw, height: gh, radius: radius)
         }
+    }
+
+    @inline(__always)
+    static func spill(_ v: Float) -> Float {
+        let excess = max(v - 1, 0)
+        return excess / (1 + excess / 8)
     }
 
     /// Separable box blur of an RGB float grid (edges clamp), result back in `data`.

@@ -36,7 +36,10 @@ public final class DriveSynthesizer {
     private var radiance: RadianceImage
     private var glare: RadianceImage
 
-    public init(scenario: Scenario, size: ImageSize, cameraParameters: CameraModel.Parameters = .init()) {
+    /// `preroll`: frames of driving simulated before frame 0 so the camera arrives adapted
+    /// (`prerollFrames` by default; 0 starts with a camera settled on frame 0).
+    public init(scenario: Scenario, size: ImageSize, cameraParameters: CameraModel.Parameters = .init(),
+                preroll: Int = DriveSynthesizer.prerollFrames) {
         self.scenario = scenario
         self.size = size
         renderer = RoadRenderer(scenario: scenario, size: size)
@@ -47,6 +50,44 @@ public final class DriveSynthesizer {
         roiPixelCount = max(roi.setCount, 1)
         radiance = RadianceImage(width: size.width, height: size.height)
         glare = RadianceImage(width: size.width, height: size.height)
+        prerollAutoExposure(frames: preroll)
+    }
+
+    /// Frames of driving simulated before frame 0 (metering only, at a quarter of the size), so
+    /// the camera arrives at frame 0 adapted to where it has been, e.g. deep inside the tunnel,
+    /// however short the drive.
+    public static let prerollFrames = 60
+
+    private var prerolled = false
+
+    private func prerollAutoExposure(frames: Int) {
+        guard frames > 0 else { return }
+        prerolled = true
+        let small = ImageSize(width: max(size.width / 4, 16), height: max(size.height / 4, 9))
+        let meter = RoadRenderer(scenario: scenario, size: small)
+        var r = RadianceImage(width: small.width, height: small.height)
+        var g = RadianceImage(width: small.width, height: small.height)
+        for index in -frames..<0 {
+            let info = meter.render(frame: index, into: &r, glare: &g)
+            _ = meterAndStep(r, glare: info.hasGlare ? g : nil, first: index == -frames)
+        }
+    }
+
+    /// Meters a frame as the camera sees it and advances the auto-exposure; returns the scene's
+    /// own metered value (for the converged exposure).
+    private func meterAndStep(_ radiance: RadianceImage, glare: RadianceImage?, first: Bool) -> Double {
+        let rows = AutoExposure.meteringRows(height: radiance.height)
+        let cap = scenario.autoExposure.meteringCap
+        let sceneMean = radiance.logAverageLuminance(rows: rows, cap: cap)
+        // The camera meters its own picture: radiance above its clip level reads no brighter than
+        // 3× the clip level (AE heuristics take a clipped pixel as ~1.6 stops over), and crushed
+        // pixels read as the black level (1 % of full scale), which is why white-outs and
+        // black-outs take time to recover from.
+        let clip = first ? cap : min(cap, Float(3 / autoExposure.exposure))
+        let blackLevel = first ? Float(1e-4) : Float(0.01 / autoExposure.exposure)
+        let seenMean = radiance.logAverageLuminance(rows: rows, cap: clip, floor: blackLevel, extra: glare)
+        if first { autoExposure.settle(meteredMean: seenMean) } else { autoExposure.step(meteredMean: seenMean) }
+        return sceneMean
     }
 
     public func makeOutput() -> Output {
@@ -57,24 +98,15 @@ public final class DriveSynthesizer {
     /// Renders frame `index` (frames must be rendered in order: the auto-exposure has memory).
     public func render(frame index: Int, into out: inout Output) {
         let info = renderer.render(frame: index, into: &radiance, glare: &glare)
-        let rows = AutoExposure.meteringRows(height: size.height)
-        let cap = scenario.autoExposure.meteringCap
-        let sceneMean = radiance.logAverageLuminance(rows: rows, cap: cap)
-        // The camera meters its own (clipped) picture: radiance above its current clip level 1/E
-        // reads no brighter than 3× the clip level (AE heuristics assume a clipped pixel is ~1.6
-        // stops over), which is why a white-out takes long to recover from.
-        let clip = index == 0 ? cap : min(cap, Float(3 / autoExposure.exposure))
-        // Likewise crushed pixels read as the sensor's black level (1 % of full scale), not as the
-        // darkness they hide: a black-out also takes time to recover from.
-        let blackLevel = index == 0 ? Float(1e-4) : Float(0.01 / autoExposure.exposure)
-        let seenMean = radiance.logAverageLuminance(rows: rows, cap: clip, floor: blackLevel, extra: info.hasGlare ? glare : nil)
-        if index == 0 { autoExposure.settle(meteredMean: seenMean) } else { autoExposure.step(meteredMean: seenMean) }
+        let sceneMean = meterAndStep(radiance, glare: info.hasGlare ? glare : nil, first: index == 0 && !prerolled)
         var exposure = autoExposure.exposure
         if let hunting = scenario.hunting, index >= hunting.startFrame && index <= hunting.endFrame {
             let phase = Double(index - hunting.startFrame) / hunting.periodFrames
             exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * phase))
         }
-        let converged = autoExposure.target(meteredMean: sceneMean)
+        // The clean frame: the converged exposure, lowered where needed so that the brightest
+        // 0.1 % of the lane ROI stays below clipping (the truth must show what the holes hide).
+        let converged = min(autoExposure.target(meteredMean: sceneMean), 1.0 / max(roiHighlight(), 1e-6))
         camera.develop(radiance, glare: info.hasGlare ? glare : nil, exposure: exposure, frame: index, mode: .sensor,
                        into: &out.frame, holes: &out.holes)
         camera.develop(radiance, exposure: converged, frame: index, mode: .ideal, into: &out.clean)
@@ -91,12 +123,48 @@ public final class DriveSynthesizer {
         out.roiHoleFraction = Double(inside) / Double(roiPixelCount)
     }
 
+    /// Luminance of the 99.9th percentile of the lane ROI in the current radiance (log histogram).
+    private func roiHighlight() -> Double {
+        var histogram = [Int](repeating: 0, count: 256)
+        var count = 0
+        // Bins of 1/16 stop from 2^-12 to 2^4.
+        radiance.values.withUnsafeBufferPointer { v in
+            roi.values.withUnsafeBufferPointer { r in
+                var i = 0
+                while i < r.count {
+                    if r[i] != 0 {
+                        let l = 0.2126 * v[3 * i] + 0.7152 * v[3 * i + 1] + 0.0722 * v[3 * i + 2]
+                        let bin = Int((log2(Double(max(l, 1e-9))) + 12) * 16)
+                        histogram[min(max(bin, 0), 255)] += 1
+                        count += 1
+                    }
+                    i += 2  // every other pixel is plenty for a percentile
+                }
+            }
+        }
+        var above = 0
+        for bin in stride(from: 255, through: 0, by: -1) {
+            above += histogram[bin]
+            if Double(above) >= 0.001 * Double(count) { return exp2(Double(bin + 1) / 16 - 12) }
+        }
+        return 1e-6
+    }
+
     /// What `clearlane synth` prints and the benchmark reports.
     public struct Timing: Sendable {
         public var frames = 0
         public var renderSeconds = 0.0
         public var writeSeconds = 0.0
         public var totalSeconds = 0.0
+        /// CPU time of all threads while rendering: independent of other load on the machine.
+        public var renderCPUSeconds = 0.0
+    }
+
+    /// CPU seconds used by the whole process so far (all threads).
+    public static func processCPUTime() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Renders the whole drive into `folder` (or only renders, for benchmarks, when nil).
@@ -110,9 +178,10 @@ public final class DriveSynthesizer {
         var labels: [LaneLabel] = []
         var perFrame: [ExposureLog.FrameExposure] = []
         for index in 0..<scenario.frames {
-            let t0 = Date()
+            let t0 = Date(), c0 = DriveSynthesizer.processCPUTime()
             render(frame: index, into: &out)
             let t1 = Date()
+            timing.renderCPUSeconds += DriveSynthesizer.processCPUTime() - c0
             try writer?.write(frame: out.frame, clean: out.clean, holes: out.holes)
             timing.renderSeconds += t1.timeIntervalSince(t0)
             timing.writeSeconds += Date().timeIntervalSince(t1)

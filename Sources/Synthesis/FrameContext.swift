@@ -77,8 +77,8 @@ struct FrameContext: Sendable {
         sunRadiance = Float(l.sunRadiance)
         // Lens glare and road sheen grow as the sun nears the horizon.
         let low = Float(max(0, 1 - el / (12 * .pi / 180)))
-        sunGlare = 14 * low + 2
-        sunGlint = 6 * low
+        sunGlare = 5 * low + 1
+        sunGlint = 4 * low
         sunElevationTan = Float(tan(max(el, 0.001)))
         sunIllumination = Float(l.sunIllumination) * (l.night ? 0 : min(1, Float(max(el, 0) / (8 * .pi / 180)) * 0.6 + 0.4))
         skyIllumination = Float(l.skyIllumination)
@@ -133,8 +133,9 @@ struct FrameContext: Sendable {
     @inline(__always)
     func tunnelIllumination(_ s: Float, _ o: OverheadState) -> Float {
         let pool = 0.5 + 0.5 * cosf(2 * .pi * (s - o.start) / o.lampSpacing)
-        let daylight = (sunIllumination * 0.4 + skyIllumination) * 0.3
-        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 4) + expf(-(o.end - s) / 4))
+        // Skylight reaches only a few metres in (tunnel mouths look black from outside for that).
+        let daylight = (sunIllumination * 0.3 + skyIllumination) * 0.1
+        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 2.5) + expf(-(o.end - s) / 2.5))
     }
 
     /// 1 where the sun reaches the ground point, 0 in the shadow of a tree line.
@@ -143,15 +144,14 @@ struct FrameContext: Sendable {
         let sx = sunDirection.x, sz = sunDirection.z
         let horizontal = (sx * sx + sz * sz).squareRoot()
         guard horizontal > 1e-3 else { return 1 }
-        for line in treeLines {
+        for (index, line) in treeLines.enumerated() {
             let du = line.u - u
             guard du * sx > 0, abs(sx) > 0.02 else { continue }
             let distance = du / sx * horizontal        // along the ground toward the sun
             let along = s + distance * sz / horizontal
             guard along >= line.start && along < line.end else { continue }
             let needed = distance * sunElevationTan
-            let canopy = line.minHeight + (line.maxHeight - line.minHeight)
-                * min(max(renderer.coarse.sample(along * 0.9, line.u * 3, footprint: 0.25) * 2.2 - 1.6, 0), 1)
+            let canopy = renderer.canopyHeight(line: index, s: along)
             if canopy * 0.95 > needed { return 0 }
         }
         return 1
@@ -163,7 +163,7 @@ struct FrameContext: Sendable {
         guard headlightPower > 0, z > 0.5 else { return 0 }
         let angle = (u - lateral) / z
         let beam = expf(-(angle * angle) / 0.12) * expf(-powf(z / 75, 4))
-        return headlightPower * beam / (z * z + 4)
+        return headlightPower * beam / (z * z + 16)
     }
 
     /// Height profile of the hill above a tunnel portal (0…1).

@@ -113,7 +113,7 @@ extension Scenario {
             lighting.skyHorizon = 0.0012
             lighting.clouds = 0
             lighting.treeShadowDensity = 0
-            lighting.headlightPower = rng.uniform(25, 40)
+            lighting.headlightPower = rng.uniform(10, 16)
         }
 
         let leftEdge = lines.first!.u, rightEdge = lines.last!.u
@@ -132,7 +132,7 @@ extension Scenario {
         var hunting: Hunting?
         func tunnel(start: Double, end: Double) -> Overhead {
             Overhead(kind: .tunnel, start: start, end: end, height: rng.uniform(5.2, 6.5), lampSpacing: rng.uniform(6, 12),
-                     lampRadiance: rng.uniform(1.0, 2.5), interiorIllumination: rng.uniform(0.002, 0.006),
+                     lampRadiance: rng.uniform(1.0, 2.5), interiorIllumination: rng.uniform(0.0015, 0.004),
                      faceHeight: rng.uniform(6, 14), shadowShift: 0)
         }
         func bridge(at start: Double) -> Overhead {
@@ -232,7 +232,8 @@ extension Scenario {
                                     length: truck ? 12 : 4.5, albedo: albedo, oncoming: false, lightsOn: night))
         }
 
-        let ae = AutoExposure.Parameters(key: rng.uniform(0.14, 0.2), rate: rng.uniform(0.03, 0.08),
+        // Night scenes are exposed darker (a camera keeps night looking like night).
+        let ae = AutoExposure.Parameters(key: rng.uniform(0.14, 0.2) * (night ? 0.4 : 1), rate: rng.uniform(0.03, 0.08),
                                          maxStepEV: rng.uniform(0.06, 0.12), minExposure: 0.002, maxExposure: 64)
         self.init(preset: preset, seed: seed, frames: n, fps: fps, road: road, rig: rig, motion: motion, lighting: lighting,
                   overheads: overheads, vehicles: vehicles, treeLines: treeLines, autoExposure: ae, events: events, hunting: hunting)

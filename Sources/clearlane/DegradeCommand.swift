@@ -57,6 +57,7 @@ struct DegradeCommand: ParsableCommand {
             guard let parsed = ImageSize(parsing: size), parsed.width >= 64, parsed.height >= 36 else {
                 throw ValidationError("--size must look like 640x360, got '\(size)'")
             }
+            guard parsed.width % 4 == 0 else { throw ValidationError("--size width must be a multiple of 4 (GStreamer pads RGB rows to 4 bytes), got \(parsed.width)") }
             target = parsed
         }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }

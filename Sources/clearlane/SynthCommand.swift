@@ -45,6 +45,8 @@ struct SynthCommand: ParsableCommand {
         guard let size = ImageSize(parsing: size), size.width >= 64, size.height >= 36, size.width <= 4096, size.height <= 4096 else {
             throw ValidationError("--size must look like 640x360 (64x36 … 4096x4096), got '\(self.size)'")
         }
+        // GStreamer pads RGB rows to 4 bytes; packed frames of other widths cannot be encoded.
+        guard size.width % 4 == 0 else { throw ValidationError("--size width must be a multiple of 4 (e.g. 640x360, 1280x720), got \(size.width)") }
         guard (1...100_000).contains(frames) else { throw ValidationError("--frames must be 1…100000, got \(frames)") }
         guard out != nil || benchmark else { throw ValidationError("--out DIR is required (or --benchmark to render without writing)") }
         let scenario = Scenario(preset: preset, seed: seed, frames: frames)
@@ -58,8 +60,10 @@ struct SynthCommand: ParsableCommand {
         }
         let renderFPS = Double(timing.frames) / max(timing.renderSeconds, 1e-9)
         if benchmark {
-            print(String(format: "synth %@ %@: %d frames, render %.1f frames/s (%.1f ms/frame), write %.1f ms/frame, total %.1f frames/s, %d threads",
+            let cpu = 1000 * timing.renderCPUSeconds / Double(timing.frames)
+            print(String(format: "synth %@ %@: %d frames, render %.1f frames/s (%.1f ms/frame wall, %.1f ms/frame CPU → %.1f frames/s on 2 idle cores), write %.1f ms/frame, total %.1f frames/s, %d threads",
                          preset.rawValue, size.description, timing.frames, renderFPS, 1000 * timing.renderSeconds / Double(timing.frames),
+                         cpu, 2000 / max(cpu, 1e-9),
                          1000 * timing.writeSeconds / Double(timing.frames), Double(timing.frames) / max(timing.totalSeconds, 1e-9),
                          ParallelRowsInfo.workers))
         } else if let out {
