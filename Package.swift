@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+        .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Lanes", "Imaging", "Drives", "Media", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -18,7 +18,7 @@ public struct CLAHE: FrameCorrection, Sendable {
     private var luma = GrayImage(width: 0, height: 0, fill: 0)
     /// tiles² mappings of 256 entries.
     private var mappings: [Float] = []
-    private var histogram = [Int](repeating: 0, count: 256)
+    private var histogram = [Double](repeating: 0, count: 256)
 
     public init(tiles: Int = 8, clipLimit: Double = 2.0) {
         precondition(tiles >= 1 && clipLimit >= 1, "CLAHE needs ≥ 1 tile and a clip limit ≥ 1")
@@ -68,22 +68,23 @@ public struct CLAHE: FrameCorrection, Sendable {
             for i in 0..<256 { mappings[offset + i] = Float(i) }
             return
         }
-        // Clip each bin at clipLimit × the uniform height; spread the excess evenly.
-        let limit = max(1, Int(clipLimit * Double(count) / 256))
-        var excess = 0
+        // Clip each bin at clipLimit × the uniform height; spread the excess evenly (fractional
+        // counts, so the spread is exactly uniform even for small tiles).
+        let limit = clipLimit * Double(count) / 256
+        var excess = 0.0
         for i in 0..<256 where histogram[i] > limit {
             excess += histogram[i] - limit
             histogram[i] = limit
         }
-        let share = excess / 256, remainder = excess % 256
-        for i in 0..<256 { histogram[i] += share + (i < remainder ? 1 : 0) }
+        let share = excess / 256
         // Mapping: cumulative share at the bin's centre (half of its own count), scaled to 0…255,
         // so a uniform histogram maps every level to itself.
-        var cumulative = 0
+        var cumulative = 0.0
         for i in 0..<256 {
-            let centre = Double(cumulative) + Double(histogram[i]) / 2
+            let h = histogram[i] + share
+            let centre = cumulative + h / 2
             mappings[offset + i] = Float(centre / Double(count) * 256 - 0.5).clamped(to: 0...255)
-            cumulative += histogram[i]
+            cumulative += h
         }
     }
 }

@@ -43,6 +43,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Worst frames per drive rendered as strips.")
     var strips = 2
 
+    @Option(help: "Replay at most this many frames of each drive.")
+    var maxFrames: Int?
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -72,6 +75,7 @@ struct ReplayCommand: ParsableCommand {
             options.processingSize = s
         }
         options.strips = strips
+        options.maxFrames = maxFrames
         if let report {
             try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
             options.stripFolder = (report as NSString).appendingPathComponent("strips")
