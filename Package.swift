@@ -35,9 +35,11 @@ let package = Package(
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
+        .target(name: "Exposure", dependencies: ["Imaging"]),
+        .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"]),
         .target(name: "Lanes", dependencies: ["Imaging"]),
         .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
-        .target(name: "Pipeline", dependencies: ["Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
+        .target(name: "Pipeline", dependencies: ["Evaluation", "Lanes", "Exposure", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -54,6 +56,7 @@ let package = Package(
             name: "clearlane",
             dependencies: [
                 "Configuration", "Media", "Imaging", "Drives",
+                "Exposure", "Synthesis",
                 "Lanes", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -21,6 +21,8 @@ public struct Drive: Sendable {
     public var labelsPath: String? { existing("labels.json") }
     public var exposurePath: String? { existing("exposure.json") }
     public var cleanFolder: String? { existingFolder("clean") }
+    /// clean.mkv / clean.mp4: the clean frames as one video (smaller samples), when the drive has it.
+    public var cleanVideo: String? { ["clean.mkv", "clean.mp4"].lazy.compactMap { existing($0) }.first }
     public var masksFolder: String? { existingFolder("masks") }
 
     /// True when `folder` looks like a drive (has drive.yaml).
@@ -65,10 +67,34 @@ public struct Drive: Sendable {
         }
     }
 
-    /// Opens `clean/` (the well-exposed truth), when the drive has it.
+    /// Opens the well-exposed truth (`clean/`, or `clean.mkv` / `clean.mp4`), when the drive has it.
     public func openCleanFrames(size: ImageSize? = nil, options: FrameSource.Options = .init()) throws -> FrameSource? {
-        guard let clean = cleanFolder else { return nil }
-        return try FrameSource.imageFolder(clean, fps: manifest.fps, size: size, options: options)
+        if let clean = cleanFolder { return try FrameSource.imageFolder(clean, fps: manifest.fps, size: size, options: options) }
+        if let video = cleanVideo { return try FrameSource.file(video, size: size, options: options) }
+        return nil
+    }
+
+    /// Opens `masks/` (truth holes, grey PNG, 255 = hole) as RGB frames; turn each into a `Mask`
+    /// with `Drive.mask(from:into:)`. Scaling uses nearest-neighbour-like thresholding afterwards.
+    public func openMasks(size: ImageSize? = nil, options: FrameSource.Options = .init()) throws -> FrameSource? {
+        guard let masks = masksFolder else { return nil }
+        return try FrameSource.imageFolder(masks, fps: manifest.fps, size: size, options: options)
+    }
+
+    /// A mask frame (as decoded RGB) → `Mask` (1 where the grey value is above 127).
+    public static func mask(from image: RGBImage, into mask: inout Mask) {
+        mask.reshape(width: image.width, height: image.height, fill: 0)
+        image.pixels.withUnsafeBufferPointer { p in
+            mask.values.withUnsafeMutableBufferPointer { m in
+                for i in 0..<m.count { m[i] = p[3 * i] > 127 ? 1 : 0 }
+            }
+        }
+    }
+
+    /// The drive's inline camera profile, if it has one.
+    public var inlineCamera: CameraProfile? {
+        if case .inline(let profile)? = manifest.camera { return profile }
+        return nil
     }
 
     private func existing(_ name: String) -> String? {

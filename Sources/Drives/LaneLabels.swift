@@ -120,9 +120,13 @@ public struct ExposureLog: Codable, Sendable, Equatable {
         public var frame: Int
         /// log2 of (camera exposure / converged exposure): +3.5 means 3.5 stops over.
         public var ev: Double
-        public init(frame: Int, ev: Double) {
+        /// Share of the lane ROI covered by truth holes (synthetic and degraded drives).
+        public var roiHoles: Double?
+        enum CodingKeys: String, CodingKey { case frame, ev, roiHoles = "roi_holes" }
+        public init(frame: Int, ev: Double, roiHoles: Double? = nil) {
             self.frame = frame
             self.ev = ev
+            self.roiHoles = roiHoles
         }
     }
 

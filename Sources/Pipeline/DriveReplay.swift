@@ -123,7 +123,7 @@ public struct DriveReplay {
                 }
                 restorer = r
             case .clean:
-                guard drive.cleanFolder != nil else {
+                guard drive.cleanFolder != nil || drive.cleanVideo != nil else {
                     appendOnce(&notes, "clean: omitted for drives without clean/ frames (\(drive.name))")
                     continue
                 }

@@ -10,7 +10,7 @@ struct ClearLane: ParsableCommand {
             recent well-exposed frames (the copy-and-paste network), and feeds the restored frames \
             to a lane detector.
             """,
-        subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self,
+        subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self, SynthCommand.self, DegradeCommand.self, HolesCommand.self,
                       DetectCommand.self, ReplayCommand.self]
     )
 }

@@ -1,0 +1,212 @@
+import Imaging
+
+/// Per-frame exposure statistics, for metrics and reports.
+public struct ExposureStats: Sendable, Equatable {
+    /// Mean BT.601 luma of the whole frame, 0–255.
+    public var meanLuma: Double
+    /// Fraction of the frame's pixels at or above the clip level (saturated).
+    public var clippedFraction: Double
+    /// Fraction of the frame's pixels at or below the crush level.
+    public var crushedFraction: Double
+    /// Fraction of the lane ROI covered by the hole mask.
+    public var holeFraction: Double
+
+    public init(meanLuma: Double = 0, clippedFraction: Double = 0, crushedFraction: Double = 0, holeFraction: Double = 0) {
+        self.meanLuma = meanLuma
+        self.clippedFraction = clippedFraction
+        self.crushedFraction = crushedFraction
+        self.holeFraction = holeFraction
+    }
+}
+
+/// The live hole detector of exposure.md. No truth is available live, so a pixel is a hole when it
+/// is saturated (all channels near 255, or luma near 255) or crushed (luma near 0), *and* its
+/// neighbourhood is mostly saturated / crushed too (texture-aware: lane paint, a white truck or a
+/// dark tyre under correct exposure have texture around them and stay out). The mask is then
+/// closed and opened (no pinholes, no specks), dilated to cover the bloom halo, restricted to the
+/// camera profile's lane ROI, and held for a few frames after a pixel was last detected so it does
+/// not flicker.
+///
+/// Allocation-free per frame after the first: every plane is scratch storage owned by the analyzer.
+public struct ExposureAnalyzer: Sendable {
+    /// Thresholds and radii. Radii are in pixels at a 640-pixel-wide frame and scale with width.
+    public struct Configuration: Sendable, Equatable {
+        /// A pixel whose smallest channel is at least this is saturated.
+        public var clipLevel: UInt8
+        /// A pixel whose luma is at least this is saturated too (one channel may still hold detail).
+        public var clipLumaLevel: UInt8
+        /// A pixel whose luma is at most this is crushed (below the noise floor of a dark frame).
+        public var crushLevel: UInt8
+        /// Neighbourhood radius of the texture test.
+        public var flatRadius: Int
+        /// Share of the neighbourhood that must be saturated (or crushed) for a pixel to count.
+        public var flatFraction: Double
+        /// Opening radius: removes specks smaller than about twice this.
+        public var openRadius: Int
+        /// Closing radius: fills gaps narrower than about twice this.
+        public var closeRadius: Int
+        /// Dilation that covers the bloom halo around saturated regions.
+        public var dilateRadius: Int
+        /// Frames a pixel stays a hole after it was last detected (temporal hysteresis).
+        public var holdFrames: Int
+        /// Holes covering less than this share of the ROI are dropped (sparkle, not an exposure failure).
+        public var minHoleFraction: Double
+
+        public init(clipLevel: UInt8 = 250, clipLumaLevel: UInt8 = 250, crushLevel: UInt8 = 24, flatRadius: Int = 4,
+                    flatFraction: Double = 0.75, openRadius: Int = 1, closeRadius: Int = 2, dilateRadius: Int = 2,
+                    holdFrames: Int = 1, minHoleFraction: Double = 0.002) {
+            self.clipLevel = clipLevel
+            self.clipLumaLevel = clipLumaLevel
+            self.crushLevel = crushLevel
+            self.flatRadius = flatRadius
+            self.flatFraction = flatFraction
+            self.openRadius = openRadius
+            self.closeRadius = closeRadius
+            self.dilateRadius = dilateRadius
+            self.holdFrames = holdFrames
+            self.minHoleFraction = minHoleFraction
+        }
+
+        /// A radius given at 640 pixels wide, for a frame `width` wide (at least 1 when non-zero).
+        func scaled(_ radius: Int, width: Int) -> Int {
+            radius <= 0 ? 0 : max(1, Int((Double(radius) * Double(width) / 640).rounded()))
+        }
+    }
+
+    public let configuration: Configuration
+    public let size: ImageSize
+    /// The lane region of interest (1 inside).
+    public let roi: Mask
+    public let roiPixelCount: Int
+
+    private var luma: GrayImage
+    private var saturated: Mask, crushed: Mask
+    private var work: Mask, work2: Mask
+    /// Frames since each pixel was last detected (255 = long ago).
+    private var age: [UInt8]
+    private var morphology = BoxMorphology()
+
+    /// `roi`: polygon of [x, y] points in pixels of `size` (the camera profile's `roi`).
+    public init(configuration: Configuration = .init(), roi polygon: [[Double]], size: ImageSize) {
+        self.init(configuration: configuration, roi: PolygonMask.rasterize(polygon, size: size), size: size)
+    }
+
+    /// `roi`: a mask of `size` (1 inside); a mask of another size is treated as the whole frame.
+    public init(configuration: Configuration = .init(), roi: Mask, size: ImageSize) {
+        self.configuration = configuration
+        self.size = size
+        let whole = Mask(width: size.width, height: size.height, fill: 1)
+        let region = roi.width == size.width && roi.height == size.height ? roi : whole
+        self.roi = region
+        roiPixelCount = max(region.setCount, 1)
+        luma = GrayImage(width: size.width, height: size.height, fill: 0)
+        saturated = Mask(width: size.width, height: size.height, fill: 0)
+        crushed = saturated
+        work = saturated
+        work2 = saturated
+        age = [UInt8](repeating: 255, count: size.pixelCount)
+    }
+
+    /// Forgets the temporal state (a new stream or a cut).
+    public mutating func reset() {
+        for i in 0..<age.count { age[i] = 255 }
+    }
+
+    /// Finds the holes of `image` (which must have the analyzer's size) into `holes` (1 = hole).
+    public mutating func analyze(_ image: RGBImage, into holes: inout Mask) -> ExposureStats {
+        precondition(image.width == size.width && image.height == size.height,
+                     "ExposureAnalyzer made for \(size) got a \(image.width)x\(image.height) frame")
+        let c = configuration, w = size.width
+        let n = size.pixelCount
+        var lumaSum = 0, clippedCount = 0, crushedCount = 0
+        // 1. Candidates: saturated and crushed pixels.
+        image.pixels.withUnsafeBufferPointer { px in
+            luma.values.withUnsafeMutableBufferPointer { l in
+                saturated.values.withUnsafeMutableBufferPointer { s in
+                    crushed.values.withUnsafeMutableBufferPointer { d in
+                        for i in 0..<n {
+                            let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
+                            let y = ColorConversion.luma(r, g, b)
+                            l[i] = y
+                            lumaSum += Int(y)
+                            let sat = min(r, min(g, b)) >= c.clipLevel || y >= c.clipLumaLevel
+                            let dark = y <= c.crushLevel
+                            s[i] = sat ? 1 : 0
+                            d[i] = dark ? 1 : 0
+                            clippedCount += sat ? 1 : 0
+                            crushedCount += dark ? 1 : 0
+                        }
+                    }
+                }
+            }
+        }
+        // 2. Texture test: keep candidates whose neighbourhood is mostly candidates of the same kind.
+        let flat = c.scaled(c.flatRadius, width: w)
+        morphology.integrate(saturated)
+        morphology.threshold(radius: flat, fraction: c.flatFraction, gate: saturated, into: &work)
+        morphology.integrate(crushed)
+        morphology.threshold(radius: flat, fraction: c.flatFraction, gate: crushed, into: &work2)
+        for i in 0..<n where work2.values[i] != 0 { work.values[i] = 1 }
+        // 3. Close (fill gaps), open (drop specks), dilate (bloom halo).
+        morphology.dilate(work, radius: c.scaled(c.closeRadius, width: w), into: &work2)
+        morphology.erode(work2, radius: c.scaled(c.closeRadius, width: w), into: &work)
+        morphology.erode(work, radius: c.scaled(c.openRadius, width: w), into: &work2)
+        morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + c.scaled(c.dilateRadius, width: w), into: &work)
+        // 4. Inside the ROI, with temporal hold.
+        holes.reshape(width: size.width, height: size.height, fill: 0)
+        var holeCount = 0
+        let hold = UInt8(min(max(c.holdFrames, 0), 254))
+        work.values.withUnsafeBufferPointer { m in
+            roi.values.withUnsafeBufferPointer { region in
+                age.withUnsafeMutableBufferPointer { a in
+                    holes.values.withUnsafeMutableBufferPointer { out in
+                        for i in 0..<n {
+                            if m[i] != 0 && region[i] != 0 { a[i] = 0 } else if a[i] < 255 { a[i] += 1 }
+                            let on: UInt8 = a[i] <= hold ? 1 : 0
+                            out[i] = on
+                            holeCount += Int(on)
+                        }
+                    }
+                }
+            }
+        }
+        var holeFraction = Double(holeCount) / Double(roiPixelCount)
+        if holeCount > 0 && holeFraction < c.minHoleFraction {
+            for i in 0..<n { holes.values[i] = 0 }
+            holeFraction = 0
+        }
+        return ExposureStats(meanLuma: Double(lumaSum) / Double(max(n, 1)),
+                             clippedFraction: Double(clippedCount) / Double(max(n, 1)),
+                             crushedFraction: Double(crushedCount) / Double(max(n, 1)),
+                             holeFraction: holeFraction)
+    }
+}
+
+/// Rasterizes polygons into masks (even-odd rule, pixel centres).
+public enum PolygonMask {
+    public static func rasterize(_ points: [[Double]], size: ImageSize) -> Mask {
+        var mask = Mask(width: size.width, height: size.height, fill: 0)
+        let poly = points.filter { $0.count == 2 }.map { ($0[0], $0[1]) }
+        guard poly.count >= 3 else { return Mask(width: size.width, height: size.height, fill: 1) }
+        var crossings: [Double] = []
+        for y in 0..<size.height {
+            let cy = Double(y) + 0.5
+            crossings.removeAll(keepingCapacity: true)
+            for i in 0..<poly.count {
+                let (x0, y0) = poly[i], (x1, y1) = poly[(i + 1) % poly.count]
+                if (y0 <= cy && y1 > cy) || (y1 <= cy && y0 > cy) {
+                    crossings.append(x0 + (cy - y0) / (y1 - y0) * (x1 - x0))
+                }
+            }
+            crossings.sort()
+            var k = 0
+            while k + 1 < crossings.count {
+                let start = max(Int((crossings[k] - 0.5).rounded(.up)), 0)
+                let end = min(Int((crossings[k + 1] - 0.5).rounded(.down)), size.width - 1)
+                if start <= end { for x in start...end { mask[x, y] = 1 } }
+                k += 2
+            }
+        }
+        return mask
+    }
+}

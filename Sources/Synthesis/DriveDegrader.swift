@@ -1,0 +1,107 @@
+import Drives
+import Exposure
+import Foundation
+import Imaging
+import Media
+
+/// `clearlane degrade`: reads a video or drive, runs a `Degrader` over every frame and writes a
+/// drive with truth (the source frames as clean/, the truth holes as masks/).
+public enum DriveDegrader {
+    public struct Result: Sendable {
+        public var frames: Int
+        public var size: ImageSize
+        public var labeled: Bool
+        public var seconds: Double
+    }
+
+    public static func degrade(source: String, preset: Preset, seed: UInt64, size wanted: ImageSize?, maxFrames: Int?,
+                               labelsPath: String?, out: String, storage: DriveWriter.Storage, command: String) throws -> Result {
+        let start = Date()
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: source, isDirectory: &isDirectory) else { throw MediaError.fileNotFound(path: source) }
+        let drive = isDirectory.boolValue ? try Drive(folder: source) : nil
+        func open() throws -> FrameSource {
+            if let drive { return try drive.openFrames(size: wanted) }
+            return try FrameSource.file(source, size: wanted)
+        }
+        // First pass: count frames and learn the size and rate, so events land inside the clip.
+        let probe = try open()
+        var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
+        var count = 0
+        while try probe.read(into: &frame) {
+            count += 1
+            if let maxFrames, count >= maxFrames { probe.close(); break }
+        }
+        guard count > 0, let info = probe.streamInfo else { throw MediaError.unsupportedFormat("\(source) delivered no frames") }
+        let size = ImageSize(width: info.width, height: info.height)
+        let fps = drive?.manifest.fps ?? info.fps ?? 30
+        // Camera profile: the drive's inline one scaled, or a generic dashcam trapezoid.
+        let sourceSize = drive.map { ImageSize(width: $0.manifest.width, height: $0.manifest.height) }
+        var profile: CameraProfile
+        if case .inline(let p)? = drive?.manifest.camera, let sourceSize {
+            profile = scale(p, from: sourceSize, to: size)
+        } else {
+            let w = Double(size.width), h = Double(size.height), hy = 0.58 * h
+            profile = CameraProfile(roi: [[0, h], [0, 0.86 * h], [0.42 * w, hy + 0.05 * h], [0.58 * w, hy + 0.05 * h], [w, 0.86 * h], [w, h]],
+                                    birdseye: [[0.16 * w, 0.95 * h], [0.44 * w, hy + 0.07 * h], [0.56 * w, hy + 0.07 * h], [0.84 * w, 0.95 * h]],
+                                    horizonY: hy)
+        }
+        let plan = DegradePlan(preset: preset, seed: seed, frames: count, size: size, fps: fps, horizonY: profile.horizonY)
+        var degrader = Degrader(plan: plan)
+        let roi = PolygonMask.rasterize(profile.roi, size: size)
+        let roiCount = max(roi.setCount, 1)
+        // Labels: carried over, scaled, only for the frames kept.
+        var labels: [LaneLabel]?
+        let labelFile = labelsPath ?? drive?.labelsPath
+        let video: Bool
+        if case .mp4 = storage { video = true } else { video = false }
+        if let labelFile {
+            let file = try LaneLabelFile(path: labelFile)
+            let from = sourceSize ?? size
+            labels = file.byFrame.filter { $0.key < count }.sorted { $0.key < $1.key }.map { index, label in
+                scale(label, index: index, from: from, to: size, video: video)
+            }
+        }
+        let writer = try DriveWriter(folder: out, size: size, fps: fps, storage: storage)
+        let frames = try open()
+        var holes = Mask(width: size.width, height: size.height, fill: 0)
+        var degraded = RGBImage(width: size.width, height: size.height)
+        var perFrame: [ExposureLog.FrameExposure] = []
+        var index = 0
+        while index < count, try frames.read(into: &frame) {
+            let exposure = degrader.degrade(frame.image, frame: index, into: &degraded, holes: &holes)
+            try writer.write(frame: degraded, clean: frame.image, holes: holes)
+            var inside = 0
+            for i in 0..<holes.values.count where holes.values[i] != 0 && roi.values[i] != 0 { inside += 1 }
+            perFrame.append(.init(frame: index, ev: (log2(exposure.exposure / exposure.converged) * 1000).rounded() / 1000,
+                                  roiHoles: (Double(inside) / Double(roiCount) * 10000).rounded() / 10000))
+            index += 1
+        }
+        frames.close()
+        let sourceText = drive.map { "\($0.manifest.source) (license: \($0.manifest.license))" } ?? URL(fileURLWithPath: source).lastPathComponent
+        let manifest = DriveManifest(
+            fps: fps, width: size.width, height: size.height, camera: .inline(profile),
+            source: "degraded with the ClearLane camera model (\(command)) from: \(sourceText)",
+            license: drive?.manifest.license ?? "that of the source footage (\(URL(fileURLWithPath: source).lastPathComponent)); see its SOURCES.md",
+            labels: labels == nil ? nil : "carried over from the source (\(drive?.manifest.labels ?? "source labels"))")
+        try writer.finish(manifest: manifest, labels: labels,
+                          exposure: ExposureLog(events: DriveSynthesizer.events(plan.events, hunting: plan.hunting, frames: perFrame), frames: perFrame),
+                          comment: "Degraded ClearLane drive. Regenerate: \(command)")
+        return Result(frames: index, size: size, labeled: labels != nil, seconds: Date().timeIntervalSince(start))
+    }
+
+    static func scale(_ p: CameraProfile, from: ImageSize, to: ImageSize) -> CameraProfile {
+        let sx = Double(to.width) / Double(from.width), sy = Double(to.height) / Double(from.height)
+        func s(_ points: [[Double]]) -> [[Double]] { points.map { [($0[0] * sx * 10).rounded() / 10, ($0[1] * sy * 10).rounded() / 10] } }
+        return CameraProfile(roi: s(p.roi), birdseye: s(p.birdseye), horizonY: p.horizonY.map { ($0 * sy * 10).rounded() / 10 })
+    }
+
+    /// A label moved to another frame size (x and rows scaled) and named for the output drive.
+    public static func scale(_ label: LaneLabel, index: Int, from: ImageSize, to: ImageSize, video: Bool) -> LaneLabel {
+        let sx = Double(to.width) / Double(from.width), sy = Double(to.height) / Double(from.height)
+        return LaneLabel(rawFile: video ? String(index) : String(format: "frames/%06d.png", index),
+                         hSamples: label.hSamples.map { Int((Double($0) * sy).rounded()) },
+                         lanes: label.lanes.map { lane in lane.map { $0 < 0 ? LaneLabel.absent : (($0 * sx) * 10).rounded() / 10 } })
+    }
+}
