@@ -9,7 +9,7 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// A marking must be brighter than the road beside it by at least this many luma levels…
     public var minContrast = 10.0
     /// …and by this many robust standard deviations of the frame's ridge histogram (noise)…
-    public var noiseFactor = 4.0
+    public var noiseFactor = 3.0
     /// …and by this share of (top of the luma histogram − road mode): bright paint in a bright
     /// frame needs more contrast than faint paint in a dim one.
     public var paintShare = 0.25
@@ -309,11 +309,11 @@ public final class LaneDetector {
         }
     }
 
-    /// Column histogram of marking pixels over the bird's-eye image, smoothed. (All rows: a
-    /// neighbour line is often only visible some way ahead, outside the frame near the bottom.)
+    /// Column histogram of marking pixels over the lower 60 % of the bird's-eye image, smoothed
+    /// (the near road, where the lines are best resolved).
     private func columnPeaks() {
         for x in 0..<w { columnHistogram[x] = 0 }
-        for y in 0..<h {
+        for y in (h * 2 / 5)..<h {
             let row = y * w
             for x in 0..<w where binaryBuffer[row + x] != 0 { columnHistogram[x] += 1 }
         }
@@ -336,11 +336,12 @@ public final class LaneDetector {
         if track.alive {
             let margin = Int(parameters.searchMargin * lw)
             for y in 0..<h {
-                let cx = Int(track.lane.x(atRow: Double(y) + 0.5, height: h))
+                // Clamp before converting: a track may bend far outside the image.
+                let cx = Int(min(max(track.lane.x(atRow: Double(y) + 0.5, height: h), -Double(w)), 2 * Double(w)))
+                let lo = max(0, cx - margin), hi = min(w - 1, cx + margin)
+                guard lo <= hi else { continue }
                 let row = y * w
-                for x in max(0, cx - margin)...max(0, min(w - 1, cx + margin)) where x < w && binaryBuffer[row + x] != 0 {
-                    addPoint(x, y)
-                }
+                for x in lo...hi where binaryBuffer[row + x] != 0 { addPoint(x, y) }
             }
             windowsHit = coveredWindows()
         } else {
@@ -400,6 +401,7 @@ public final class LaneDetector {
         var centre = base, drift = 0.0, hit = 0
         for k in 0..<n {
             let y0 = h - (k + 1) * h / n, y1 = h - k * h / n
+            guard centre > -Double(w), centre < 2 * Double(w) else { break }
             let x0 = max(0, Int(centre - half)), x1 = min(w - 1, Int(centre + half))
             guard x0 <= x1 else { break }
             var count = 0, sum = 0
