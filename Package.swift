@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
-        .target(name: "Exposure", dependencies: ["Imaging"]),
+        .target(name: "Exposure", dependencies: ["Imaging", "Configuration"]),
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"]),
         .target(name: "Lanes", dependencies: ["Imaging"]),
         .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
@@ -68,6 +68,8 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Lanes", "Imaging", "Drives", "Media", "Configuration"]),
+        .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Imaging", "Configuration"]),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
     ]
 )

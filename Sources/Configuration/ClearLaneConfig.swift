@@ -12,11 +12,14 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var daemon: DaemonConfig
     /// Lane detection, camera geometry and baselines; nil = all defaults (LanesConfig()).
     public var lanes: LanesConfig?
+    /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
+    public var exposure: ExposureConfig
 
     public static let defaultPipelineTemplates = "../pipelines"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes
+        case exposure
     }
 
     public init() {
@@ -27,6 +30,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         logging = LoggingConfig()
         daemon = DaemonConfig()
         lanes = nil
+        exposure = ExposureConfig()
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +44,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
         lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
+        exposure = try c.value(.exposure, default: d.exposure)
     }
 
     /// Range checks that Codable cannot express; each problem is located by key path.
@@ -56,6 +61,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         }
         out += daemon.problems()
         out += (lanes ?? LanesConfig()).problems()
+        out += exposure.problems()
         return out
     }
 }

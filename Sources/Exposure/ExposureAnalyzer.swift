@@ -37,7 +37,8 @@ public struct ExposureAnalyzer: Sendable {
         public var clipLumaLevel: UInt8
         /// A pixel whose luma is at most this is crushed (below the noise floor of a dark frame).
         public var crushLevel: UInt8
-        /// Neighbourhood radius of the texture test.
+        /// Neighbourhood radius of the texture test: wider than lane paint near the camera (paint
+        /// 0.2 m wide is ~27 px at the bottom of a 640-px frame), so a saturated stripe never fills it.
         public var flatRadius: Int
         /// Share of the neighbourhood that must be saturated (or crushed) for a pixel to count.
         public var flatFraction: Double
@@ -52,8 +53,8 @@ public struct ExposureAnalyzer: Sendable {
         /// Holes covering less than this share of the ROI are dropped (sparkle, not an exposure failure).
         public var minHoleFraction: Double
 
-        public init(clipLevel: UInt8 = 250, clipLumaLevel: UInt8 = 250, crushLevel: UInt8 = 24, flatRadius: Int = 4,
-                    flatFraction: Double = 0.75, openRadius: Int = 1, closeRadius: Int = 2, dilateRadius: Int = 2,
+        public init(clipLevel: UInt8 = 250, clipLumaLevel: UInt8 = 250, crushLevel: UInt8 = 24, flatRadius: Int = 24,
+                    flatFraction: Double = 0.6, openRadius: Int = 1, closeRadius: Int = 2, dilateRadius: Int = 2,
                     holdFrames: Int = 1, minHoleFraction: Double = 0.002) {
             self.clipLevel = clipLevel
             self.clipLumaLevel = clipLumaLevel
@@ -151,7 +152,10 @@ public struct ExposureAnalyzer: Sendable {
         morphology.dilate(work, radius: c.scaled(c.closeRadius, width: w), into: &work2)
         morphology.erode(work2, radius: c.scaled(c.closeRadius, width: w), into: &work)
         morphology.erode(work, radius: c.scaled(c.openRadius, width: w), into: &work2)
-        morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + c.scaled(c.dilateRadius, width: w), into: &work)
+        // The texture test eats into a hole's border by about f·(2r + 1) − r − 1 pixels; grow it back
+        // before adding the bloom halo.
+        let eaten = max(0, Int((c.flatFraction * Double(2 * flat + 1) - Double(flat) - 1).rounded(.up)))
+        morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + eaten + c.scaled(c.dilateRadius, width: w), into: &work)
         // 4. Inside the ROI, with temporal hold.
         holes.reshape(width: size.width, height: size.height, fill: 0)
         var holeCount = 0
@@ -208,5 +212,20 @@ public enum PolygonMask {
             }
         }
         return mask
+    }
+}
+
+import Configuration
+
+extension ExposureAnalyzer.Configuration {
+    /// The analyzer settings of a config file's `exposure:` section (already range-checked by
+    /// `ClearLaneConfig.problems()`; values are clamped here too so a hand-built config cannot trap).
+    public init(_ config: ExposureConfig) {
+        func level(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
+        self.init(clipLevel: level(config.clipLevel), clipLumaLevel: level(config.clipLumaLevel), crushLevel: level(config.crushLevel),
+                  flatRadius: max(config.flatRadius, 0), flatFraction: min(max(config.flatFraction, 0.01), 1),
+                  openRadius: max(config.openRadius, 0), closeRadius: max(config.closeRadius, 0),
+                  dilateRadius: max(config.dilateRadius, 0), holdFrames: max(config.holdFrames, 0),
+                  minHoleFraction: max(config.minHoleFraction, 0))
     }
 }

@@ -162,7 +162,7 @@ public struct Degrader {
         let p = plan
         let w = p.size.width, h = p.size.height
         let hy = p.horizonY, vx = p.vanishingX, f = p.focal
-        var factor: @Sendable (Int, Int) -> Float = { _, _ in 1 }
+        var factor: @Sendable (Int, Int) -> SIMD3<Float> = { _, _ in SIMD3(1, 1, 1) }
         var glareSources: [(x: Double, y: Double, amplitude: Float)] = []
         let metresPerFrame = p.speed / p.fps
         switch p.preset {
@@ -185,17 +185,32 @@ public struct Degrader {
                 }
             }
             let mouthBox = mouth, bandBox = band
+            let width = Double(w)
+            // Tunnel light: sodium-orange lamps, the ceiling darker than the road, and daylight
+            // spilling in around the mouth.
+            let sodium = SIMD3<Float>(1.0, 0.78, 0.5)
             factor = { x, y in
-                var k: Float = 1
+                let fx = Double(x), fy = Double(y)
+                var inMouth = false, mouthDistance = 1e9
                 if let mouth = mouthBox {
-                    let fx = Double(x), fy = Double(y)
-                    let inMouth = fx >= mouth.x0 && fx <= mouth.x1 && fy >= mouth.y0 && fy <= mouth.y1
-                    if inside { k = inMouth ? 1 : level } else { k = inMouth ? level : 1 }
-                } else if inside {
-                    k = level
+                    // An arched opening: straight walls up to two thirds of its height, then a half ellipse.
+                    let cx = (mouth.x0 + mouth.x1) / 2, half = (mouth.x1 - mouth.x0) / 2
+                    let spring = mouth.y1 - (mouth.y1 - mouth.y0) * 0.66, rise = spring - mouth.y0
+                    let dx = (fx - cx) / max(half, 1)
+                    let top = abs(dx) <= 1 ? spring - rise * (1 - dx * dx).squareRoot() : spring
+                    inMouth = abs(dx) <= 1 && fy <= mouth.y1 && fy >= top
+                    let ox = max(abs(fx - cx) - half, 0), oy = max(max(top - fy, fy - mouth.y1), 0)
+                    mouthDistance = (ox * ox + oy * oy).squareRoot()
+                }
+                var darkness: Bool
+                if mouthBox != nil { darkness = inside ? !inMouth : inMouth } else { darkness = inside }
+                var k = SIMD3<Float>(1, 1, 1)
+                if darkness {
+                    var l = level * (fy < hy ? 0.45 : 1)
+                    if inside && mouthBox != nil { l *= Float(1 + 3 * exp(-mouthDistance / (0.06 * width))) }
+                    k = sodium * l
                 }
                 if let band = bandBox {
-                    let fy = Double(y)
                     if band.under ? fy >= band.y0 : (fy >= band.y0 && fy <= band.y1) { k *= 0.12 }
                     if band.under && fy < hy - f * 3 / max(p.underpassLength, 1) { k *= 0.15 }  // the deck overhead
                 }
@@ -215,7 +230,7 @@ public struct Degrader {
                     var k: Float = 1
                     if under ? fy >= y0 : (fy >= y0 && fy <= y1) { k = 0.12 }
                     if fy >= deckTop && fy <= deckBottom || (under && fy < deckBottom) { k = min(k, 0.1) }
-                    return k
+                    return SIMD3(k, k, k)
                 }
             }
         case .lowSun:
@@ -228,7 +243,8 @@ public struct Degrader {
                 // Night: only the own headlights' pool on the road below the horizon stays lit.
                 let dx = (Double(x) - vx) / Double(w), dy = (Double(y) - hy) / Double(h)
                 let beam = dy > 0 ? Float(exp(-(dx * dx) / (0.08 + dy * 0.5)) * min(dy * 4, 1)) : 0
-                return 0.006 + 0.5 * beam
+                let k = 0.006 + 0.5 * beam
+                return SIMD3(k, k * 0.97, k * 0.9)
             }
             let distance = Double(e.frame - t) * metresPerFrame * 2 + 6
             if distance > 3 {
@@ -248,11 +264,11 @@ public struct Degrader {
                 for y in rows {
                     for x in 0..<w {
                         let k = fn(x, y)
-                        if k != 1 {
+                        if k != SIMD3(1, 1, 1) {
                             let i = (y * w + x) * 3
-                            out[i] *= k
-                            out[i + 1] *= k
-                            out[i + 2] *= k
+                            out[i] *= k.x
+                            out[i + 1] *= k.y
+                            out[i + 2] *= k.z
                         }
                     }
                 }

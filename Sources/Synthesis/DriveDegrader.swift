@@ -1,3 +1,4 @@
+import Configuration
 import Drives
 import Exposure
 import Foundation
@@ -21,9 +22,11 @@ public enum DriveDegrader {
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: source, isDirectory: &isDirectory) else { throw MediaError.fileNotFound(path: source) }
         let drive = isDirectory.boolValue ? try Drive(folder: source) : nil
+        // Replay-style reading: never drop, and be patient on a loaded machine.
+        let options = FrameSource.Options(stallTimeout: 120, maxBuffers: 4)
         func open() throws -> FrameSource {
-            if let drive { return try drive.openFrames(size: wanted) }
-            return try FrameSource.file(source, size: wanted)
+            if let drive { return try drive.openFrames(size: wanted, options: options) }
+            return try FrameSource.file(source, size: wanted, options: options)
         }
         // First pass: count frames and learn the size and rate, so events land inside the clip.
         let probe = try open()
@@ -41,6 +44,8 @@ public enum DriveDegrader {
         var profile: CameraProfile
         if case .inline(let p)? = drive?.manifest.camera, let sourceSize {
             profile = scale(p, from: sourceSize, to: size)
+        } else if case .named(let name)? = drive?.manifest.camera, let drive, let named = try NamedCamera.find(name, from: drive.folder) {
+            profile = scale(named.profile, from: named.size, to: size)
         } else {
             let w = Double(size.width), h = Double(size.height), hy = 0.58 * h
             profile = CameraProfile(roi: [[0, h], [0, 0.86 * h], [0.42 * w, hy + 0.05 * h], [0.58 * w, hy + 0.05 * h], [w, 0.86 * h], [w, h]],
@@ -103,5 +108,32 @@ public enum DriveDegrader {
         return LaneLabel(rawFile: video ? String(index) : String(format: "frames/%06d.png", index),
                          hSamples: label.hSamples.map { Int((Double($0) * sy).rounded()) },
                          lanes: label.lanes.map { lane in lane.map { $0 < 0 ? LaneLabel.absent : (($0 * sx) * 10).rounded() / 10 } })
+    }
+}
+
+/// A camera profile file, config/cameras/NAME.yaml (roi, birdseye, horizon_y in pixels of
+/// width × height), found by walking up from a drive folder to the repository's config/.
+struct NamedCamera: Decodable {
+    var width: Int
+    var height: Int
+    var roi: [[Double]]
+    var birdseye: [[Double]]
+    var horizonY: Double?
+
+    enum CodingKeys: String, CodingKey { case width, height, roi, birdseye, horizonY = "horizon_y" }
+
+    var size: ImageSize { ImageSize(width: width, height: height) }
+    var profile: CameraProfile { CameraProfile(roi: roi, birdseye: birdseye, horizonY: horizonY) }
+
+    static func find(_ name: String, from folder: String) throws -> NamedCamera? {
+        var dir = URL(fileURLWithPath: folder).standardized
+        for _ in 0..<6 {
+            let file = dir.appendingPathComponent("config/cameras/\(name).yaml").path
+            if FileManager.default.fileExists(atPath: file) {
+                return try YAMLLoader(contentsOf: file).decode(NamedCamera.self)
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
     }
 }

@@ -133,8 +133,9 @@ struct FrameContext: Sendable {
     @inline(__always)
     func tunnelIllumination(_ s: Float, _ o: OverheadState) -> Float {
         let pool = 0.5 + 0.5 * cosf(2 * .pi * (s - o.start) / o.lampSpacing)
-        let daylight = (sunIllumination * 0.4 + skyIllumination) * 0.3
-        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 4) + expf(-(o.end - s) / 4))
+        // Skylight reaches only a few metres in (tunnel mouths look black from outside for that).
+        let daylight = (sunIllumination * 0.3 + skyIllumination) * 0.1
+        return o.interior * (0.7 + 0.6 * pool) + daylight * (expf(-(s - o.start) / 2.5) + expf(-(o.end - s) / 2.5))
     }
 
     /// 1 where the sun reaches the ground point, 0 in the shadow of a tree line.
@@ -143,15 +144,14 @@ struct FrameContext: Sendable {
         let sx = sunDirection.x, sz = sunDirection.z
         let horizontal = (sx * sx + sz * sz).squareRoot()
         guard horizontal > 1e-3 else { return 1 }
-        for line in treeLines {
+        for (index, line) in treeLines.enumerated() {
             let du = line.u - u
             guard du * sx > 0, abs(sx) > 0.02 else { continue }
             let distance = du / sx * horizontal        // along the ground toward the sun
             let along = s + distance * sz / horizontal
             guard along >= line.start && along < line.end else { continue }
             let needed = distance * sunElevationTan
-            let canopy = line.minHeight + (line.maxHeight - line.minHeight)
-                * min(max(renderer.coarse.sample(along * 0.9, line.u * 3, footprint: 0.25) * 2.2 - 1.6, 0), 1)
+            let canopy = renderer.canopyHeight(line: index, s: along)
             if canopy * 0.95 > needed { return 0 }
         }
         return 1

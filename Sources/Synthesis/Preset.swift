@@ -132,7 +132,7 @@ extension Scenario {
         var hunting: Hunting?
         func tunnel(start: Double, end: Double) -> Overhead {
             Overhead(kind: .tunnel, start: start, end: end, height: rng.uniform(5.2, 6.5), lampSpacing: rng.uniform(6, 12),
-                     lampRadiance: rng.uniform(1.0, 2.5), interiorIllumination: rng.uniform(0.002, 0.006),
+                     lampRadiance: rng.uniform(1.0, 2.5), interiorIllumination: rng.uniform(0.0015, 0.004),
                      faceHeight: rng.uniform(6, 14), shadowShift: 0)
         }
         func bridge(at start: Double) -> Overhead {

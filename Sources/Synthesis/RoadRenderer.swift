@@ -33,6 +33,39 @@ public struct RoadRenderer: Sendable {
         fine = TileTexture(size: 256, texel: 0.02, amplitudes: [0.05, 0.06, 0.08, 0.1, 0.12, 0.1], rng: &rng)
         coarse = TileTexture(size: 256, texel: 0.25, amplitudes: [0.12, 0.1, 0.08, 0.06, 0.05], rng: &rng)
         clouds = TileTexture(size: 256, texel: 1, amplitudes: [0.5, 0.3, 0.2, 0.1], rng: &rng)
+        // Tree-line canopy heights along the road, tabulated once (every 0.5 m).
+        let span = scenario.motion.speed * Double(scenario.frames) / scenario.fps
+        canopyOrigin = -800
+        canopyCount = Int((span + 2400) / Double(RoadRenderer.canopyStep))
+        var heights: [Float] = []
+        for line in scenario.treeLines {
+            for i in 0..<canopyCount {
+                let s = Float(canopyOrigin) + Float(i) * RoadRenderer.canopyStep
+                let bump = min(max(coarse.sample(s * 0.9, Float(line.u) * 3, footprint: 0.25) * 2.2 - 1.6, 0), 1)
+                // Individual crowns, 4–7 m apart: rounded tops instead of a smooth ridge.
+                let spacing: Float = 4 + 3 * fine.sample(Float(line.u) * 7, floorf(s / 5) * 0.37, footprint: 0.02).truncatingRemainder(dividingBy: 1)
+                let phase = (s / spacing).truncatingRemainder(dividingBy: 1) * 2 - 1
+                let crown = (max(1 - phase * phase, 0)).squareRoot()
+                let top = Float(line.minHeight) + Float(line.maxHeight - line.minHeight) * bump
+                heights.append(top * (0.78 + 0.22 * crown))
+            }
+        }
+        canopy = TextureStorage(heights.isEmpty ? [0] : heights)
+    }
+
+    static let canopyStep: Float = 0.5
+    let canopyOrigin: Float
+    let canopyCount: Int
+    let canopy: TextureStorage
+
+    /// Canopy height of tree line `line` at road position s.
+    @inline(__always)
+    func canopyHeight(line: Int, s: Float) -> Float {
+        let f = (s - canopyOrigin) / RoadRenderer.canopyStep
+        let i = min(max(Int(f), 0), canopyCount - 2)
+        let t = min(max(f - Float(i), 0), 1)
+        let p = canopy.base + line * canopyCount + i
+        return p[0] + (p[1] - p[0]) * t
     }
 
     // MARK: - Frame
@@ -89,7 +122,7 @@ public struct RoadRenderer: Sendable {
         var color = surfaceRadiance(hit, ray: d, context: k, bend: bend)
         if !k.night && hit.t.isFinite && !k.insideTunnel(hit.s) {
             // Aerial perspective: distant things fade toward the horizon sky.
-            let haze = 1 - expf(-hit.t / 3000)
+            let haze = hit.t / (hit.t + 3000)
             color = color + (k.hazeColor - color) * haze
         }
         return color
@@ -187,7 +220,7 @@ public struct RoadRenderer: Sendable {
         // Roadside: guard rails and tree lines, only where the ground hit lies beyond them (or
         // the ray never meets the ground).
         let beyondLeft = groundU.isNaN || groundU < k.railLeft, beyondRight = groundU.isNaN || groundU > k.railRight
-        if k.guardRail {
+        if k.guardRail && d.y < 0 {
             for side in 0..<2 {
                 let wall = side == 0 ? k.railLeft : k.railRight
                 guard side == 0 ? beyondLeft : beyondRight else { continue }
@@ -205,8 +238,7 @@ public struct RoadRenderer: Sendable {
             guard beyond, let t = wallHit(d, wallU: line.u, context: k, bend: bend), t < hit.t else { continue }
             let p = point(t)
             guard p.s >= line.start && p.s < line.end && p.y >= 0 && !k.insideTunnel(p.s) else { continue }
-            let canopy = line.minHeight + (line.maxHeight - line.minHeight)
-                * min(max(coarse.sample(p.s * 0.9, line.u * 3, footprint: 0.25) * 2.2 - 1.6, 0), 1)
+            let canopy = canopyHeight(line: index, s: p.s)
             let ragged = canopy * (0.85 + 0.3 * fine.sample(p.s * 3, p.y * 3, footprint: 0.02 * max(t / k.focal * 50, 1)))
             if p.y < ragged { take(t, .trees(index)) }
         }
@@ -280,8 +312,11 @@ public struct RoadRenderer: Sendable {
         case .trees(let index):
             let line = k.treeLines[index]
             let tex = coarse.sample(hit.s * 2, hit.y * 2, footprint: footprint) * fine.sample(hit.s, hit.y, footprint: footprint)
-            let sunny = k.sunIllumination * 0.45 * (0.6 + 0.4 * coarse.sample(hit.s * 4 + 50, hit.y * 4, footprint: footprint))
-            return line.albedo * (sunny + k.skyIllumination) * tex
+            // Foliage clumps catch the sun unevenly; the lower trunks and undergrowth sit in shade.
+            let clumps = coarse.sample(hit.s * 6 + 50, hit.y * 6, footprint: footprint)
+            let sunny = k.sunIllumination * 0.5 * max(0, (clumps - 0.9) * 4 + 0.5)
+            let height = min(hit.y / 4, 1)
+            return line.albedo * (sunny * height + k.skyIllumination * (0.5 + 0.5 * height)) * tex
         case .sky:
             return skyRadiance(d, context: k)
         }
@@ -290,23 +325,28 @@ public struct RoadRenderer: Sendable {
     func skyRadiance(_ d: SIMD3<Float>, context k: FrameContext) -> SIMD3<Float> {
         let len = (d * d).sum().squareRoot()
         let n = d / len
-        let elevation = asinf(max(min(n.y, 1), -1))
-        var l = k.skyZenith + (k.skyHorizon - k.skyZenith) * expf(-max(elevation, 0) / 0.22)
+        let elevation = max(n.y, 0)  // sin(elevation) ≈ elevation where the gradient matters
+        let e = elevation / 0.22
+        var l = k.skyZenith + (k.skyHorizon - k.skyZenith) / (1 + e + 0.5 * e * e)
         if k.clouds > 0 {
-            let az = atan2f(n.x, n.z) + k.headingAngle
+            let az = n.x / max(n.z, 0.2) + k.headingAngle
             let c = clouds.sample(az * 40, max(elevation, 0.02) * 60, footprint: 1)
             l *= 1 + k.clouds * max(c - 0.9, 0) * 3
         }
         var color = SIMD3<Float>(0.78, 0.9, 1.12) * l
         if k.sunUp {
             let cosAngle = (n * k.sunDirection).sum()
-            let angle = acosf(min(max(cosAngle, -1), 1))
+            // Small-angle: angle² ≈ 2 (1 − cos).
+            let angle = (2 * max(1 - cosAngle, 0)).squareRoot()
             if angle < k.sunRadius {
                 return SIMD3(1, 0.97, 0.9) * k.sunRadiance
             }
             // Aureole: forward scattering around the sun, strongest for a low sun.
             let ratio = k.sunRadius / max(angle, k.sunRadius)
-            color += SIMD3(1, 0.92, 0.78) * (k.sunRadiance * 0.0008 * ratio * ratio + k.skyHorizon * 0.6 * expf(-angle / 0.15))
+            let a: Float = angle / 0.15
+            let aureole: Float = k.sunRadiance * 0.0008 * ratio * ratio
+            let glow: Float = k.skyHorizon * 0.6 / (1 + a + 0.5 * a * a)
+            color += SIMD3<Float>(1, 0.92, 0.78) * (aureole + glow)
         }
         return color
     }

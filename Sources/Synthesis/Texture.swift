@@ -59,23 +59,51 @@ struct TileTexture: Sendable {
             n = m
         }
         self.levels = levels
+        levelCount = levels.count
+        inverseTexel = 1 / texel
+        levelScale = (0..<levels.count).map { 1 / (texel * Float(1 << $0)) }
+        var offsets: [Int] = [], flat: [Float] = []
+        for level in levels { offsets.append(flat.count); flat += level }
+        self.offsets = offsets
+        storage = TextureStorage(flat)
     }
+
+    let levelCount: Int
+    let inverseTexel: Float
+    let levelScale: [Float]
+    let offsets: [Int]
+    /// All levels in one allocation, read through a raw pointer in the per-pixel loop.
+    let storage: TextureStorage
 
     /// The texture at road coordinates (metres), filtered for a footprint of `footprint` metres.
     @inline(__always)
     func sample(_ u: Float, _ v: Float, footprint: Float) -> Float {
-        let level = min(max(Int(log2f(max(footprint / texel, 1))), 0), levels.count - 1)
+        // Mip level = floor(log2(footprint / texel)), read from the float's exponent (no libm call).
+        let ratio = footprint * inverseTexel
+        let level = ratio < 2 ? 0 : min(Int(ratio.exponent), levelCount - 1)
         let n = size >> level
-        let scale = 1 / (texel * Float(1 << level))
+        let scale = levelScale[level]
         let fx = u * scale, fy = v * scale
-        let ix = Int(floorf(fx)), iy = Int(floorf(fy))
-        let tx = fx - Float(ix), ty = fy - Float(iy)
+        let flx = fx.rounded(.down), fly = fy.rounded(.down)
+        let ix = Int(flx), iy = Int(fly)
+        let tx = fx - flx, ty = fy - fly
         let mask = n - 1  // sizes are powers of two
         let x0 = ix & mask, x1 = (ix + 1) & mask, y0 = iy & mask, y1 = (iy + 1) & mask
-        return levels[level].withUnsafeBufferPointer { t in
-            let a = t[y0 * n + x0], b = t[y0 * n + x1], c = t[y1 * n + x0], d = t[y1 * n + x1]
-            let top = a + (b - a) * tx
-            return top + ((c + (d - c) * tx) - top) * ty
-        }
+        let t = storage.base + offsets[level]
+        let a = t[y0 * n + x0], b = t[y0 * n + x1], c = t[y1 * n + x0], d = t[y1 * n + x1]
+        let top = a + (b - a) * tx
+        return top + ((c + (d - c) * tx) - top) * ty
     }
+}
+
+/// Texture memory that lives as long as the texture; the per-pixel loop reads it through `base`.
+final class TextureStorage: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+    init(_ values: [Float]) {
+        count = values.count
+        base = .allocate(capacity: values.count)
+        base.initialize(from: values, count: values.count)
+    }
+    deinit { base.deallocate() }
 }

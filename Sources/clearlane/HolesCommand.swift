@@ -19,7 +19,10 @@ struct HolesCommand: ParsableCommand {
     )
 
     @Argument(help: "Drive folders with masks/.")
-    var drives: [String]
+    var drives: [String] = []
+
+    @Option(help: "An evaluation set (evaluation/sets/*.yaml): its drives are generated where missing and scored, with a summary per preset.")
+    var set: String?
 
     @Option(help: "Write a contact sheet PNG here.")
     var sheet: String?
@@ -34,8 +37,24 @@ struct HolesCommand: ParsableCommand {
         var rows: [[RGBImage]] = []
         var total = HoleScore()
         func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", 100 * $0) } ?? "   n/a" }
+        var folders = drives.map { ($0, "") }
+        if let set {
+            let evaluationSet: EvaluationSet
+            do { evaluationSet = try EvaluationSet.load(set) } catch { throw CommandFailure("\(error)") }
+            for entry in evaluationSet.entries {
+                let folder: String
+                do {
+                    folder = try evaluationSet.materialize(entry) { print($0) }
+                } catch { throw CommandFailure("holes: \(entry.name): \(error)") }
+                let kind: String
+                switch entry.recipe { case .synth: kind = "synth"; case .degrade: kind = "degrade"; case .path: kind = "sample" }
+                folders.append((folder, "\(kind) \(entry.preset?.rawValue ?? entry.name)"))
+            }
+        }
+        guard !folders.isEmpty else { throw ValidationError("give drive folders or --set FILE") }
+        var groups: [(String, HoleScore)] = []
         print("drive                                   frames   IoU  recall precision truth(ROI)")
-        for folder in drives {
+        for (folder, group) in folders {
             let result: HoleEvaluation.Result
             do {
                 result = try HoleEvaluation.evaluate(drive: folder, keep: sheet == nil ? 0 : sheetFrames)
@@ -44,6 +63,9 @@ struct HolesCommand: ParsableCommand {
             }
             let s = result.score
             total = total + s
+            if !group.isEmpty {
+                if let i = groups.firstIndex(where: { $0.0 == group }) { groups[i].1 = groups[i].1 + s } else { groups.append((group, s)) }
+            }
             print(String(format: "%@ %5d %@ %@ %@ %9d", result.drive.padding(toLength: 40, withPad: " ", startingAt: 0), s.frames, pct(s.iou), pct(s.recall), pct(s.precision), s.truth))
             for sample in result.samples.sorted(by: { $0.frame < $1.frame }) {
                 rows.append([sample.clean ?? sample.degraded, sample.degraded,
@@ -51,7 +73,13 @@ struct HolesCommand: ParsableCommand {
                              ContactSheet.overlay(sample.degraded, mask: sample.detected, color: RGB(40, 230, 255))])
             }
         }
-        if drives.count > 1 {
+        if !groups.isEmpty {
+            print("\nper preset (pooled over the set's drives)       IoU  recall precision")
+            for (group, s) in groups {
+                print(String(format: "%@ %5d %@ %@ %@ %9d", group.padding(toLength: 40, withPad: " ", startingAt: 0), s.frames, pct(s.iou), pct(s.recall), pct(s.precision), s.truth))
+            }
+        }
+        if folders.count > 1 {
             print(String(format: "%@ %5d %@ %@ %@ %9d", "all".padding(toLength: 40, withPad: " ", startingAt: 0), total.frames, pct(total.iou), pct(total.recall), pct(total.precision), total.truth))
         }
         if let sheet, !rows.isEmpty {

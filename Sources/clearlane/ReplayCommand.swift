@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Imaging
 import Pipeline
+import Synthesis
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,7 +85,14 @@ struct ReplayCommand: ParsableCommand {
         var entries: [(Drive, String?)] = []
         for input in inputs {
             if input.hasSuffix(".yaml") || input.hasSuffix(".yml") {
-                for e in try EvaluationSet(file: input).entries { entries.append((try Drive(folder: e.folder), e.preset)) }
+                // Sets list drive folders and recipes; recipes are generated into the set's cache once.
+                let set = try EvaluationSet.load(input)
+                for e in set.entries {
+                    let folder = try set.materialize(e) { message in
+                        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                    }
+                    entries.append((try Drive(folder: folder), e.preset?.rawValue))
+                }
             } else {
                 entries.append((try Drive(folder: input), nil))
             }

@@ -58,8 +58,10 @@ struct SynthCommand: ParsableCommand {
         }
         let renderFPS = Double(timing.frames) / max(timing.renderSeconds, 1e-9)
         if benchmark {
-            print(String(format: "synth %@ %@: %d frames, render %.1f frames/s (%.1f ms/frame), write %.1f ms/frame, total %.1f frames/s, %d threads",
+            let cpu = 1000 * timing.renderCPUSeconds / Double(timing.frames)
+            print(String(format: "synth %@ %@: %d frames, render %.1f frames/s (%.1f ms/frame wall, %.1f ms/frame CPU → %.1f frames/s on 2 idle cores), write %.1f ms/frame, total %.1f frames/s, %d threads",
                          preset.rawValue, size.description, timing.frames, renderFPS, 1000 * timing.renderSeconds / Double(timing.frames),
+                         cpu, 2000 / max(cpu, 1e-9),
                          1000 * timing.writeSeconds / Double(timing.frames), Double(timing.frames) / max(timing.totalSeconds, 1e-9),
                          ParallelRowsInfo.workers))
         } else if let out {
