@@ -10,8 +10,8 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var outputs: OutputsConfig
     public var logging: LoggingConfig
     public var daemon: DaemonConfig
-    /// Lane detection, camera geometry and baselines; nil = all defaults (LanesConfig()).
-    public var lanes: LanesConfig?
+    /// `lanes:` — lane detection, camera geometry and baselines (optional key; defaults when absent).
+    public var lanes: LanesConfig
     /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
     public var exposure: ExposureConfig
 
@@ -29,7 +29,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = OutputsConfig()
         logging = LoggingConfig()
         daemon = DaemonConfig()
-        lanes = nil
+        lanes = LanesConfig()
         exposure = ExposureConfig()
     }
 
@@ -43,7 +43,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = try c.value(.outputs, default: d.outputs)
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
-        lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
+        lanes = try c.value(.lanes, default: d.lanes)
         exposure = try c.value(.exposure, default: d.exposure)
     }
 
@@ -60,7 +60,7 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
             check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
         }
         out += daemon.problems()
-        out += (lanes ?? LanesConfig()).problems()
+        out += lanes.problems()
         out += exposure.problems()
         return out
     }

@@ -63,7 +63,7 @@ struct ReplayCommand: ParsableCommand {
         var configBase = FileManager.default.currentDirectoryPath + "/config"
         if let config {
             let loaded = try LoadedConfig.load(config)
-            options.lanes = loaded.config.lanes ?? LanesConfig()
+            options.lanes = loaded.config.lanes
             options.processingSize = ImageSize(width: loaded.config.processing.width, height: loaded.config.processing.height)
             configBase = loaded.baseDirectory
             if options.camera == nil { options.camera = options.lanes.camera }

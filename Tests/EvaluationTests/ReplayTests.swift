@@ -118,7 +118,7 @@ struct ReplayTests {
 
     @Test func lanesConfigIsValidatedWithKeyPathAndLine() throws {
         let loaded = try LoadedConfig.load(Self.repo + "/config/default.yaml")
-        #expect(loaded.config.lanes?.baselines.claheTiles == 8)
+        #expect(loaded.config.lanes.baselines.claheTiles == 8)
         let file = NSTemporaryDirectory() + "clearlane-lanes-\(getpid()).yaml"
         defer { try? FileManager.default.removeItem(atPath: file) }
         try "pipeline_templates: \(Self.repo)/pipelines\nlanes:\n  detector:\n    windows: 1\n".write(toFile: file, atomically: true, encoding: .utf8)
