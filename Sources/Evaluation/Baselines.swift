@@ -39,22 +39,27 @@ public struct CLAHE: FrameCorrection, Sendable {
             }
         }
         // Bilinear blend of the four nearest tile mappings (tile centres at (t + 0.5)·size/n).
-        let tw = Double(w) / Double(n), th = Double(h) / Double(n)
-        for y in 0..<h {
-            let fy = min(max((Double(y) + 0.5) / th - 0.5, 0), Double(n - 1))
-            let ty0 = Int(fy), ty1 = min(ty0 + 1, n - 1)
-            let wy = Float(fy - Double(ty0))
-            for x in 0..<w {
-                let fx = min(max((Double(x) + 0.5) / tw - 0.5, 0), Double(n - 1))
-                let tx0 = Int(fx), tx1 = min(tx0 + 1, n - 1)
-                let wx = Float(fx - Double(tx0))
-                let v = Int(luma.values[y * w + x])
-                let a = mappings[(ty0 * n + tx0) * 256 + v], b = mappings[(ty0 * n + tx1) * 256 + v]
-                let c = mappings[(ty1 * n + tx0) * 256 + v], d = mappings[(ty1 * n + tx1) * 256 + v]
-                let top = a + (b - a) * wx, bottom = c + (d - c) * wx
-                let delta = Int((top + (bottom - top) * wy).rounded()) - v
-                let i = (y * w + x) * 3
-                for ch in 0..<3 { image.pixels[i + ch] = UInt8(clamping: Int(image.pixels[i + ch]) + delta) }
+        let tw = Float(w) / Float(n), th = Float(h) / Float(n)
+        let lumaValues = luma.values
+        mappings.withUnsafeBufferPointer { map in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for y in 0..<h {
+                    let fy = min(max((Float(y) + 0.5) / th - 0.5, 0), Float(n - 1))
+                    let ty0 = Int(fy), ty1 = min(ty0 + 1, n - 1)
+                    let wy = fy - Float(ty0)
+                    for x in 0..<w {
+                        let fx = min(max((Float(x) + 0.5) / tw - 0.5, 0), Float(n - 1))
+                        let tx0 = Int(fx), tx1 = min(tx0 + 1, n - 1)
+                        let wx = fx - Float(tx0)
+                        let v = Int(lumaValues[y * w + x])
+                        let a = map[(ty0 * n + tx0) * 256 + v], b = map[(ty0 * n + tx1) * 256 + v]
+                        let c = map[(ty1 * n + tx0) * 256 + v], d = map[(ty1 * n + tx1) * 256 + v]
+                        let top = a + (b - a) * wx, bottom = c + (d - c) * wx
+                        let delta = Int((top + (bottom - top) * wy).rounded()) - v
+                        let i = (y * w + x) * 3
+                        for ch in 0..<3 { px[i + ch] = UInt8(clamping: Int(px[i + ch]) + delta) }
+                    }
+                }
             }
         }
     }

@@ -35,15 +35,32 @@ public struct ImageQuality: Sendable {
     /// PSNR between two RGB images over all pixels, or over pixels where `mask` is set.
     public static func psnr(_ a: RGBImage, _ b: RGBImage, mask: Mask? = nil) -> Double? {
         precondition(a.size == b.size, "images differ in size")
-        var sum = 0.0, n = 0
-        for i in 0..<(a.width * a.height) where mask.map({ $0.values[i] != 0 }) ?? true {
-            for c in 0..<3 {
-                let d = Double(a.pixels[3 * i + c]) - Double(b.pixels[3 * i + c])
-                sum += d * d
+        let n = a.width * a.height
+        var sum = 0.0, count = 0
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                if let mask {
+                    mask.values.withUnsafeBufferPointer { m in
+                        for i in 0..<n where m[i] != 0 {
+                            for c in 0..<3 {
+                                let d = Double(Int(pa[3 * i + c]) - Int(pb[3 * i + c]))
+                                sum += d * d
+                            }
+                            count += 3
+                        }
+                    }
+                } else {
+                    var s = 0
+                    for i in 0..<(3 * n) {
+                        let d = Int(pa[i]) - Int(pb[i])
+                        s += d * d
+                    }
+                    sum = Double(s)
+                    count = 3 * n
+                }
             }
-            n += 3
         }
-        return n > 0 ? psnr(mse: sum / Double(n)) : nil
+        return count > 0 ? psnr(mse: sum / Double(count)) : nil
     }
 
     /// Whole-frame and hole-only PSNR and SSIM of `image` against `clean`.
