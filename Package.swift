@@ -3,6 +3,11 @@
 // Module layering (dependencies point down only) is described in README.md § Architecture.
 import PackageDescription
 
+// Per-pixel and per-weight loops (frames, convolutions, rendering, lane search) are optimized even
+// in debug builds: unoptimized they run 10-50x slower, which would make the debug test suite and
+// the daemon's real-time tests measure the compiler instead of the code.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "ClearLane",
     platforms: [.macOS(.v14)],
@@ -31,17 +36,17 @@ let package = Package(
         ),
 
         // Pure Swift layers.
-        .target(name: "Imaging"),
-        .target(name: "NeuralEngine", dependencies: ["COpenBLAS"]),
-        .target(name: "CPNet", dependencies: ["NeuralEngine", "Imaging"]),
+        .target(name: "Imaging", swiftSettings: hotPath),
+        .target(name: "NeuralEngine", dependencies: ["COpenBLAS"], swiftSettings: hotPath),
+        .target(name: "CPNet", dependencies: ["NeuralEngine", "Imaging"], swiftSettings: hotPath),
         .target(name: "Configuration", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Media", dependencies: ["CGStreamer", "Imaging"]),
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
-        .target(name: "Exposure", dependencies: ["Imaging", "Configuration"]),
-        .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"]),
-        .target(name: "Lanes", dependencies: ["Imaging"]),
-        .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"]),
-        .target(name: "Pipeline", dependencies: ["CPNet", "Evaluation", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
+        .target(name: "Exposure", dependencies: ["Imaging", "Configuration"], swiftSettings: hotPath),
+        .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
+        .target(name: "Lanes", dependencies: ["Imaging"], swiftSettings: hotPath),
+        .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
+        .target(name: "Pipeline", dependencies: ["CPNet", "Evaluation", "Lanes", "Exposure", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -71,6 +76,8 @@ let package = Package(
         .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
+        .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Lanes", "Imaging", "Drives", "Media", "Configuration"]),
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Imaging", "Configuration"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),

@@ -10,10 +10,10 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
     public var outputs: OutputsConfig
     public var logging: LoggingConfig
     public var daemon: DaemonConfig
-    /// Lane detection, camera geometry and baselines; nil = all defaults (LanesConfig()).
-    public var lanes: LanesConfig?
-    /// CPNet restoration; nil = all defaults (RestorerConfig()).
-    public var restorer: RestorerConfig?
+    /// `lanes:` — lane detection, camera geometry and baselines (optional key; defaults when absent).
+    public var lanes: LanesConfig
+    /// `restorer:` — CPNet restoration (optional key; defaults when absent).
+    public var restorer: RestorerConfig
     /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
     public var exposure: ExposureConfig
 
@@ -31,8 +31,8 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = OutputsConfig()
         logging = LoggingConfig()
         daemon = DaemonConfig()
-        lanes = nil
-        restorer = nil
+        lanes = LanesConfig()
+        restorer = RestorerConfig()
         exposure = ExposureConfig()
     }
 
@@ -46,8 +46,8 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
         outputs = try c.value(.outputs, default: d.outputs)
         logging = try c.value(.logging, default: d.logging)
         daemon = try c.value(.daemon, default: d.daemon)
-        lanes = try c.decodeIfPresent(LanesConfig.self, forKey: .lanes)
-        restorer = try c.decodeIfPresent(RestorerConfig.self, forKey: .restorer)
+        lanes = try c.value(.lanes, default: d.lanes)
+        restorer = try c.value(.restorer, default: d.restorer)
         exposure = try c.value(.exposure, default: d.exposure)
     }
 
@@ -64,8 +64,8 @@ public struct ClearLaneConfig: Decodable, Sendable, Equatable {
             check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
         }
         out += daemon.problems()
-        out += (lanes ?? LanesConfig()).problems()
-        out += (restorer ?? RestorerConfig()).problems()
+        out += lanes.problems()
+        out += restorer.problems()
         out += exposure.problems()
         return out
     }

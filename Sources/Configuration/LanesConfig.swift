@@ -74,7 +74,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
     public var birdseyeWidth = 320
     public var birdseyeHeight = 320
     public var minContrast = 10.0
-    public var noiseFactor = 4.0
+    public var noiseFactor = 3.0
     public var paintShare = 0.25
     public var minChroma = 16.0
     public var windows = 10

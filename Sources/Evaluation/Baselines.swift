@@ -18,7 +18,7 @@ public struct CLAHE: FrameCorrection, Sendable {
     private var luma = GrayImage(width: 0, height: 0, fill: 0)
     /// tiles² mappings of 256 entries.
     private var mappings: [Float] = []
-    private var histogram = [Int](repeating: 0, count: 256)
+    private var histogram = [Double](repeating: 0, count: 256)
 
     public init(tiles: Int = 8, clipLimit: Double = 2.0) {
         precondition(tiles >= 1 && clipLimit >= 1, "CLAHE needs ≥ 1 tile and a clip limit ≥ 1")
@@ -39,22 +39,27 @@ public struct CLAHE: FrameCorrection, Sendable {
             }
         }
         // Bilinear blend of the four nearest tile mappings (tile centres at (t + 0.5)·size/n).
-        let tw = Double(w) / Double(n), th = Double(h) / Double(n)
-        for y in 0..<h {
-            let fy = min(max((Double(y) + 0.5) / th - 0.5, 0), Double(n - 1))
-            let ty0 = Int(fy), ty1 = min(ty0 + 1, n - 1)
-            let wy = Float(fy - Double(ty0))
-            for x in 0..<w {
-                let fx = min(max((Double(x) + 0.5) / tw - 0.5, 0), Double(n - 1))
-                let tx0 = Int(fx), tx1 = min(tx0 + 1, n - 1)
-                let wx = Float(fx - Double(tx0))
-                let v = Int(luma.values[y * w + x])
-                let a = mappings[(ty0 * n + tx0) * 256 + v], b = mappings[(ty0 * n + tx1) * 256 + v]
-                let c = mappings[(ty1 * n + tx0) * 256 + v], d = mappings[(ty1 * n + tx1) * 256 + v]
-                let top = a + (b - a) * wx, bottom = c + (d - c) * wx
-                let delta = Int((top + (bottom - top) * wy).rounded()) - v
-                let i = (y * w + x) * 3
-                for ch in 0..<3 { image.pixels[i + ch] = UInt8(clamping: Int(image.pixels[i + ch]) + delta) }
+        let tw = Float(w) / Float(n), th = Float(h) / Float(n)
+        let lumaValues = luma.values
+        mappings.withUnsafeBufferPointer { map in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for y in 0..<h {
+                    let fy = min(max((Float(y) + 0.5) / th - 0.5, 0), Float(n - 1))
+                    let ty0 = Int(fy), ty1 = min(ty0 + 1, n - 1)
+                    let wy = fy - Float(ty0)
+                    for x in 0..<w {
+                        let fx = min(max((Float(x) + 0.5) / tw - 0.5, 0), Float(n - 1))
+                        let tx0 = Int(fx), tx1 = min(tx0 + 1, n - 1)
+                        let wx = fx - Float(tx0)
+                        let v = Int(lumaValues[y * w + x])
+                        let a = map[(ty0 * n + tx0) * 256 + v], b = map[(ty0 * n + tx1) * 256 + v]
+                        let c = map[(ty1 * n + tx0) * 256 + v], d = map[(ty1 * n + tx1) * 256 + v]
+                        let top = a + (b - a) * wx, bottom = c + (d - c) * wx
+                        let delta = Int((top + (bottom - top) * wy).rounded()) - v
+                        let i = (y * w + x) * 3
+                        for ch in 0..<3 { px[i + ch] = UInt8(clamping: Int(px[i + ch]) + delta) }
+                    }
+                }
             }
         }
     }
@@ -68,22 +73,23 @@ public struct CLAHE: FrameCorrection, Sendable {
             for i in 0..<256 { mappings[offset + i] = Float(i) }
             return
         }
-        // Clip each bin at clipLimit × the uniform height; spread the excess evenly.
-        let limit = max(1, Int(clipLimit * Double(count) / 256))
-        var excess = 0
+        // Clip each bin at clipLimit × the uniform height; spread the excess evenly (fractional
+        // counts, so the spread is exactly uniform even for small tiles).
+        let limit = clipLimit * Double(count) / 256
+        var excess = 0.0
         for i in 0..<256 where histogram[i] > limit {
             excess += histogram[i] - limit
             histogram[i] = limit
         }
-        let share = excess / 256, remainder = excess % 256
-        for i in 0..<256 { histogram[i] += share + (i < remainder ? 1 : 0) }
+        let share = excess / 256
         // Mapping: cumulative share at the bin's centre (half of its own count), scaled to 0…255,
         // so a uniform histogram maps every level to itself.
-        var cumulative = 0
+        var cumulative = 0.0
         for i in 0..<256 {
-            let centre = Double(cumulative) + Double(histogram[i]) / 2
+            let h = histogram[i] + share
+            let centre = cumulative + h / 2
             mappings[offset + i] = Float(centre / Double(count) * 256 - 0.5).clamped(to: 0...255)
-            cumulative += histogram[i]
+            cumulative += h
         }
     }
 }

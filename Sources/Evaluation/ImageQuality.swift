@@ -18,7 +18,7 @@ public struct ImageQuality: Sendable {
 
     private var lumaA = GrayImage(width: 0, height: 0, fill: 0), lumaB = GrayImage(width: 0, height: 0, fill: 0)
     private var ssimMap = Plane<Float>(width: 0, height: 0, fill: 0)
-    private var planes = [Plane<Float>](repeating: Plane<Float>(width: 0, height: 0, fill: 0), count: 6)
+    private var scratch: [Float] = []
     private static let kernel: [Float] = {
         let sigma: Float = 1.5
         let k = (-5...5).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
@@ -35,15 +35,32 @@ public struct ImageQuality: Sendable {
     /// PSNR between two RGB images over all pixels, or over pixels where `mask` is set.
     public static func psnr(_ a: RGBImage, _ b: RGBImage, mask: Mask? = nil) -> Double? {
         precondition(a.size == b.size, "images differ in size")
-        var sum = 0.0, n = 0
-        for i in 0..<(a.width * a.height) where mask.map({ $0.values[i] != 0 }) ?? true {
-            for c in 0..<3 {
-                let d = Double(a.pixels[3 * i + c]) - Double(b.pixels[3 * i + c])
-                sum += d * d
+        let n = a.width * a.height
+        var sum = 0.0, count = 0
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                if let mask {
+                    mask.values.withUnsafeBufferPointer { m in
+                        for i in 0..<n where m[i] != 0 {
+                            for c in 0..<3 {
+                                let d = Double(Int(pa[3 * i + c]) - Int(pb[3 * i + c]))
+                                sum += d * d
+                            }
+                            count += 3
+                        }
+                    }
+                } else {
+                    var s = 0
+                    for i in 0..<(3 * n) {
+                        let d = Int(pa[i]) - Int(pb[i])
+                        s += d * d
+                    }
+                    sum = Double(s)
+                    count = 3 * n
+                }
             }
-            n += 3
         }
-        return n > 0 ? psnr(mse: sum / Double(n)) : nil
+        return count > 0 ? psnr(mse: sum / Double(count)) : nil
     }
 
     /// Whole-frame and hole-only PSNR and SSIM of `image` against `clean`.
@@ -65,51 +82,55 @@ public struct ImageQuality: Sendable {
     }
 
     /// The SSIM map (Wang et al. 2004, C1 = (0.01·255)², C2 = (0.03·255)²), Gaussian-weighted local
-    /// statistics with the window clamped at the borders.
+    /// statistics with the window renormalised at the borders. Works on one flat scratch buffer
+    /// of 6 planes through a pointer (nested arrays would pay a uniqueness check per access).
     private mutating func ssimMap(_ a: GrayImage, _ b: GrayImage) {
-        let w = a.width, h = a.height
-        for k in 0..<6 { planes[k].reshape(width: w, height: h, fill: 0) }
+        let w = a.width, h = a.height, n = w * h
         ssimMap.reshape(width: w, height: h, fill: 0)
-        // planes: 0 = a, 1 = b, 2 = a², 3 = b², 4 = ab, 5 = scratch.
-        for i in 0..<(w * h) {
-            let x = Float(a.values[i]), y = Float(b.values[i])
-            planes[0].values[i] = x
-            planes[1].values[i] = y
-            planes[2].values[i] = x * x
-            planes[3].values[i] = y * y
-            planes[4].values[i] = x * y
-        }
-        for k in 0..<5 { blur(k) }
-        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
-        for i in 0..<(w * h) {
-            let mx = planes[0].values[i], my = planes[1].values[i]
-            let vx = planes[2].values[i] - mx * mx, vy = planes[3].values[i] - my * my, cxy = planes[4].values[i] - mx * my
-            ssimMap.values[i] = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-        }
-    }
-
-    /// Separable Gaussian blur of planes[k] in place (via planes[5]), weights renormalised at borders.
-    private mutating func blur(_ k: Int) {
-        let w = planes[k].width, h = planes[k].height
+        if scratch.count != 6 * n { scratch = [Float](repeating: 0, count: 6 * n) }
         let kernel = Self.kernel
-        for y in 0..<h {
-            for x in 0..<w {
-                var s: Float = 0, ws: Float = 0
-                for d in -5...5 where x + d >= 0 && x + d < w {
-                    s += kernel[d + 5] * planes[k].values[y * w + x + d]
-                    ws += kernel[d + 5]
-                }
-                planes[5].values[y * w + x] = s / ws
+        scratch.withUnsafeMutableBufferPointer { buf in
+            let p = buf.baseAddress!
+            // planes: 0 = a, 1 = b, 2 = a², 3 = b², 4 = ab, 5 = scratch.
+            for i in 0..<n {
+                let x = Float(a.values[i]), y = Float(b.values[i])
+                p[i] = x
+                p[n + i] = y
+                p[2 * n + i] = x * x
+                p[3 * n + i] = y * y
+                p[4 * n + i] = x * y
             }
-        }
-        for y in 0..<h {
-            for x in 0..<w {
-                var s: Float = 0, ws: Float = 0
-                for d in -5...5 where y + d >= 0 && y + d < h {
-                    s += kernel[d + 5] * planes[5].values[(y + d) * w + x]
-                    ws += kernel[d + 5]
+            let tmp = p + 5 * n
+            for k in 0..<5 {
+                let plane = p + k * n
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var s: Float = 0, ws: Float = 0
+                        for d in max(-5, -x)...min(5, w - 1 - x) {
+                            s += kernel[d + 5] * plane[y * w + x + d]
+                            ws += kernel[d + 5]
+                        }
+                        tmp[y * w + x] = s / ws
+                    }
                 }
-                planes[k].values[y * w + x] = s / ws
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var s: Float = 0, ws: Float = 0
+                        for d in max(-5, -y)...min(5, h - 1 - y) {
+                            s += kernel[d + 5] * tmp[(y + d) * w + x]
+                            ws += kernel[d + 5]
+                        }
+                        plane[y * w + x] = s / ws
+                    }
+                }
+            }
+            let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
+            ssimMap.values.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n {
+                    let mx = p[i], my = p[n + i]
+                    let vx = p[2 * n + i] - mx * mx, vy = p[3 * n + i] - my * my, cxy = p[4 * n + i] - mx * my
+                    out[i] = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+                }
             }
         }
     }

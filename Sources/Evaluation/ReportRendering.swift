@@ -173,7 +173,7 @@ extension ReplayReport {
 
     private func coveragePlot(_ d: DriveReport) -> String {
         let frames = Double(max(d.frames, 1))
-        let top = max(0.05, (d.timeline.map(\.holeCoverage).max() ?? 0) * 1.1)
+        let top = min(1, max(0.05, (d.timeline.map(\.holeCoverage).max() ?? 0) * 1.1))
         func x(_ f: Int) -> Double { Self.margin + Double(f) / frames * (Self.plotWidth - Self.margin - 8) }
         func y(_ v: Double) -> Double { 4 + (1 - v / top) * (Self.plotHeight - 28) }
         var s = String(format: "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">", Self.plotWidth, Self.plotHeight, Self.plotWidth, Self.plotHeight)

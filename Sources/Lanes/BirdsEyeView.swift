@@ -13,8 +13,8 @@ public struct BirdsEyeView: Sendable {
     public let height: Int
     public let uMin: Double, uMax: Double
     public let vMin: Double, vMax: Double
-    /// Lanes are reported beyond the bird's-eye image, up to this v (the ROI top, at most
-    /// `maxOutputV`), continuing each lane along its tangent: the far field has too few pixels
+    /// Lanes are reported beyond the bird's-eye image, up to this v (near the horizon when it is
+    /// known, else the ROI top; at most `maxOutputV`), continuing each lane along its tangent: the far field has too few pixels
     /// to detect in, but the lane's image position there still matters.
     public let vOutputMax: Double
     public let imageToRoad: Homography
@@ -27,7 +27,7 @@ public struct BirdsEyeView: Sendable {
     public var laneWidth: Double { Double(width) / (uMax - uMin) }
 
     public init?(geometry: RoadGeometry, width: Int = 320, height: Int = 320,
-                 uRange: ClosedRange<Double> = -1.5...2.5, maxV: Double = 3.0, maxOutputV: Double = 8.0) {
+                 uRange: ClosedRange<Double> = -1.5...2.5, maxV: Double = 3.0, maxOutputV: Double = 12.0) {
         guard geometry.problem == nil,
               let toRoad = Homography(from: geometry.roadQuad, to: RoadGeometry.unitRoad) else { return nil }
         self.geometry = geometry
@@ -45,7 +45,14 @@ public struct BirdsEyeView: Sendable {
         vMin = min(bottom.y, 0)
         // Rows at or above the horizon map to negative or huge v: cap the far range.
         vMax = top.y > 1 ? min(top.y, maxV) : maxV
-        vOutputMax = top.y > 1 ? max(vMax, min(top.y, maxOutputV)) : vMax
+        // Output reaches the horizon's neighbourhood when the horizon is known (labels often do),
+        // else the ROI top.
+        var outputTop = top.y
+        if let horizon = geometry.horizonY {
+            let far = toRoad.apply((geometry.roadQuad[1].x + geometry.roadQuad[2].x) / 2, horizon + 0.03 * Double(size.height))
+            if far.y > outputTop { outputTop = far.y }
+        }
+        vOutputMax = outputTop > 1 ? max(vMax, min(outputTop, maxOutputV)) : vMax
         let roi = geometry.roiMask()
         var lut = [Int32](repeating: -1, count: width * height)
         for by in 0..<height {

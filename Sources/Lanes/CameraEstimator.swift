@@ -40,13 +40,18 @@ public struct CameraEstimator: Sendable {
         ColorConversion.luma(of: image, into: &luma)
         let w = imageSize.width, hgt = imageSize.height
         let bottom = Double(hgt - 1)
-        for y in max(1, hgt * 55 / 100)..<min(hgt - 1, hgt * 95 / 100) {
-            for x in 1..<(w - 1) {
+        for y in max(2, hgt * 55 / 100)..<min(hgt - 2, hgt * 95 / 100) {
+            for x in 2..<(w - 2) {
                 @inline(__always) func l(_ dx: Int, _ dy: Int) -> Int { Int(luma.values[(y + dy) * w + x + dx]) }
-                let gx = (l(1, -1) + 2 * l(1, 0) + l(1, 1)) - (l(-1, -1) + 2 * l(-1, 0) + l(-1, 1))
-                let gy = (l(-1, 1) + 2 * l(0, 1) + l(1, 1)) - (l(-1, -1) + 2 * l(0, -1) + l(1, -1))
-                let magnitude = abs(gx) + abs(gy)
-                guard magnitude > 120, gx != 0 else { continue }
+                // Derivatives over a 5×5 neighbourhood: a 3×3 Sobel on aliased (staircase) edges
+                // pulls every direction toward 45°, which would bias the vanishing point.
+                var gx = 0, gy = 0
+                for k in -2...2 {
+                    gx += l(2, k) + l(1, k) - l(-1, k) - l(-2, k)
+                    gy += l(k, 2) + l(k, 1) - l(k, -1) - l(k, -2)
+                }
+                let magnitude = (abs(gx) + abs(gy)) / 5
+                guard magnitude > 100, gx != 0 else { continue }
                 // The edge runs perpendicular to the gradient: dx/dy = −gy/gx.
                 let slope = -Double(gy) / Double(gx)
                 guard abs(slope) >= 0.3, abs(slope) < slopeRange else { continue }
@@ -58,30 +63,46 @@ public struct CameraEstimator: Sendable {
         framesSeen += 1
     }
 
-    /// The strongest line with slope of `sign`, as (slope, bottom x), from 3×3-smoothed votes.
-    private func strongestLine(negativeSlope: Bool) -> (slope: Double, base: Double, votes: Double)? {
-        var best: (Int, Int, Double)?
+    /// The lane line bounding the ego lane on one side: among the vote peaks (3×3-smoothed
+    /// votes, local maxima) with at least 35 % of the strongest peak's votes, the one meeting the
+    /// bottom row nearest the image centre. A dashed ego line gets fewer votes than a solid line
+    /// further out, so the strongest alone would skip a lane.
+    private func egoLine(negativeSlope: Bool) -> (slope: Double, base: Double, votes: Double)? {
+        var smoothed = [Double](repeating: 0, count: votes.count)
         for sb in 1..<(slopeBins - 1) where (slopeValue(sb) < 0) == negativeSlope {
             for bb in 1..<(baseBins - 1) {
                 var s = 0.0
                 for i in -1...1 { for j in -1...1 { s += votes[(sb + i) * baseBins + bb + j] } }
-                if s > (best?.2 ?? 0) { best = (sb, bb, s) }
+                smoothed[sb * baseBins + bb] = s
             }
         }
-        guard let (sb, bb, v) = best else { return nil }
-        return (slopeValue(sb), baseValue(bb), v)
+        var peaks: [(Int, Int, Double)] = []
+        for sb in 2..<(slopeBins - 2) where (slopeValue(sb) < 0) == negativeSlope {
+            for bb in 2..<(baseBins - 2) {
+                let v = smoothed[sb * baseBins + bb]
+                guard v > 0 else { continue }
+                var isPeak = true
+                for i in -2...2 where isPeak { for j in -2...2 where (i != 0 || j != 0) && smoothed[(sb + i) * baseBins + bb + j] > v { isPeak = false; break } }
+                if isPeak { peaks.append((sb, bb, v)) }
+            }
+        }
+        guard let strongest = peaks.map(\.2).max() else { return nil }
+        let centre = Double(imageSize.width) / 2
+        let chosen = peaks.filter { $0.2 >= 0.35 * strongest }
+            .min { abs(baseValue($0.1) - centre) < abs(baseValue($1.1) - centre) }!
+        return (slopeValue(chosen.0), baseValue(chosen.1), chosen.2)
     }
 
     /// The estimated geometry, or nil when the frames show no pair of converging lines.
     public func estimate() -> RoadGeometry? {
-        guard let left = strongestLine(negativeSlope: true), let right = strongestLine(negativeSlope: false) else { return nil }
+        guard let left = egoLine(negativeSlope: true), let right = egoLine(negativeSlope: false) else { return nil }
         let w = Double(imageSize.width), hgt = Double(imageSize.height)
         let bottom = hgt - 1
-        // x(y) = base + slope·(bottom − y); the lines meet where the distance above bottom is d.
-        let d = (right.base - left.base) / (left.slope - right.slope)
+        // x(y) = base − slope·(bottom − y) (slope = dx/dy); the lines meet d rows above the bottom.
+        let d = (left.base - right.base) / (left.slope - right.slope)
         guard d > 0.1 * hgt, d < bottom, left.base < right.base else { return nil }
         let vanishingY = bottom - d
-        func x(_ line: (slope: Double, base: Double, votes: Double), _ y: Double) -> Double { line.base + line.slope * (bottom - y) }
+        func x(_ line: (slope: Double, base: Double, votes: Double), _ y: Double) -> Double { line.base - line.slope * (bottom - y) }
         let yBottom = bottom, yTop = vanishingY + 0.35 * d
         let quad = [Point2(x(left, yBottom), yBottom), Point2(x(left, yTop), yTop),
                     Point2(x(right, yTop), yTop), Point2(x(right, yBottom), yBottom)]

@@ -9,7 +9,7 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// A marking must be brighter than the road beside it by at least this many luma levels…
     public var minContrast = 10.0
     /// …and by this many robust standard deviations of the frame's ridge histogram (noise)…
-    public var noiseFactor = 4.0
+    public var noiseFactor = 3.0
     /// …and by this share of (top of the luma histogram − road mode): bright paint in a bright
     /// frame needs more contrast than faint paint in a dim one.
     public var paintShare = 0.25
@@ -86,14 +86,21 @@ public final class LaneDetector {
     public let parameters: LaneDetectorParameters
 
     private let w: Int, h: Int
-    private var luma: [Int16], yellow: [Int16], valid: [UInt8]
-    /// Marking pixels (1) of the current frame, bird's-eye layout. Exposed for overlays.
-    public private(set) var binary: [UInt8]
-    private var rowSum: [Int32], rowCount: [Int32], rowSumY: [Int32]
-    private var lumaHistogram: [Int], ridgeHistogram: [Int], yellowHistogram: [Int]
-    private var columnHistogram: [Double], smoothedColumns: [Double]
-    private var pointX: [Int32], pointY: [Int32], pointCount = 0
-    private var curveX: [Double], curveY: [Double]
+    // Per-frame scratch, allocated once in init and freed in deinit. Raw pointers rather than
+    // arrays: these are touched ~10 times per bird's-eye pixel per frame, and array properties
+    // of a class pay a dynamic exclusivity check and a uniqueness check on every write. Every
+    // index below stays within the sizes given here (w·h, w+1, 256, w, h/2 + extra).
+    private let luma: UnsafeMutablePointer<Int16>, yellow: UnsafeMutablePointer<Int16>, valid: UnsafeMutablePointer<UInt8>
+    private let binaryBuffer: UnsafeMutablePointer<UInt8>
+    private let rowSum: UnsafeMutablePointer<Int32>, rowCount: UnsafeMutablePointer<Int32>, rowSumY: UnsafeMutablePointer<Int32>
+    private let lumaHistogram: UnsafeMutablePointer<Int>, ridgeHistogram: UnsafeMutablePointer<Int>, yellowHistogram: UnsafeMutablePointer<Int>
+    private let columnHistogram: UnsafeMutablePointer<Double>, smoothedColumns: UnsafeMutablePointer<Double>
+    private let pointX: UnsafeMutablePointer<Int32>, pointY: UnsafeMutablePointer<Int32>
+    private var pointCount = 0
+    private let curveX: UnsafeMutablePointer<Double>, curveY: UnsafeMutablePointer<Double>
+    private let curveCapacity: Int
+    /// Marking pixels (1) of the last frame, bird's-eye layout (a copy, for overlays and tests).
+    public var binary: [UInt8] { Array(UnsafeBufferPointer(start: binaryBuffer, count: w * h)) }
     private var tracks: [Track]
     private var fits: [Fit]
 
@@ -123,25 +130,39 @@ public final class LaneDetector {
         w = view.width
         h = view.height
         let n = w * h
-        luma = [Int16](repeating: 0, count: n)
-        yellow = [Int16](repeating: 0, count: n)
-        valid = [UInt8](repeating: 0, count: n)
-        binary = [UInt8](repeating: 0, count: n)
-        rowSum = [Int32](repeating: 0, count: w + 1)
-        rowCount = [Int32](repeating: 0, count: w + 1)
-        rowSumY = [Int32](repeating: 0, count: w + 1)
-        lumaHistogram = [Int](repeating: 0, count: 256)
-        ridgeHistogram = [Int](repeating: 0, count: 256)
-        yellowHistogram = [Int](repeating: 0, count: 256)
-        columnHistogram = [Double](repeating: 0, count: w)
-        smoothedColumns = [Double](repeating: 0, count: w)
-        pointX = [Int32](repeating: 0, count: n)
-        pointY = [Int32](repeating: 0, count: n)
+        func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: count)
+            p.initialize(repeating: value, count: count)
+            return p
+        }
+        luma = buffer(n, 0)
+        yellow = buffer(n, 0)
+        valid = buffer(n, 0)
+        binaryBuffer = buffer(n, 0)
+        rowSum = buffer(w + 1, 0)
+        rowCount = buffer(w + 1, 0)
+        rowSumY = buffer(w + 1, 0)
+        lumaHistogram = buffer(256, 0)
+        ridgeHistogram = buffer(256, 0)
+        yellowHistogram = buffer(256, 0)
+        columnHistogram = buffer(w, 0)
+        smoothedColumns = buffer(w, 0)
+        pointX = buffer(n, 0)
+        pointY = buffer(n, 0)
         let extra = max(0, -Int(view.row(v: view.vOutputMax).rounded(.down)))
-        curveX = [Double](repeating: 0, count: (h + extra) / 2 + 2)
-        curveY = [Double](repeating: 0, count: (h + extra) / 2 + 2)
+        curveCapacity = (h + extra) / 2 + 2
+        curveX = buffer(curveCapacity, 0)
+        curveY = buffer(curveCapacity, 0)
         tracks = [Track](repeating: Track(), count: 4)
         fits = [Fit](repeating: Fit(), count: 4)
+    }
+
+    deinit {
+        for p in [luma, yellow] { p.deallocate() }
+        for p in [valid, binaryBuffer] { p.deallocate() }
+        for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
+        for p in [lumaHistogram, ridgeHistogram, yellowHistogram] { p.deallocate() }
+        for p in [columnHistogram, smoothedColumns, curveX, curveY] { p.deallocate() }
     }
 
     /// Forgets the tracked lanes (a new scene, a camera gap).
@@ -197,7 +218,7 @@ public final class LaneDetector {
             validCount += 1
         }
         guard validCount > 0 else {
-            for i in 0..<(w * h) { binary[i] = 0 }
+            for i in 0..<(w * h) { binaryBuffer[i] = 0 }
             return
         }
         // Road mode of the (lightly smoothed) luma histogram; paint is the top 0.5 %.
@@ -227,10 +248,10 @@ public final class LaneDetector {
         let yellowT = max(p.minChroma, p.noiseFactor * sigmaY)
         let wt = Int(whiteT.rounded(.up)), yt = Int(yellowT.rounded(.up))
         var marked = 0
-        for i in 0..<(w * h) { binary[i] = 0 }
+        for i in 0..<(w * h) { binaryBuffer[i] = 0 }
         forEachRidge(outer: outer, gap: gap) { i, ridge, ridgeY in
             if ridge > wt || (ridgeY > yt && Int(yellow[i]) > yt) {
-                binary[i] = 1
+                binaryBuffer[i] = 1
                 marked += 1
             }
         }
@@ -241,13 +262,13 @@ public final class LaneDetector {
         result.markingShare = Double(marked) / Double(validCount)
     }
 
-    private func median(_ histogram: [Int], total: Int) -> Int {
+    private func median(_ histogram: UnsafeMutablePointer<Int>, total: Int) -> Int {
         var seen = 0
-        for v in 0..<histogram.count {
+        for v in 0..<256 {
             seen += histogram[v]
             if 2 * seen >= total { return v }
         }
-        return histogram.count - 1
+        return 255
     }
 
     /// Calls `body(index, lumaRidge, yellowRidge)` for every valid bird's-eye pixel, where a ridge
@@ -288,12 +309,13 @@ public final class LaneDetector {
         }
     }
 
-    /// Column histogram of marking pixels over the lower 60 % of the bird's-eye image, smoothed.
+    /// Column histogram of marking pixels over the lower 60 % of the bird's-eye image, smoothed
+    /// (the near road, where the lines are best resolved).
     private func columnPeaks() {
         for x in 0..<w { columnHistogram[x] = 0 }
         for y in (h * 2 / 5)..<h {
             let row = y * w
-            for x in 0..<w where binary[row + x] != 0 { columnHistogram[x] += 1 }
+            for x in 0..<w where binaryBuffer[row + x] != 0 { columnHistogram[x] += 1 }
         }
         let r = max(1, Int(0.06 * view.laneWidth))
         for x in 0..<w {
@@ -314,11 +336,12 @@ public final class LaneDetector {
         if track.alive {
             let margin = Int(parameters.searchMargin * lw)
             for y in 0..<h {
-                let cx = Int(track.lane.x(atRow: Double(y) + 0.5, height: h))
+                // Clamp before converting: a track may bend far outside the image.
+                let cx = Int(min(max(track.lane.x(atRow: Double(y) + 0.5, height: h), -Double(w)), 2 * Double(w)))
+                let lo = max(0, cx - margin), hi = min(w - 1, cx + margin)
+                guard lo <= hi else { continue }
                 let row = y * w
-                for x in max(0, cx - margin)...max(0, min(w - 1, cx + margin)) where x < w && binary[row + x] != 0 {
-                    addPoint(x, y)
-                }
+                for x in lo...hi where binaryBuffer[row + x] != 0 { addPoint(x, y) }
             }
             windowsHit = coveredWindows()
         } else {
@@ -378,12 +401,13 @@ public final class LaneDetector {
         var centre = base, drift = 0.0, hit = 0
         for k in 0..<n {
             let y0 = h - (k + 1) * h / n, y1 = h - k * h / n
+            guard centre > -Double(w), centre < 2 * Double(w) else { break }
             let x0 = max(0, Int(centre - half)), x1 = min(w - 1, Int(centre + half))
             guard x0 <= x1 else { break }
             var count = 0, sum = 0
             for y in y0..<y1 {
                 let row = y * w
-                for x in x0...x1 where binary[row + x] != 0 {
+                for x in x0...x1 where binaryBuffer[row + x] != 0 {
                     addPoint(x, y)
                     count += 1
                     sum += x
@@ -463,7 +487,9 @@ public final class LaneDetector {
             let right = left + 1
             guard fits[left].ok, fits[right].ok else { continue }
             var ok = true
-            for t in [0.3, 0.65, 1.0] {
+            // Width at three depths (no array literal: the per-frame path allocates nothing).
+            for k in 0..<3 {
+                let t = k == 0 ? 0.3 : (k == 1 ? 0.65 : 1.0)
                 let wl = (fits[left].a * t + fits[left].b) * t + fits[left].c
                 let wr = (fits[right].a * t + fits[right].b) * t + fits[right].c
                 let width = wr - wl
@@ -522,7 +548,7 @@ public final class LaneDetector {
         // starting above the bird's-eye image where the tangent at its top row continues it.
         var n = 0
         var by = min(0, Int(view.row(v: view.vOutputMax).rounded(.down)))
-        while by <= h && n < curveX.count {
+        while by <= h && n < curveCapacity {
             let bx = by >= 0 ? lane.x(atRow: Double(by), height: h) : lane.c + lane.b * Double(by) / Double(h)
             let p = view.image(bx: bx, by: Double(by))
             curveX[n] = p.x

@@ -30,6 +30,8 @@ public struct DriveReplay {
         public var strips = 2
         /// Folder to write strips into (nil: no strips).
         public var stripFolder: String?
+        /// Stop after this many frames (nil: the whole drive).
+        public var maxFrames: Int?
         /// Called after every frame with (frames done, frames total or nil).
         public var progress: ((Int, Int?) -> Void)?
         public init() {}
@@ -121,7 +123,7 @@ public struct DriveReplay {
                 }
                 restorer = r
             case .clean:
-                guard drive.cleanFolder != nil else {
+                guard drive.cleanFolder != nil || drive.cleanVideo != nil else {
                     appendOnce(&notes, "clean: omitted for drives without clean/ frames (\(drive.name))")
                     continue
                 }
@@ -149,7 +151,7 @@ public struct DriveReplay {
         var worst: [StripCandidate] = []
         let wantStrips = options.stripFolder != nil && options.strips > 0 && labels != nil
         var index = 0
-        while try rawSource.read(into: &raw) {
+        while index < (options.maxFrames ?? Int.max), try rawSource.read(into: &raw) {
             raw.index = index
             var haveClean = false
             if let cleanSource {
@@ -197,6 +199,10 @@ public struct DriveReplay {
                                                  accuracy: accuracies.isEmpty ? nil : accuracies))
             index += 1
             options.progress?(index, total)
+        }
+        if index == options.maxFrames {
+            rawSource.close()
+            cleanSource?.close()
         }
         report.frames = index
         report.meanHoleCoverage = index > 0 ? coverageSum / Double(index) : 0

@@ -1,6 +1,7 @@
 import Configuration
 import Daemon
 import Evaluation
+import Exposure
 import Foundation
 import Imaging
 import Lanes
@@ -12,7 +13,7 @@ import Pipeline
 enum FrameProcessorFactory {
     static func make(_ loaded: LoadedConfig) throws -> FrameProcessing {
         let config = loaded.config
-        let lanes = config.lanes ?? LanesConfig()
+        let lanes = config.lanes
         let size = ImageSize(width: config.processing.width, height: config.processing.height)
 
         // A live camera has no drive.yaml: its mounting must be named in the config.
@@ -23,7 +24,7 @@ enum FrameProcessorFactory {
         let camera = try CameraProfiles.load(nameOrPath: loaded.resolve(cameraName), folder: loaded.resolve(lanes.camerasFolder))
         let geometry = camera.geometry.scaled(to: size)
 
-        let restorerConfig = config.restorer ?? RestorerConfig()
+        let restorerConfig = config.restorer
         var restorer: FrameRestoring?
         if restorerConfig.enabled {
             let path = loaded.resolve(restorerConfig.weights)
@@ -34,7 +35,8 @@ enum FrameProcessorFactory {
             restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded)
         }
         guard let pipeline = FramePipeline(geometry: geometry, parameters: LaneDetectorParameters(lanes.detector),
-                                           holeDetector: HoleDetectors.live(geometry), restorer: restorer) else {
+                                           holeDetector: ExposureAnalyzer(configuration: .init(config.exposure), roi: geometry.roiMask(), size: size),
+                                           restorer: restorer) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
         return PipelineFrameProcessor(pipeline: pipeline)

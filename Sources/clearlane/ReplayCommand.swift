@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Imaging
 import Pipeline
+import Synthesis
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +44,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Worst frames per drive rendered as strips.")
     var strips = 2
 
+    @Option(help: "Replay at most this many frames of each drive.")
+    var maxFrames: Int?
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -59,7 +63,7 @@ struct ReplayCommand: ParsableCommand {
         var configBase = FileManager.default.currentDirectoryPath + "/config"
         if let config {
             let loaded = try LoadedConfig.load(config)
-            options.lanes = loaded.config.lanes ?? LanesConfig()
+            options.lanes = loaded.config.lanes
             options.processingSize = ImageSize(width: loaded.config.processing.width, height: loaded.config.processing.height)
             configBase = loaded.baseDirectory
             if options.camera == nil { options.camera = options.lanes.camera }
@@ -72,6 +76,7 @@ struct ReplayCommand: ParsableCommand {
             options.processingSize = s
         }
         options.strips = strips
+        options.maxFrames = maxFrames
         if let report {
             try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
             options.stripFolder = (report as NSString).appendingPathComponent("strips")
@@ -80,7 +85,14 @@ struct ReplayCommand: ParsableCommand {
         var entries: [(Drive, String?)] = []
         for input in inputs {
             if input.hasSuffix(".yaml") || input.hasSuffix(".yml") {
-                for e in try EvaluationSet(file: input).entries { entries.append((try Drive(folder: e.folder), e.preset)) }
+                // Sets list drive folders and recipes; recipes are generated into the set's cache once.
+                let set = try EvaluationSet.load(input)
+                for e in set.entries {
+                    let folder = try set.materialize(e) { message in
+                        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                    }
+                    entries.append((try Drive(folder: folder), e.preset?.rawValue))
+                }
             } else {
                 entries.append((try Drive(folder: input), nil))
             }

@@ -1,0 +1,80 @@
+import Evaluation
+import Foundation
+import Imaging
+import Testing
+
+@Suite("Baselines and image quality")
+struct BaselineTests {
+    func image(width: Int = 64, height: Int = 48, _ value: (Int, Int) -> UInt8) -> RGBImage {
+        var im = RGBImage(width: width, height: height)
+        for y in 0..<height { for x in 0..<width { let v = value(x, y); im[x, y] = RGB(v, v, v) } }
+        return im
+    }
+
+    @Test func claheLeavesAFlatImageFlat() {
+        for level in [0, 37, 128, 250] as [UInt8] {
+            var im = image { _, _ in level }
+            var clahe = CLAHE(tiles: 8, clipLimit: 2)
+            clahe.correct(&im)
+            let values = Set(im.pixels)
+            #expect(values.count == 1)
+            #expect(abs(Int(values.first!) - Int(level)) <= 1)
+        }
+    }
+
+    @Test func claheStretchesLowContrastButOnlyUpToTheClipLimit() {
+        // Luma 100…107 in a fine pattern: plain equalisation would spread it over 0…255; the clip
+        // limit bounds each level's step to about (clip + 1) levels.
+        let input = image { x, y in UInt8(100 + (x * 3 + y * 5) % 8) }
+        var out = input
+        var clahe = CLAHE(tiles: 4, clipLimit: 2)
+        clahe.correct(&out)
+        let inRange = Int(input.pixels.max()!) - Int(input.pixels.min()!)
+        let outRange = Int(out.pixels.max()!) - Int(out.pixels.min()!)
+        #expect(outRange > inRange)
+        #expect(outRange <= 3 * (inRange + 1))
+        // Inside a tile the mapping is monotonic: a brighter input pixel is never darker out.
+        for x in 0..<15 {
+            let (i0, i1) = (input[x, 5].r, input[x + 1, 5].r)
+            if i0 < i1 { #expect(out[x, 5].r <= out[x + 1, 5].r + 1) }
+        }
+    }
+
+    @Test func claheBlendsTilesWithoutSeams() {
+        // A smooth horizontal ramp stays smooth: neighbouring columns differ by a few levels at most.
+        var im = image(width: 128, height: 32) { x, _ in UInt8(60 + x) }
+        var clahe = CLAHE(tiles: 4, clipLimit: 3)
+        clahe.correct(&im)
+        for x in 1..<128 {
+            #expect(abs(Int(im[x, 16].r) - Int(im[x - 1, 16].r)) <= 6)
+        }
+    }
+
+    @Test func gammaBringsTheMeanLumaToTheTarget() {
+        var dark = image { x, y in UInt8(20 + (x + y) % 20) }
+        var gamma = GammaNormalization(target: 0.45)
+        gamma.correct(&dark)
+        let mean = Double(dark.pixels.map(Int.init).reduce(0, +)) / Double(dark.pixels.count) / 255
+        #expect(abs(mean - 0.45) < 0.05)
+        #expect(gamma.lastGamma < 1)
+    }
+
+    @Test func psnrAndSSIMAreMaximalForIdenticalFramesAndDropWithDamage() {
+        let clean = image { x, y in UInt8((x * 7 + y * 3) % 200 + 20) }
+        var damaged = clean
+        var holes = Mask(width: 64, height: 48, fill: 0)
+        for y in 10..<20 { for x in 10..<30 { damaged[x, y] = RGB(255, 255, 255); holes[x, y] = 1 } }
+        var q = ImageQuality()
+        let same = q.measure(clean, clean: clean, holes: holes)
+        #expect(same.psnr == ImageQuality.maxPSNR && abs(same.ssim - 1) < 1e-5)
+        let hurt = q.measure(damaged, clean: clean, holes: holes)
+        #expect(hurt.psnr < 20 && hurt.ssim < 0.95)
+        // The holes hold all the damage: their PSNR is lower than the whole frame's.
+        #expect((hurt.psnrHoles ?? 100) < hurt.psnr)
+        // Hand check: in the holes every channel error is 255 − v; PSNR = 10 log10(255² / MSE).
+        var sum = 0.0
+        for y in 10..<20 { for x in 10..<30 { let d = 255 - Double(clean[x, y].r); sum += 3 * d * d } }
+        let expected = 10 * log10(255 * 255 / (sum / Double(3 * 200)))
+        #expect(abs((hurt.psnrHoles ?? 0) - expected) < 1e-9)
+    }
+}

@@ -1,0 +1,86 @@
+import Evaluation
+import Imaging
+import Lanes
+import Testing
+
+@Suite("Lanes")
+struct LanesTests {
+    @Test func homographyMapsTheFourPointsAndInverts() throws {
+        let src = [Point2(10, 100), Point2(40, 20), Point2(70, 20), Point2(110, 100)]
+        let dst = [Point2(0, 0), Point2(0, 1), Point2(1, 1), Point2(1, 0)]
+        let h = try #require(Homography(from: src, to: dst))
+        for (s, d) in zip(src, dst) {
+            let p = h.apply(s)
+            #expect(abs(p.x - d.x) < 1e-9 && abs(p.y - d.y) < 1e-9)
+        }
+        let back = h.inverse.apply(h.apply(55, 60))
+        #expect(abs(back.x - 55) < 1e-9 && abs(back.y - 60) < 1e-9)
+        #expect(Homography(from: [Point2(0, 0), Point2(1, 1), Point2(2, 2), Point2(3, 0)], to: dst) == nil)
+    }
+
+    @Test func roiMaskFillsThePolygonOnly() {
+        let g = RoadGeometry(imageSize: ImageSize(width: 10, height: 10), roi: [Point2(0, 10), Point2(5, 0), Point2(10, 10)],
+                             roadQuad: [Point2(2, 10), Point2(4, 5), Point2(6, 5), Point2(8, 10)])
+        let m = g.roiMask()
+        #expect(m[5, 9] == 1 && m[5, 1] == 1)
+        #expect(m[0, 1] == 0 && m[9, 1] == 0)
+        #expect(g.problem == nil)
+        let bad = RoadGeometry(imageSize: g.imageSize, roi: g.roi, roadQuad: [Point2(2, 5), Point2(4, 10), Point2(6, 10), Point2(8, 5)])
+        #expect(bad.problem != nil)
+    }
+
+    /// The detector's lanes on synthetic clean frames, scored with the TuSimple metric.
+    private func accuracy(gain: Double, frames: Int = 12) throws -> Double {
+        let road = SyntheticRoad()
+        let detector = try #require(LaneDetector(geometry: road.geometry))
+        var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
+        var detection = LaneDetection()
+        var lanes: [[Double]] = [], confidences: [Double] = []
+        var summary = ScoreSummary()
+        let truth = road.truth()
+        for t in 0..<frames {
+            detector.detect(road.frame(t, gain: gain), into: &detection)
+            readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
+            summary.add(LaneMetric.score(predicted: lanes, truth: truth, rows: road.rows, imageWidth: road.size.width))
+        }
+        return summary.accuracy
+    }
+
+    @Test func detectorFindsLanesOnSyntheticCleanFramesAboveTheGoal() throws {
+        #expect(try accuracy(gain: 1) >= 0.9)
+    }
+
+    @Test func detectorThresholdsAdaptToDimAndBrightFrames() throws {
+        // Same road at a third of the light and 1.1× (paint near clipping): thresholds follow the
+        // frame's own histogram, so the lanes are still found.
+        #expect(try accuracy(gain: 0.35, frames: 8) >= 0.9)
+        #expect(try accuracy(gain: 1.15, frames: 8) >= 0.9)
+    }
+
+    @Test func detectorReportsNothingOnAFlatFrame() throws {
+        let road = SyntheticRoad()
+        let detector = try #require(LaneDetector(geometry: road.geometry))
+        var detection = LaneDetection()
+        detector.detect(RGBImage(width: 640, height: 360, fill: 255), into: &detection)
+        #expect(detection.lanes.isEmpty)
+    }
+
+    @Test func cameraEstimatorRecoversTheVanishingPoint() throws {
+        let road = SyntheticRoad()
+        var estimator = CameraEstimator(imageSize: road.size)
+        for t in 0..<3 { estimator.add(road.frame(t)) }
+        let estimate = estimator.estimate()
+        let g = try #require(estimate)
+        // The ego lines meet where the road quad's sides meet.
+        let q = road.quad
+        let sl = (q[1].x - q[0].x) / (q[1].y - q[0].y), sr = (q[2].x - q[3].x) / (q[2].y - q[3].y)
+        let vy = q[0].y + (q[3].x - q[0].x) / (sl - sr)
+        #expect(abs((g.horizonY ?? 0) - vy) < 15)
+        #expect(g.problem == nil)
+        // The estimated geometry is good enough for the detector.
+        let detector = try #require(LaneDetector(geometry: g))
+        var detection = LaneDetection()
+        for t in 0..<4 { detector.detect(road.frame(t), into: &detection) }
+        #expect(detection.lane(.egoLeft) != nil && detection.lane(.egoRight) != nil)
+    }
+}
