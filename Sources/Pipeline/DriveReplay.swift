@@ -147,6 +147,15 @@ public struct DriveReplay {
         var raw = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         var clean = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         var holes = Mask(width: size.width, height: size.height, fill: 0)
+        // The restored variant restores what the vehicle would detect, never the truth masks: its
+        // holes come from the live detector even on drives that have masks/ (those still decide
+        // which frames are exposure-affected and where hole PSNR/SSIM is measured).
+        var liveDetector: (any HoleDetecting)? = nil
+        if states.contains(where: { $0.variant == .restored }), drive.masksFolder != nil {
+            liveDetector = options.makeHoleDetector?(geometry)
+            if let live = liveDetector { appendOnce(&notes, "restored: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
+        }
+        var liveHoles = Mask(width: size.width, height: size.height, fill: 0)
         var coverageSum = 0.0
         var worst: [StripCandidate] = []
         let wantStrips = options.stripFolder != nil && options.strips > 0 && labels != nil
@@ -164,6 +173,7 @@ public struct DriveReplay {
             } else {
                 for i in holes.values.indices { holes.values[i] = 0 }
             }
+            if liveDetector != nil { _ = try liveDetector!.detectHoles(in: raw, into: &liveHoles) }
             let affected = coverage.map { $0 >= options.lanes.affectedCoverage } ?? false
             coverageSum += coverage ?? 0
             if affected { report.affectedFrames += 1 }
@@ -173,7 +183,8 @@ public struct DriveReplay {
                 let source = state.variant == .clean ? clean : raw
                 if state.variant == .clean && !haveClean { continue }
                 copy(source, into: &state.frame)
-                let result = state.pipeline.process(&state.frame, holes: holes)
+                let useLive = state.variant == .restored && liveDetector != nil
+                let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes)
                 state.report.addTiming(seconds: result.lanesSeconds)
                 if let label {
                     state.readout.setRows(label.hSamples)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPNet
 import Configuration
 import Drives
 import Evaluation
@@ -35,6 +36,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Config file (its lanes: section and processing size are used).")
     var config: String?
 
+    @Option(help: "CPNet weights for the restored variant (default: the config's restorer.weights, models/cpnet-road-slim.safetensors).")
+    var weights: String?
+
     @Option(help: "Camera profile for every drive (name in the cameras folder, or a path); overrides drive.yaml.")
     var camera: String?
 
@@ -61,8 +65,10 @@ struct ReplayCommand: ParsableCommand {
         var options = DriveReplay.Options()
         options.variants = chosen
         var configBase = FileManager.default.currentDirectoryPath + "/config"
+        var loadedConfig: LoadedConfig?
         if let config {
             let loaded = try LoadedConfig.load(config)
+            loadedConfig = loaded
             options.lanes = loaded.config.lanes
             options.processingSize = ImageSize(width: loaded.config.processing.width, height: loaded.config.processing.height)
             configBase = loaded.baseDirectory
@@ -82,6 +88,22 @@ struct ReplayCommand: ParsableCommand {
             options.stripFolder = (report as NSString).appendingPathComponent("strips")
         }
         options.makeHoleDetector = HoleDetectors.live
+        // The restored variant: the CPNet named by --weights, else the config's restorer.weights
+        // (the shipped model by default). Without a weight file it is omitted with a note.
+        var restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
+        let weightsPath: String
+        if let weights {
+            weightsPath = weights
+        } else if let loadedConfig {
+            weightsPath = loadedConfig.resolve(restorerConfig.weights)
+        } else {
+            weightsPath = FileManager.default.currentDirectoryPath + "/models/cpnet-road-slim.safetensors"
+        }
+        restorerConfig.weights = weightsPath
+        if chosen.contains(.restored), FileManager.default.fileExists(atPath: weightsPath) {
+            _ = try CPNetWeights(path: weightsPath)  // a damaged file is an error here, not a silently missing variant
+            options.makeRestorer = { _ in try? CPNetRestoration(config: restorerConfig, resolvingAgainst: nil) }
+        }
         var entries: [(Drive, String?)] = []
         for input in inputs {
             if input.hasSuffix(".yaml") || input.hasSuffix(".yml") {

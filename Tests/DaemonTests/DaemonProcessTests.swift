@@ -91,13 +91,22 @@ final class DaemonUnderTest {
         return fresh
     }
 
-    /// Waits until a message satisfies `predicate` (up to `timeout`).
+    /// Messages before this index have been looked at by `waitFor`.
+    private var waitCursor = 0
+
+    /// Waits until a message after the last one `waitFor` returned satisfies `predicate` (up to
+    /// `timeout`). Messages that arrived in the same batch as an earlier match are not lost.
     func waitFor(_ timeout: Double, _ predicate: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            for message in collect(0.1) where predicate(message) { return message }
+        while true {
+            while waitCursor < messages.count {
+                let message = messages[waitCursor]
+                waitCursor += 1
+                if predicate(message) { return message }
+            }
+            guard Date() < deadline else { return nil }
+            collect(0.1)
         }
-        return nil
     }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
