@@ -9,6 +9,9 @@ import Media
 /// The variants `clearlane replay` can score the lane detector on.
 public enum ReplayVariant: String, CaseIterable, Sendable {
     case raw, clahe, gamma, restored, clean
+    /// Restoration baselines: holes filled from the last hole-free frame / the temporal median of
+    /// the memory, without alignment (what CPNet's alignment and paste decoder add over them).
+    case copyLast = "copy-last", median
 }
 
 /// Replays one drive through the shared pipeline stages for every variant, as fast as possible
@@ -122,6 +125,10 @@ public struct DriveReplay {
                     continue
                 }
                 restorer = r
+            case .copyLast:
+                restorer = CopyLastRestoration()
+            case .median:
+                restorer = TemporalMedianRestoration()
             case .clean:
                 guard drive.cleanFolder != nil || drive.cleanVideo != nil else {
                     appendOnce(&notes, "clean: omitted for drives without clean/ frames (\(drive.name))")
@@ -151,9 +158,9 @@ public struct DriveReplay {
         // holes come from the live detector even on drives that have masks/ (those still decide
         // which frames are exposure-affected and where hole PSNR/SSIM is measured).
         var liveDetector: (any HoleDetecting)? = nil
-        if states.contains(where: { $0.variant == .restored }), drive.masksFolder != nil {
+        if states.contains(where: { [.restored, .copyLast, .median].contains($0.variant) }), drive.masksFolder != nil {
             liveDetector = options.makeHoleDetector?(geometry)
-            if let live = liveDetector { appendOnce(&notes, "restored: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
+            if let live = liveDetector { appendOnce(&notes, "restored, copy-last, median: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
         }
         var liveHoles = Mask(width: size.width, height: size.height, fill: 0)
         var coverageSum = 0.0
@@ -183,7 +190,7 @@ public struct DriveReplay {
                 let source = state.variant == .clean ? clean : raw
                 if state.variant == .clean && !haveClean { continue }
                 copy(source, into: &state.frame)
-                let useLive = state.variant == .restored && liveDetector != nil
+                let useLive = [.restored, .copyLast, .median].contains(state.variant) && liveDetector != nil
                 let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes)
                 state.report.addTiming(seconds: result.lanesSeconds)
                 if let label {

@@ -27,7 +27,7 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Drive folders and/or evaluation set files.")
     var inputs: [String]
 
-    @Option(help: "Comma-separated variants: raw, clahe, gamma, restored, clean.")
+    @Option(help: "Comma-separated variants: raw, clahe, gamma, restored, clean, and the restoration baselines copy-last, median.")
     var variants = "raw,clahe,gamma,restored,clean"
 
     @Option(help: "Write report.json, report.html and strips/ into this folder.")
@@ -58,7 +58,7 @@ struct ReplayCommand: ParsableCommand {
         var chosen: [ReplayVariant] = []
         for name in variants.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let v = ReplayVariant(rawValue: name) else {
-                throw ValidationError("--variants: '\(name)' is not a variant; use raw, clahe, gamma, restored, clean")
+                throw ValidationError("--variants: '\(name)' is not a variant; use raw, clahe, gamma, restored, clean, copy-last, median")
             }
             chosen.append(v)
         }
