@@ -138,7 +138,7 @@ public final class CPNetRestoration: FrameRestoring {
     }
 
     /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.
-    static func reduceHoles(_ holes: Mask, into out: inout Mask) {
+    public static func reduceHoles(_ holes: Mask, into out: inout Mask) {
         let sw = holes.width, sh = holes.height, dw = out.width, dh = out.height
         holes.values.withUnsafeBufferPointer { s in
             out.values.withUnsafeMutableBufferPointer { d in

@@ -1,0 +1,176 @@
+import CPNet
+import Foundation
+import Imaging
+import Pipeline
+import Testing
+
+private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let fixtureWeights = repo.appendingPathComponent("Tests/CPNetTests/Fixtures/weights.safetensors").path
+
+/// A smooth, textured test frame shifted by `dx` (a forward-ish motion stand-in).
+private func scene(width: Int, height: Int, dx: Int = 0, brightness: Double = 1) -> RGBImage {
+    var image = RGBImage(width: width, height: height)
+    for y in 0..<height {
+        for x in 0..<width {
+            let u = Double(x + dx), v = Double(y)
+            let r = 90 + 60 * sin(u / 9) + 20 * cos(v / 7)
+            let g = 110 + 50 * cos(u / 13 + v / 11)
+            let b = 80 + 40 * sin(v / 5 - u / 17)
+            image.pixels[(y * width + x) * 3] = UInt8(min(max(r * brightness, 0), 255))
+            image.pixels[(y * width + x) * 3 + 1] = UInt8(min(max(g * brightness, 0), 255))
+            image.pixels[(y * width + x) * 3 + 2] = UInt8(min(max(b * brightness, 0), 255))
+        }
+    }
+    return image
+}
+
+private func band(width: Int, height: Int, rows: Range<Int>) -> Mask {
+    var mask = Mask(width: width, height: height, fill: 0)
+    for y in rows { for x in 0..<width { mask.values[y * width + x] = 1 } }
+    return mask
+}
+
+@Suite("CPNet restoration stage")
+struct RestorationStageTests {
+    func stage(scale: Double = 0.5, matchExposure: Bool = false) throws -> CPNetRestoration {
+        let weights = try CPNetWeights(path: fixtureWeights)
+        return CPNetRestoration(restorer: Restorer(weights: weights, references: 2, stride: 1, threads: 1),
+                                scale: scale, minHoleCoverage: 0.001, matchExposure: matchExposure)
+    }
+
+    @Test func framesWithoutHolesAreRememberedNotRestored() throws {
+        let restoration = try stage()
+        var frame = Frame(image: scene(width: 96, height: 64), pts: nil, index: 0)
+        let before = frame.image
+        let outcome = restoration.restore(&frame, holes: Mask(width: 96, height: 64, fill: 0), budget: .infinity)
+        #expect(outcome == .notNeeded)
+        #expect(frame.image == before)
+        #expect(restoration.restorer.memory.count == 1)
+    }
+
+    @Test func holesBeforeAnyReferenceAreSkippedAndFlagged() throws {
+        let restoration = try stage()
+        var frame = Frame(image: scene(width: 96, height: 64), pts: nil, index: 0)
+        let outcome = restoration.restore(&frame, holes: band(width: 96, height: 64, rows: 20..<40), budget: .infinity)
+        #expect(outcome == .skipped(.noReferences))
+    }
+
+    @Test func restorationFillsOnlyHolePixelsAndLeavesValidOnesExact() throws {
+        let restoration = try stage()
+        let holes = band(width: 96, height: 64, rows: 24..<40)
+        for i in 0..<3 {
+            var past = Frame(image: scene(width: 96, height: 64, dx: i), pts: nil, index: i)
+            _ = restoration.restore(&past, holes: Mask(width: 96, height: 64, fill: 0), budget: .infinity)
+        }
+        var frame = Frame(image: scene(width: 96, height: 64, dx: 3), pts: nil, index: 3)
+        // The holes are blown out, as at a tunnel exit.
+        for i in 0..<(96 * 64) where holes.values[i] != 0 { for c in 0..<3 { frame.image.pixels[3 * i + c] = 255 } }
+        let before = frame.image
+        let outcome = restoration.restore(&frame, holes: holes, budget: .infinity)
+        #expect(outcome == .restored)
+        var changedInHoles = 0
+        for i in 0..<(96 * 64) {
+            if holes.values[i] == 0 {
+                #expect(frame.image.pixels[3 * i] == before.pixels[3 * i] && frame.image.pixels[3 * i + 2] == before.pixels[3 * i + 2])
+            } else if frame.image.pixels[3 * i] != 255 || frame.image.pixels[3 * i + 1] != 255 {
+                changedInHoles += 1
+            }
+        }
+        #expect(changedInHoles > holes.setCount / 2, "the fill replaced the blown-out pixels")
+        #expect(restoration.predictedSeconds != nil)
+    }
+
+    @Test func restorationPredictedToOverrunTheBudgetIsSkipped() throws {
+        let restoration = try stage()
+        let holes = band(width: 96, height: 64, rows: 24..<40)
+        var past = Frame(image: scene(width: 96, height: 64), pts: nil, index: 0)
+        _ = restoration.restore(&past, holes: Mask(width: 96, height: 64, fill: 0), budget: .infinity)
+        var first = Frame(image: scene(width: 96, height: 64, dx: 1), pts: nil, index: 1)
+        #expect(restoration.restore(&first, holes: holes, budget: .infinity) == .restored)
+        var late = Frame(image: scene(width: 96, height: 64, dx: 2), pts: nil, index: 2)
+        let before = late.image
+        #expect(restoration.restore(&late, holes: holes, budget: 0) == .skipped(.deadline))
+        #expect(late.image == before, "a skipped frame goes out untouched")
+    }
+
+    @Test func holeReductionKeepsAnyCoveredPixel() {
+        var full = Mask(width: 8, height: 4, fill: 0)
+        full.values[1 * 8 + 5] = 1  // one pixel → its 2x2 block in the reduced mask
+        var reduced = Mask(width: 4, height: 2, fill: 0)
+        CPNetRestoration.reduceHoles(full, into: &reduced)
+        #expect(reduced.values == [0, 0, 1, 0, 0, 0, 0, 0])
+    }
+}
+
+@Suite("Exposure matching (seams)")
+struct ExposureMatcherTests {
+    /// `image` with every pixel multiplied by `gain` in linear light (what an exposure change does).
+    func exposed(_ image: RGBImage, gain: Double) -> RGBImage {
+        var out = image
+        for i in out.pixels.indices {
+            let linear = Double(ColorConversion.srgbToLinear[Int(out.pixels[i])]) * gain
+            out.pixels[i] = UInt8(min(max(Double(ColorConversion.linearToSRGB(Float(linear))) * 255 + 0.5, 0), 255))
+        }
+        return out
+    }
+
+    @Test func estimatesTheLinearGainBetweenTwoExposuresDespiteHoles() {
+        let reference = scene(width: 128, height: 96, brightness: 0.6)
+        let frame = exposed(reference, gain: 2.5)  // a brighter exposure of the same scene
+        let holes = band(width: 128, height: 96, rows: 30..<60)
+        var matcher = ExposureMatcher()
+        let gain = matcher.gain(of: frame, holes: holes, toward: reference)
+        #expect(abs(gain - 1 / 2.5) / (1 / 2.5) < 0.05, "gain \(gain)")
+    }
+
+    @Test func applyingTheGainBringsValidPixelsBackAndLeavesHolesAlone() {
+        let reference = scene(width: 128, height: 96, brightness: 0.6)
+        var frame = exposed(reference, gain: 2)
+        let holes = band(width: 128, height: 96, rows: 30..<60)
+        var matcher = ExposureMatcher()
+        let gain = matcher.gain(of: frame, holes: holes, toward: reference)
+        let holeBefore = frame.pixels[(40 * 128 + 10) * 3]
+        matcher.apply(gain: gain, to: &frame, holes: holes)
+        #expect(frame.pixels[(40 * 128 + 10) * 3] == holeBefore)
+        var worst = 0
+        for y in 0..<96 where !(30..<60).contains(y) {
+            for x in 0..<128 { worst = max(worst, abs(Int(frame.pixels[(y * 128 + x) * 3 + 1]) - Int(reference.pixels[(y * 128 + x) * 3 + 1]))) }
+        }
+        #expect(worst <= 6, "valid pixels within a few codes of the reference exposure, worst \(worst)")
+    }
+
+    @Test func tooLittleUsableImageMeansNoCorrection() {
+        let reference = RGBImage(width: 64, height: 64, fill: 255)  // all clipped
+        let frame = scene(width: 64, height: 64)
+        var matcher = ExposureMatcher()
+        #expect(matcher.gain(of: frame, holes: Mask(width: 64, height: 64, fill: 0), toward: reference) == 1)
+    }
+}
+
+@Suite("Restoration baselines")
+struct BaselineRestorerTests {
+    @Test func copyLastFillsHolesFromTheLastHoleFreeFrame() {
+        let baseline = CopyLastRestoration()
+        var clean = Frame(image: scene(width: 32, height: 16, dx: 5), pts: nil, index: 0)
+        #expect(baseline.restore(&clean, holes: Mask(width: 32, height: 16, fill: 0), budget: .infinity) == .notNeeded)
+        var frame = Frame(image: RGBImage(width: 32, height: 16, fill: 255), pts: nil, index: 1)
+        let holes = band(width: 32, height: 16, rows: 4..<8)
+        #expect(baseline.restore(&frame, holes: holes, budget: .infinity) == .restored)
+        #expect(frame.image[3, 5] == clean.image[3, 5])
+        #expect(frame.image[3, 10] == RGB(255, 255, 255))
+    }
+
+    @Test func medianTakesThePerPixelMedianOfTheMemory() {
+        let baseline = TemporalMedianRestoration(capacity: 3, stride: 1)
+        for value: UInt8 in [10, 200, 40] {
+            var f = Frame(image: RGBImage(width: 4, height: 4, fill: value), pts: nil, index: 0)
+            _ = baseline.restore(&f, holes: Mask(width: 4, height: 4, fill: 0), budget: .infinity)
+        }
+        var frame = Frame(image: RGBImage(width: 4, height: 4, fill: 255), pts: nil, index: 3)
+        var holes = Mask(width: 4, height: 4, fill: 0)
+        holes.values[5] = 1
+        #expect(baseline.restore(&frame, holes: holes, budget: .infinity) == .restored)
+        #expect(frame.image[1, 1] == RGB(40, 40, 40))
+        #expect(frame.image[0, 0] == RGB(255, 255, 255))
+    }
+}
