@@ -173,7 +173,7 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
     target (3), target visibility (1), references (K×3), reference visibilities (K×1), truth (3)."""
     cw, ch = cfg.crop
     k = cfg.references
-    for _attempt in range(20):
+    for _attempt in range(200):
         clip = clips[rng.integers(len(clips))]
         n, h, w = clip.frames.shape[:3]
         stride = int(rng.choice(cfg.strides))
