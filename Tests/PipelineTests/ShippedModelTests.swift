@@ -1,0 +1,51 @@
+import CPNet
+import Configuration
+import Drives
+import Foundation
+import Imaging
+import Pipeline
+import Testing
+
+private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The shipped model, end to end: it validates, and restores the committed sample drive (the real
+/// clip filmed out of a tunnel).
+@Suite("Shipped CPNet model")
+struct ShippedModelTests {
+    static let model = repo.appendingPathComponent("models/cpnet-road-slim.safetensors").path
+
+    @Test func shippedModelValidatesWithItsMetadata() throws {
+        let weights = try CPNetWeights(path: Self.model)
+        #expect(weights.metadata["arch"] == "cpnet")
+        #expect(weights.metadata["steps"] != nil && weights.metadata["commit"] != nil, "training provenance recorded")
+    }
+
+    /// What the shipped model measurably does on the sample: its fill is closer to the truth than
+    /// the blown-out pixels it replaces (hole PSNR vs clean/), and it leaves the frames usable for
+    /// the lane detector. It does *not* yet raise exposure-affected lane accuracy over raw on this
+    /// drive (63.5 % vs 66.9 % when measured; issue 6 note) — that assertion waits for a better model.
+    @Test func restoringTheSampleDriveBringsHolePixelsCloserToTheTruth() throws {
+        let drive = try Drive(folder: repo.appendingPathComponent("evaluation/samples/solidWhiteRight-tunnel-exit").path)
+        var options = DriveReplay.Options()
+        options.variants = [.raw, .restored]
+        options.camerasFolder = repo.appendingPathComponent("config/cameras").path
+        options.strips = 0
+        options.makeHoleDetector = HoleDetectors.live
+        let config = RestorerConfig()
+        options.makeRestorer = { _ in
+            guard let weights = try? CPNetWeights(path: Self.model) else { return nil }
+            return CPNetRestoration(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: 2),
+                                    scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+        }
+        var notes: [String] = []
+        let report = try DriveReplay(drive: drive, options: options).run(notes: &notes)
+        let raw = try #require(report.variants["raw"])
+        let restored = try #require(report.variants["restored"], "notes: \(notes)")
+        #expect(raw.exposureAffected.frames >= 5, "the sample has exposure-affected labeled frames")
+        let rawHoles = try #require(raw.quality?.psnrHoles), restoredHoles = try #require(restored.quality?.psnrHoles)
+        #expect(restoredHoles >= rawHoles + 0.5, "hole PSNR restored \(restoredHoles) dB vs raw \(rawHoles) dB")
+        // Lanes stay usable: no collapse of exposure-affected accuracy (measured 63.5 % vs raw 66.9 %).
+        #expect(restored.exposureAffected.accuracy >= raw.exposureAffected.accuracy - 0.10,
+                "restored \(restored.exposureAffected.accuracy) vs raw \(raw.exposureAffected.accuracy)")
+    }
+}
