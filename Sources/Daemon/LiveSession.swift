@@ -190,6 +190,7 @@ public final class LiveSession: @unchecked Sendable {
             lastPTS = pts
         }
         let arrivedAge = age(of: frame, in: source)
+        let startedAt = DispatchTime.now().uptimeNanoseconds
         let budget = settings.daemon.deadlineFraction * interval - arrivedAge
         metrics.queueDepth.set(max(arrivedAge / interval, 0))
 
@@ -215,7 +216,10 @@ public final class LiveSession: @unchecked Sendable {
                 self.videoSink = nil
             }
         }
-        let latency = age(of: frame, in: source)
+        // Capture-to-output when the source's timestamps follow its clock; never less than the
+        // time spent here (sources whose pts do not relate to the clock report age 0).
+        let spent = Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9
+        let latency = max(age(of: frame, in: source), arrivedAge + spent)
         metrics.latency.recordNanoseconds(Int64(max(latency, 0) * 1e9))
         encode(frame, result, latency: latency)
         lanes.write(record)

@@ -204,6 +204,32 @@ struct DaemonProcessTests {
         #expect(log.contains("processing.width"))
     }
 
+    @Test func aSourceFasterThanProcessingDropsFramesAndKeepsLatencyBounded() throws {
+        // 240 frames/s of noise at 640x360: more than hole detection + lane detection can take,
+        // so the bounded queue must drop (and count) rather than let latency grow.
+        let daemon = try DaemonUnderTest(source: "{template: test, parameters: {pattern: snow, fps: 240}}",
+                                         processing: "{width: 640, height: 360, fps: 240}")
+        defer { daemon.cleanup() }
+        try daemon.start()
+        #expect(daemon.waitFor(20) { $0.contains("READY=1") } != nil)
+        daemon.collect(3)
+        let dropped = try #require(try daemon.metric("clearlane_frames_dropped_total"))
+        let out = try #require(try daemon.metric("clearlane_frames_out_total"))
+        #expect(dropped > 0, "a source faster than processing must drop frames (and count them)")
+        #expect(out >= 30)
+        #expect(daemon.stop().status == 0)
+        let latencies = try String(contentsOfFile: daemon.lanesPath, encoding: .utf8).split(separator: "\n").compactMap { line -> Double? in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (object?["latency_ms"] as? Double) ?? (object?["latency_ms"] as? Int).map(Double.init)
+        }
+        #expect(latencies.count >= 30)
+        // Bounded: the last frames wait no longer than the first ones (no growing backlog).
+        let tail = latencies.suffix(latencies.count / 3).sorted(), head = latencies.prefix(latencies.count / 3).sorted()
+        let p95 = tail[Int(0.95 * Double(tail.count - 1))]
+        #expect(p95 < 500, "p95 latency \(p95) ms in the last third")
+        #expect(tail[tail.count / 2] < max(4 * head[head.count / 2], 50), "median latency grew from \(head[head.count / 2]) to \(tail[tail.count / 2]) ms")
+    }
+
     @Test func cameraLossReconnectsAndKeepsGoing() throws {
         let port = DaemonHarness.freePort(type: Int32(SOCK_DGRAM.rawValue))
         func startSender() throws -> Process {
