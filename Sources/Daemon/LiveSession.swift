@@ -52,6 +52,9 @@ public final class LiveSession: @unchecked Sendable {
     // Counters for STATUS= and logs (the metrics registry has the full picture).
     private var framesIn = 0, framesOut = 0, dropped = 0, restored = 0, reconnects = 0
     private var lastPTS: UInt64?
+    /// Frame numbers in the lanes output keep counting across source rebuilds (a rebuilt source
+    /// starts its own index at 0 again): output number = source index + offset.
+    private var frameOffset = 0, nextFrameNumber = 0
     private var readySent = false
 
     public init(configFile: String, config: LoadedConfig, notifier: SystemdNotifier, metrics: DaemonMetrics,
@@ -246,7 +249,9 @@ public final class LiveSession: @unchecked Sendable {
         func number(_ v: Double) -> String {
             v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.2f", v)
         }
-        put("{\"frame\":\(frame.index),\"pts_ns\":")
+        let outputIndex = frame.index + frameOffset
+        nextFrameNumber = outputIndex + 1
+        put("{\"frame\":\(outputIndex),\"pts_ns\":")
         put(frame.pts.map(String.init) ?? "null")
         put(",\"h_samples\":[")
         put(result.hSamples.map(String.init).joined(separator: ","))
@@ -269,6 +274,7 @@ public final class LiveSession: @unchecked Sendable {
         source = try FrameSource(pipeline: "\(fragment) ! \(FrameSource.appSinkTail(size: size))", options: options)
         sourceIsLive = live
         lastPTS = nil
+        frameOffset = nextFrameNumber
         if videoSink == nil, let sinkFragment = try config.videoSinkFragment() {
             videoSink = try FrameSink(pipeline: FrameSink.appSrcHead(sinkFragment), size: size, fps: settings.processing.fps)
             videoSinkFragment = sinkFragment

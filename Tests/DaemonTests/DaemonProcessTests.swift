@@ -272,6 +272,12 @@ struct DaemonProcessTests {
         #expect(reconnects >= 1)
         #expect((try daemon.metric("clearlane_frames_out_total") ?? 0) > before + 15)
         #expect(daemon.stop().status == 0)
+        // Frame numbers keep counting across the rebuilt source (a consumer never sees them restart).
+        let numbers = try String(contentsOfFile: daemon.lanesPath, encoding: .utf8).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["frame"] as? Int
+        }
+        #expect(numbers.count > 30)
+        #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 < $1 }, "frame numbers strictly increasing across the reconnect")
     }
 
     @Test func unitFilePassesSystemdVerifyAndScoresLowExposure() throws {
