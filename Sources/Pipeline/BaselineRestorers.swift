@@ -44,7 +44,7 @@ public final class TemporalMedianRestoration: FrameRestoring {
     public let stride: Int
     private var frames: [RGBImage] = []
     private var valid: [Mask] = []
-    private var next = 0, count = 0, offered = 0
+    private var next = 0, offered = 0
     private var samples = [UInt8](repeating: 0, count: 64)
 
     public init(capacity: Int = 4, stride: Int = 2) {
@@ -55,7 +55,7 @@ public final class TemporalMedianRestoration: FrameRestoring {
     public func restore(_ frame: inout Frame, holes: Mask, budget: Double) -> RestorationOutcome {
         var outcome = RestorationOutcome.notNeeded
         if holes.setCount > 0 {
-            outcome = count == 0 ? .skipped(.noReferences) : fill(&frame.image, holes: holes)
+            outcome = frames.isEmpty ? .skipped(.noReferences) : fill(&frame.image, holes: holes)
         }
         remember(frame.image, holes: outcome == .restored ? nil : holes)
         return outcome
@@ -67,7 +67,7 @@ public final class TemporalMedianRestoration: FrameRestoring {
         for i in 0..<n where holes.values[i] != 0 {
             for c in 0..<3 {
                 var m = 0
-                for k in 0..<count where valid[k].values[i] == 0 {
+                for k in frames.indices where valid[k].values[i] == 0 {
                     samples[m] = frames[k].pixels[3 * i + c]
                     m += 1
                 }
@@ -92,8 +92,7 @@ public final class TemporalMedianRestoration: FrameRestoring {
         if frames.count < capacity {
             frames.append(image)
             valid.append(holes ?? Mask(width: image.width, height: image.height, fill: 0))
-            count = frames.count
-            next = count % capacity
+            next = frames.count % capacity
             return
         }
         frames[next] = image
@@ -102,6 +101,6 @@ public final class TemporalMedianRestoration: FrameRestoring {
     }
 
     public func reset(keepMemory: Bool) {
-        if !keepMemory { frames.removeAll(); valid.removeAll(); count = 0; next = 0; offered = 0 }
+        if !keepMemory { frames.removeAll(); valid.removeAll(); next = 0; offered = 0 }
     }
 }

@@ -42,12 +42,17 @@ public final class CPNetRestoration: FrameRestoring {
         self.matchExposure = matchExposure
     }
 
+    /// A stage with `config`'s memory, scale and seam settings on already loaded weights (one
+    /// mapped file can serve several stages, e.g. one per replayed drive).
+    public convenience init(weights: CPNetWeights, config: RestorerConfig) {
+        self.init(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads),
+                  scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+    }
+
     /// Loads the weight file named by `config` (resolved against the config's folder).
     public convenience init(config: RestorerConfig, resolvingAgainst loaded: LoadedConfig?) throws {
         let path = loaded?.resolve(config.weights) ?? config.weights
-        let weights = try CPNetWeights(path: path)
-        self.init(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads),
-                  scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+        self.init(weights: try CPNetWeights(path: path), config: config)
     }
 
     /// The network's frame size for a processing size (even, at least 16 pixels).
@@ -61,9 +66,9 @@ public final class CPNetRestoration: FrameRestoring {
         let size = networkSize(for: full)
         prepare(full: full, network: size)
         Resize.bilinear(frame.image, into: &small)
-        Self.reduceHoles(holes, into: &smallHoles)
+        let reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
 
-        guard holes.coverage >= minHoleCoverage, smallHoles.setCount > 0 else {
+        guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
             remember()
             return .notNeeded
         }
@@ -89,10 +94,7 @@ public final class CPNetRestoration: FrameRestoring {
             return .skipped(.disabled)
         }
         guard restored else { return .skipped(.noReferences) }
-        anchor.pixels.withUnsafeMutableBufferPointer { a in
-            small.pixels.withUnsafeBufferPointer { s in a.baseAddress!.update(from: s.baseAddress!, count: s.count) }
-        }
-        hasAnchor = true
+        keepAsAnchor()
         // Fill the full-size holes from the upsampled restoration; valid pixels are untouched.
         Resize.bilinear(small, into: &upsampled)
         let n = full.width * full.height
@@ -121,6 +123,11 @@ public final class CPNetRestoration: FrameRestoring {
     /// A frame without holes: into the memory, and it becomes the exposure anchor.
     private func remember() {
         restorer.remember(small, holes: smallHoles)
+        keepAsAnchor()
+    }
+
+    /// The reduced frame, whole again (hole-free or restored), is the exposure the memory holds.
+    private func keepAsAnchor() {
         anchor.pixels.withUnsafeMutableBufferPointer { a in
             small.pixels.withUnsafeBufferPointer { s in a.baseAddress!.update(from: s.baseAddress!, count: s.count) }
         }
@@ -138,8 +145,11 @@ public final class CPNetRestoration: FrameRestoring {
     }
 
     /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.
-    public static func reduceHoles(_ holes: Mask, into out: inout Mask) {
+    /// Returns the number of reduced hole pixels.
+    @discardableResult
+    public static func reduceHoles(_ holes: Mask, into out: inout Mask) -> Int {
         let sw = holes.width, sh = holes.height, dw = out.width, dh = out.height
+        var count = 0
         holes.values.withUnsafeBufferPointer { s in
             out.values.withUnsafeMutableBufferPointer { d in
                 for y in 0..<dh {
@@ -151,9 +161,11 @@ public final class CPNetRestoration: FrameRestoring {
                             for xx in x0..<min(x1, sw) where s[yy * sw + xx] != 0 { any = 1 }
                         }
                         d[y * dw + x] = any
+                        count += Int(any)
                     }
                 }
             }
         }
+        return count
     }
 }

@@ -12,6 +12,9 @@ public enum ReplayVariant: String, CaseIterable, Sendable {
     /// Restoration baselines: holes filled from the last hole-free frame / the temporal median of
     /// the memory, without alignment (what CPNet's alignment and paste decoder add over them).
     case copyLast = "copy-last", median
+
+    /// Variants that fill holes: they restore the live detector's holes, as on the vehicle.
+    public var restoresHoles: Bool { self == .restored || self == .copyLast || self == .median }
 }
 
 /// Replays one drive through the shared pipeline stages for every variant, as fast as possible
@@ -158,7 +161,7 @@ public struct DriveReplay {
         // holes come from the live detector even on drives that have masks/ (those still decide
         // which frames are exposure-affected and where hole PSNR/SSIM is measured).
         var liveDetector: (any HoleDetecting)? = nil
-        if states.contains(where: { [.restored, .copyLast, .median].contains($0.variant) }), drive.masksFolder != nil {
+        if states.contains(where: { $0.variant.restoresHoles }), drive.masksFolder != nil {
             liveDetector = options.makeHoleDetector?(geometry)
             if let live = liveDetector { appendOnce(&notes, "restored, copy-last, median: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
         }
@@ -190,7 +193,7 @@ public struct DriveReplay {
                 let source = state.variant == .clean ? clean : raw
                 if state.variant == .clean && !haveClean { continue }
                 copy(source, into: &state.frame)
-                let useLive = [.restored, .copyLast, .median].contains(state.variant) && liveDetector != nil
+                let useLive = state.variant.restoresHoles && liveDetector != nil
                 let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes)
                 state.report.addTiming(seconds: result.lanesSeconds)
                 if let label {

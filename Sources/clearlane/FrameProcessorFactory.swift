@@ -21,7 +21,10 @@ enum FrameProcessorFactory {
             throw loaded.loader.error(at: ["lanes", "camera"],
                                       "clearlane run needs the camera's profile: a name in \(lanes.camerasFolder)/ or a path to a profile .yaml")
         }
-        let camera = try CameraProfiles.load(nameOrPath: loaded.resolve(cameraName), folder: loaded.resolve(lanes.camerasFolder))
+        // A bare name is looked up in the cameras folder; only a path resolves against the config's folder.
+        let isPath = cameraName.contains("/") || cameraName.hasSuffix(".yaml")
+        let camera = try CameraProfiles.load(nameOrPath: isPath ? loaded.resolve(cameraName) : cameraName,
+                                             folder: loaded.resolve(lanes.camerasFolder))
         let geometry = camera.geometry.scaled(to: size)
 
         let restorerConfig = config.restorer

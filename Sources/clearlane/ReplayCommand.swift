@@ -90,7 +90,7 @@ struct ReplayCommand: ParsableCommand {
         options.makeHoleDetector = HoleDetectors.live
         // The restored variant: the CPNet named by --weights, else the config's restorer.weights
         // (the shipped model by default). Without a weight file it is omitted with a note.
-        var restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
+        let restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
         let weightsPath: String
         if let weights {
             weightsPath = weights
@@ -99,10 +99,10 @@ struct ReplayCommand: ParsableCommand {
         } else {
             weightsPath = FileManager.default.currentDirectoryPath + "/models/cpnet-road-slim.safetensors"
         }
-        restorerConfig.weights = weightsPath
         if chosen.contains(.restored), FileManager.default.fileExists(atPath: weightsPath) {
-            _ = try CPNetWeights(path: weightsPath)  // a damaged file is an error here, not a silently missing variant
-            options.makeRestorer = { _ in try? CPNetRestoration(config: restorerConfig, resolvingAgainst: nil) }
+            // Loaded (and validated) once: a damaged file is an error here, not a silently missing variant.
+            let model = try CPNetWeights(path: weightsPath)
+            options.makeRestorer = { _ in CPNetRestoration(weights: model, config: restorerConfig) }
         }
         var entries: [(Drive, String?)] = []
         for input in inputs {

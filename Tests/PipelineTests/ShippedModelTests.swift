@@ -31,12 +31,8 @@ struct ShippedModelTests {
         options.camerasFolder = repo.appendingPathComponent("config/cameras").path
         options.strips = 0
         options.makeHoleDetector = HoleDetectors.live
-        let config = RestorerConfig()
-        options.makeRestorer = { _ in
-            guard let weights = try? CPNetWeights(path: Self.model) else { return nil }
-            return CPNetRestoration(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: 2),
-                                    scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
-        }
+        let weights = try CPNetWeights(path: Self.model)
+        options.makeRestorer = { _ in CPNetRestoration(weights: weights, config: RestorerConfig()) }
         var notes: [String] = []
         let report = try DriveReplay(drive: drive, options: options).run(notes: &notes)
         let raw = try #require(report.variants["raw"])
