@@ -182,7 +182,8 @@ public final class FrameSource {
                 if silent >= options.stallTimeout {
                     ended = true
                     pipeline.stop()
-                    throw MediaError.stalled(seconds: silent, description: description)
+                    throw MediaError.stalled(seconds: silent, description: description,
+                                             beforeFirstFrame: framesDelivered == 0)
                 }
             }
         }

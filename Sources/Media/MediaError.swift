@@ -7,8 +7,9 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
     case missingAppElement(kind: String, description: String)
     /// An element posted an ERROR on the bus.
     case elementError(element: String, message: String, debug: String?)
-    /// No frame arrived for `seconds` while the stream had not ended.
-    case stalled(seconds: Double, description: String)
+    /// No frame arrived for `seconds` while the stream had not ended. `beforeFirstFrame` says the
+    /// source never delivered anything (it did not start), as opposed to stopping mid-stream.
+    case stalled(seconds: Double, description: String, beforeFirstFrame: Bool = false)
     /// A file or folder the source needs is not there.
     case fileNotFound(path: String)
     /// An image folder holds no numbered PNG/JPEG frames.
@@ -37,7 +38,13 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
                 text += "\n  hint: formats did not match; put 'videoconvert ! videoscale' before the appsink/after the appsrc"
             }
             return text
-        case let .stalled(seconds, description):
+        case let .stalled(seconds, description, beforeFirstFrame):
+            if beforeFirstFrame {
+                // GStreamer's demuxers can lose their own error when a file fails while the
+                // pipeline is still starting (seen with qtdemux on a cut-off header), so a source
+                // that never starts is reported as such rather than as a lost camera.
+                return "no first frame within \(String(format: "%.1f", seconds)) s: the source never started delivering (a file that is damaged or not a video, a camera that is not streaming, or a pipeline that cannot negotiate)\n  pipeline: \(description)\n  check it with: gst-launch-1.0 -v <pipeline with fakesink>"
+            }
             return "no frame for \(String(format: "%.1f", seconds)) s: the source stopped delivering (camera unplugged, network stream stalled?)\n  pipeline: \(description)"
         case let .fileNotFound(path):
             return "file not found: \(path)"

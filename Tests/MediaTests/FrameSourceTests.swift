@@ -123,22 +123,35 @@ struct FrameSourceTests {
         #expect(reached < stated - 3)
     }
 
-    @Test func headerOnlyFileIsAnElementError() throws {
+    @Test func headerOnlyFileIsAnErrorNotAHang() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let data = try Data(contentsOf: URL(fileURLWithPath: Repo.sampleVideo))
         let cut = folder.file("cut.mp4")
         try data.prefix(2000).write(to: URL(fileURLWithPath: cut))  // inside the moov atom
-        let source = try FrameSource.file(cut)
+        let source = try FrameSource.file(cut, options: .init(stallTimeout: 3))
         let start = Date()
-        #expect {
+        var caught: MediaError?
+        do {
             while try source.next() != nil {}
-        } throws: { error in
-            guard let error = error as? MediaError else { return false }
-            if case .elementError(let element, _, _) = error { return !element.isEmpty }
-            return false
+        } catch let error as MediaError {
+            caught = error
         }
-        #expect(Date().timeIntervalSince(start) < 20)
+        // Usually qtdemux's error reaches the bus and names the element. Under load GStreamer
+        // 1.22 sometimes drops that error while the pipeline is still prerolling (reproducible
+        // with plain gst-launch-1.0, about 1 run in 40 with many in parallel); the source must
+        // then still end with an error that says it never started, never hang or end quietly.
+        switch caught {
+        case .elementError(let element, _, _)?:
+            #expect(!element.isEmpty)
+        case .stalled(_, let description, let beforeFirstFrame)?:
+            #expect(beforeFirstFrame)
+            #expect(description.contains(cut))
+            #expect(caught!.description.contains("never started"))
+        default:
+            Issue.record("expected an element error or a never-started stall, got \(String(describing: caught))")
+        }
+        #expect(Date().timeIntervalSince(start) < 8)
     }
 
     @Test func silentSourceIsDetectedByTimeoutNotAHang() throws {
@@ -151,7 +164,7 @@ struct FrameSourceTests {
         #expect {
             _ = try source.next()
         } throws: { error in
-            if case .stalled? = error as? MediaError { return true }
+            if case .stalled(_, _, let beforeFirstFrame)? = error as? MediaError { return beforeFirstFrame }
             return false
         }
         let waited = Date().timeIntervalSince(start)
