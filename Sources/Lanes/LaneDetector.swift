@@ -103,6 +103,10 @@ public final class LaneDetector {
     public var binary: [UInt8] { Array(UnsafeBufferPointer(start: binaryBuffer, count: w * h)) }
     private var tracks: [Track]
     private var fits: [Fit]
+    private var secondPass: [Fit]
+    /// Bird's-eye column of the camera's centre line at the bottom row (the image centre
+    /// projected onto the road): the ego pair lies on either side of it.
+    private let cameraColumn: Double
 
     private struct Track {
         var alive = false
@@ -155,6 +159,9 @@ public final class LaneDetector {
         curveY = buffer(curveCapacity, 0)
         tracks = [Track](repeating: Track(), count: 4)
         fits = [Fit](repeating: Fit(), count: 4)
+        secondPass = fits
+        let size = geometry.imageSize
+        cameraColumn = view.column(u: view.imageToRoad.apply(Double(size.width) / 2, Double(size.height) - 0.5).x)
     }
 
     deinit {
@@ -182,6 +189,7 @@ public final class LaneDetector {
         for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
         shareShapes()
         checkPairs()
+        refitAlongDominantShape()
         updateTracks(into: &result)
     }
 
@@ -451,6 +459,136 @@ public final class LaneDetector {
         return (0, b, c)
     }
 
+    /// The bend (a, b) that every lane line of this frame shares: the best long (quadratic) fit of
+    /// this frame, else the most confident tracked lane; nil when neither exists.
+    private func dominantShape() -> (a: Double, b: Double)? {
+        var bestIndex = -1
+        for i in 0..<4 where fits[i].ok && fits[i].quadratic {
+            if bestIndex < 0 || fits[i].score > fits[bestIndex].score { bestIndex = i }
+        }
+        if bestIndex >= 0 { return (fits[bestIndex].a, fits[bestIndex].b) }
+        var bestTrack = -1
+        for i in 0..<4 where tracks[i].alive && tracks[i].lane.missedFrames == 0 {
+            if bestTrack < 0 || tracks[i].lane.confidence > tracks[bestTrack].lane.confidence { bestTrack = i }
+        }
+        return bestTrack >= 0 ? (tracks[bestTrack].lane.a, tracks[bestTrack].lane.b) : nil
+    }
+
+    /// Second pass for curves, slanted views and a car off its lane centre. Lane lines are
+    /// parallel, so once one long line gives the road's bend, every marking pixel is shifted
+    /// along that bend to the bottom row ("straightened"); dashes of a curved lane then pile up
+    /// in one column of the histogram instead of smearing across a lane width, where sliding
+    /// windows lose them. The straightened histogram's peaks are lane lines; the ego pair is the
+    /// strongest peak within a lane width on each side of the camera's centre line, the
+    /// neighbours one more lane width out (so a car halfway through a lane change still gets the
+    /// right slots). Each line is collected in a narrow band along the bend and fitted.
+    private func refitAlongDominantShape() {
+        guard let shape = dominantShape() else { return }
+        let lw = view.laneWidth
+        for x in 0..<w { columnHistogram[x] = 0 }
+        let inv = 1 / Double(h), bottomShift = shape.a + shape.b
+        for y in 0..<h {
+            let t = (Double(y) + 0.5) * inv
+            let shift = Int(((shape.a * t + shape.b) * t - bottomShift).rounded())
+            let row = y * w
+            for x in 0..<w where binaryBuffer[row + x] != 0 {
+                let xs = x - shift
+                if xs >= 0 && xs < w { columnHistogram[xs] += 1 }
+            }
+        }
+        let r = max(1, Int(0.03 * lw))
+        for x in 0..<w {
+            var sum = 0.0
+            for k in max(0, x - r)...min(w - 1, x + r) { sum += columnHistogram[k] }
+            smoothedColumns[x] = sum
+        }
+        let minPeak = Double(parameters.minLanePixels) / 2
+        let centre = cameraColumn
+        // The strongest column in [lo, hi] that clears minPeak, or -1.
+        func strongest(_ lo: Double, _ hi: Double) -> Int {
+            let a = max(0, Int(lo.rounded(.up))), b = min(w - 1, Int(hi.rounded(.down)))
+            guard a <= b else { return -1 }
+            var best = -1
+            for x in a...b where smoothedColumns[x] >= minPeak && (best < 0 || smoothedColumns[x] > smoothedColumns[best]) { best = x }
+            return best
+        }
+        var egoLeft = strongest(centre - 1.1 * lw, centre - 0.05 * lw)
+        var egoRight = strongest(centre + 0.05 * lw, centre + 1.1 * lw)
+        if egoLeft >= 0 && egoRight >= 0 && Double(egoRight - egoLeft) < 0.6 * lw {
+            // Two peaks of one wide marking or a marking and clutter: keep the stronger.
+            if smoothedColumns[egoLeft] >= smoothedColumns[egoRight] { egoRight = -1 } else { egoLeft = -1 }
+        }
+        if egoLeft < 0 && egoRight >= 0 { egoLeft = strongest(Double(egoRight) - 1.5 * lw, Double(egoRight) - 0.6 * lw) }
+        if egoRight < 0 && egoLeft >= 0 { egoRight = strongest(Double(egoLeft) + 0.6 * lw, Double(egoLeft) + 1.5 * lw) }
+        let leftNeighbour = egoLeft >= 0 ? strongest(Double(egoLeft) - 1.5 * lw, Double(egoLeft) - 0.6 * lw) : -1
+        let rightNeighbour = egoRight >= 0 ? strongest(Double(egoRight) + 0.6 * lw, Double(egoRight) + 1.5 * lw) : -1
+        var found = 0
+        for slot in LaneSlot.allCases {
+            let peak: Int
+            switch slot {
+            case .leftNeighbour: peak = leftNeighbour
+            case .egoLeft: peak = egoLeft
+            case .egoRight: peak = egoRight
+            case .rightNeighbour: peak = rightNeighbour
+            }
+            secondPass[index(slot)] = peak >= 0 ? fitAlong(shape, bottomColumn: Double(peak) + 0.5) : Fit()
+            if secondPass[index(slot)].ok { found += 1 }
+        }
+        guard found > 0 else { return }
+        // Two whole hypotheses, each pair-checked: keep the one with more lane evidence (a wall
+        // edge or lamp row taken for the bend gathers less paint than the true lines).
+        var firstScore = 0.0
+        for i in 0..<4 where fits[i].ok { firstScore += fits[i].score }
+        swap(&fits, &secondPass)
+        checkPairs()
+        var secondScore = 0.0
+        for i in 0..<4 where fits[i].ok { secondScore += fits[i].score }
+        if secondScore <= firstScore { swap(&fits, &secondPass) }
+    }
+
+    /// Collects the marking pixels in a narrow band along `shape` through `bottomColumn` (at the
+    /// bottom row) and fits them: a parabola of its own when the evidence is long, else the
+    /// shared bend offset to the pixels' mean.
+    private func fitAlong(_ shape: (a: Double, b: Double), bottomColumn: Double) -> Fit {
+        let lw = view.laneWidth
+        let inv = 1 / Double(h), bottomShift = shape.a + shape.b, band = 0.12 * lw
+        pointCount = 0
+        for y in 0..<h {
+            let t = (Double(y) + 0.5) * inv
+            let centre = bottomColumn + (shape.a * t + shape.b) * t - bottomShift
+            let x0 = max(0, Int((centre - band).rounded(.up))), x1 = min(w - 1, Int((centre + band).rounded(.down)))
+            guard x0 <= x1 else { continue }
+            let row = y * w
+            for x in x0...x1 where binaryBuffer[row + x] != 0 { addPoint(x, y) }
+        }
+        var fit = Fit()
+        fit.pixels = pointCount
+        guard pointCount >= parameters.minLanePixels else { return fit }
+        var minY = Int32.max, maxY = Int32.min
+        for i in 0..<pointCount {
+            minY = min(minY, pointY[i])
+            maxY = max(maxY, pointY[i])
+        }
+        fit.span = Double(maxY - minY + 1) / Double(h)
+        fit.tMin = Double(minY) / Double(h)
+        fit.tMax = Double(maxY + 1) / Double(h)
+        fit.coverage = Double(coveredWindows()) / Double(parameters.windows)
+        guard fit.span >= parameters.minSpan else { return fit }
+        fit.quadratic = true  // either its own bend or the shared one: shareShapes leaves it alone
+        if fit.span >= parameters.quadraticSpan, let (a, b, c) = polyfit(quadratic: true), abs(a) <= parameters.maxCurvature * lw {
+            (fit.a, fit.b, fit.c) = (a, b, c)
+        } else {
+            var offset = 0.0
+            for i in 0..<pointCount {
+                let t = (Double(pointY[i]) + 0.5) * inv
+                offset += Double(pointX[i]) + 0.5 - (shape.a * t + shape.b) * t
+            }
+            (fit.a, fit.b, fit.c) = (shape.a, shape.b, offset / Double(pointCount))
+        }
+        fit.ok = true
+        return fit
+    }
+
     /// Lanes with short evidence (fitted by a line) take the bend of the best long lane: lane
     /// lines are parallel, so a dashed line borrows the shape of the solid one.
     private func shareShapes() {
@@ -573,4 +711,29 @@ public final class LaneDetector {
 
     /// TuSimple's marker for "no lane at this row".
     public static let absent = -2.0
+
+    /// The last frame as the detector saw it, for overlays: the bird's-eye luma (dimmed, black
+    /// outside the ROI), marking pixels in white and the reported lanes in colour (ego pair
+    /// green, neighbours cyan). Allocates; for debugging and review, not the per-frame path.
+    public func birdseyeInset() -> RGBImage {
+        var inset = RGBImage(width: w, height: h)
+        inset.pixels.withUnsafeMutableBufferPointer { px in
+            for i in 0..<(w * h) {
+                let v: UInt8 = binaryBuffer[i] != 0 ? 255 : (valid[i] != 0 ? UInt8(Int(luma[i]) / 3) : 0)
+                px[3 * i] = v; px[3 * i + 1] = v; px[3 * i + 2] = v
+            }
+            for track in tracks where track.alive {
+                let ego = track.lane.slot == .egoLeft || track.lane.slot == .egoRight
+                let (r, g, b): (UInt8, UInt8, UInt8) = ego ? (40, 220, 40) : (40, 200, 220)
+                for y in 0..<h {
+                    let x = Int(track.lane.x(atRow: Double(y) + 0.5, height: h).rounded(.down))
+                    for dx in -1...1 where x + dx >= 0 && x + dx < w {
+                        let j = 3 * (y * w + x + dx)
+                        px[j] = r; px[j + 1] = g; px[j + 2] = b
+                    }
+                }
+            }
+        }
+        return inset
+    }
 }

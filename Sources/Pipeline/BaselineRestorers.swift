@@ -4,37 +4,51 @@ import Imaging
 /// from the last well-exposed frame, temporal median of the memory"). Both fill hole pixels only,
 /// from the same kind of memory the CPNet restorer keeps (past frames at a stride), without
 /// alignment — so the difference to `CPNetRestoration` is what the network adds.
+///
+/// Copy-last keeps, per pixel, the value from the most recent frame in which that pixel was not
+/// a hole. ("The last well-exposed frame" taken whole would almost never exist: a daylight frame
+/// nearly always has some clipped sky, so a whole-frame rule degenerates to no restoration.)
 public final class CopyLastRestoration: FrameRestoring {
     private var last = RGBImage(width: 0, height: 0)
-    private var hasLast = false
+    /// 1 where `last` holds a value seen valid since the last reset.
+    private var seen = Mask(width: 0, height: 0, fill: 0)
 
     public init() {}
 
     public func restore(_ frame: inout Frame, holes: Mask, budget: Double) -> RestorationOutcome {
-        guard holes.setCount > 0 else {
-            // A frame with no holes is the new "last well-exposed frame".
+        if last.size != frame.image.size {
             last.reshape(width: frame.width, height: frame.height)
-            last.pixels.withUnsafeMutableBufferPointer { d in
-                frame.image.pixels.withUnsafeBufferPointer { s in d.baseAddress!.update(from: s.baseAddress!, count: s.count) }
-            }
-            hasLast = true
-            return .notNeeded
+            seen = Mask(width: frame.width, height: frame.height, fill: 0)
         }
-        guard hasLast, last.size == frame.image.size else { return .skipped(.noReferences) }
         let n = frame.width * frame.height
+        var filled = 0, holeCount = 0
         holes.values.withUnsafeBufferPointer { h in
-            last.pixels.withUnsafeBufferPointer { s in
-                frame.image.pixels.withUnsafeMutableBufferPointer { d in
-                    for i in 0..<n where h[i] != 0 {
-                        d[3 * i] = s[3 * i]; d[3 * i + 1] = s[3 * i + 1]; d[3 * i + 2] = s[3 * i + 2]
+            seen.values.withUnsafeMutableBufferPointer { known in
+                last.pixels.withUnsafeMutableBufferPointer { memory in
+                    frame.image.pixels.withUnsafeMutableBufferPointer { d in
+                        for i in 0..<n {
+                            if h[i] == 0 {
+                                // Valid now: this becomes the pixel's last well-exposed value.
+                                memory[3 * i] = d[3 * i]; memory[3 * i + 1] = d[3 * i + 1]; memory[3 * i + 2] = d[3 * i + 2]
+                                known[i] = 1
+                            } else {
+                                holeCount += 1
+                                guard known[i] != 0 else { continue }
+                                d[3 * i] = memory[3 * i]; d[3 * i + 1] = memory[3 * i + 1]; d[3 * i + 2] = memory[3 * i + 2]
+                                filled += 1
+                            }
+                        }
                     }
                 }
             }
         }
-        return .restored
+        if holeCount == 0 { return .notNeeded }
+        return filled > 0 ? .restored : .skipped(.noReferences)
     }
 
-    public func reset(keepMemory: Bool) { if !keepMemory { hasLast = false } }
+    public func reset(keepMemory: Bool) {
+        if !keepMemory { seen = Mask(width: 0, height: 0, fill: 0); last.reshape(width: 0, height: 0) }
+    }
 }
 
 /// Fills each hole pixel with the per-channel median of the same pixel in the K most recent

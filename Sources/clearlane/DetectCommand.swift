@@ -109,6 +109,12 @@ struct DetectCommand: ParsableCommand {
                 Drawing.polygon(&canvas, nativeGeometry.roi, thickness: 1, color: Drawing.blue)
                 Drawing.polygon(&canvas, nativeGeometry.roadQuad, thickness: 1, color: Drawing.magenta)
                 for lane in lanes { Drawing.lane(&canvas, xs: lane, rows: rows, thickness: 2, dotRadius: 3, color: Drawing.green) }
+                // The bird's-eye marking mask and fits in the top-right corner (sky, rarely road):
+                // what to look at when a camera profile or threshold needs tuning.
+                var inset = detector.birdseyeInset()
+                let side = min(native.height / 2, native.width / 3)
+                if inset.width != side { inset = Resize.bilinear(inset, to: ImageSize(width: side, height: side * inset.height / inset.width)) }
+                Drawing.paste(inset, into: &canvas, x0: native.width - inset.width, y0: 0)
                 try ImageFile.writePNG(canvas, to: (overlays as NSString).appendingPathComponent(String(format: "%06d.png", index)))
                 if sheets {
                     let half = Resize.bilinear(canvas, to: ImageSize(width: native.width / 2, height: native.height / 2))

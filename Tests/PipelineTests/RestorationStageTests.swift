@@ -149,15 +149,29 @@ struct ExposureMatcherTests {
 
 @Suite("Restoration baselines")
 struct BaselineRestorerTests {
-    @Test func copyLastFillsHolesFromTheLastHoleFreeFrame() {
+    @Test func copyLastFillsEachHolePixelFromTheLastFrameWhereItWasValid() {
         let baseline = CopyLastRestoration()
-        var clean = Frame(image: scene(width: 32, height: 16, dx: 5), pts: nil, index: 0)
-        #expect(baseline.restore(&clean, holes: Mask(width: 32, height: 16, fill: 0), budget: .infinity) == .notNeeded)
-        var frame = Frame(image: RGBImage(width: 32, height: 16, fill: 255), pts: nil, index: 1)
-        let holes = band(width: 32, height: 16, rows: 4..<8)
-        #expect(baseline.restore(&frame, holes: holes, budget: .infinity) == .restored)
-        #expect(frame.image[3, 5] == clean.image[3, 5])
-        #expect(frame.image[3, 10] == RGB(255, 255, 255))
+        // Every frame has some hole (clipped sky, say, in rows 0..<2), as real daylight frames do.
+        let sky = band(width: 32, height: 16, rows: 0..<2)
+        var first = Frame(image: scene(width: 32, height: 16, dx: 5), pts: nil, index: 0)
+        #expect(baseline.restore(&first, holes: sky, budget: .infinity) == .skipped(.noReferences))
+        var second = Frame(image: scene(width: 32, height: 16, dx: 9), pts: nil, index: 1)
+        var secondHoles = sky
+        for x in 0..<32 { secondHoles.values[10 * 32 + x] = 1 }
+        let secondInput = second.image
+        #expect(baseline.restore(&second, holes: secondHoles, budget: .infinity) == .restored)
+        #expect(second.image[3, 10] == first.image[3, 10])   // from the frame before
+        #expect(second.image[3, 5] == secondInput[3, 5])      // valid pixels untouched
+        #expect(second.image[3, 0] == secondInput[3, 0])      // never valid: left alone
+        var third = Frame(image: RGBImage(width: 32, height: 16, fill: 255), pts: nil, index: 2)
+        let holes = band(width: 32, height: 16, rows: 4..<12)
+        #expect(baseline.restore(&third, holes: holes, budget: .infinity) == .restored)
+        #expect(third.image[3, 5] == secondInput[3, 5])       // latest valid value wins
+        #expect(third.image[3, 10] == first.image[3, 10])     // row 10 was a hole in frame 1: frame 0's value
+        #expect(third.image[3, 13] == RGB(255, 255, 255))
+        baseline.reset(keepMemory: false)
+        var afterReset = Frame(image: RGBImage(width: 32, height: 16, fill: 255), pts: nil, index: 3)
+        #expect(baseline.restore(&afterReset, holes: holes, budget: .infinity) == .skipped(.noReferences))
     }
 
     @Test func medianTakesThePerPixelMedianOfTheMemory() {
