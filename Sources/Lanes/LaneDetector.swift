@@ -13,6 +13,9 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// …and by this share of (top of the luma histogram − road mode): bright paint in a bright
     /// frame needs more contrast than faint paint in a dim one.
     public var paintShare = 0.25
+    /// …except where the road beside the marking is darker: there `localShare` of that road's
+    /// luma is enough (paint in a tree's shadow next to a sunlit, glaring stretch of road).
+    public var localShare = 0.3
     /// Yellow paint: (R+G)/2 − B above its surroundings by at least this much.
     public var minChroma = 16.0
     /// Sliding windows per lane, and their half width in lane widths.
@@ -104,6 +107,8 @@ public final class LaneDetector {
     private var tracks: [Track]
     private var fits: [Fit]
     private var secondPass: [Fit]
+    /// Ranges of the point buffers holding each slot's pixels in the second pass.
+    private var slotPoints: [Range<Int>] = [0..<0, 0..<0, 0..<0, 0..<0]
     /// Bird's-eye column of the camera's centre line at the bottom row (the image centre
     /// projected onto the road): the ego pair lies on either side of it.
     private let cameraColumn: Double
@@ -257,8 +262,13 @@ public final class LaneDetector {
         let wt = Int(whiteT.rounded(.up)), yt = Int(yellowT.rounded(.up))
         var marked = 0
         for i in 0..<(w * h) { binaryBuffer[i] = 0 }
+        let floorT = Int(max(p.minContrast, p.noiseFactor * sigma).rounded(.up))
+        let localShare = p.localShare
         forEachRidge(outer: outer, gap: gap) { i, ridge, ridgeY in
-            if ridge > wt || (ridgeY > yt && Int(yellow[i]) > yt) {
+            // The frame-wide requirement, lowered toward the local one beside dim road.
+            let side = Int(luma[i]) - ridge
+            let t = max(floorT, min(wt, Int((localShare * Double(side)).rounded(.up))))
+            if ridge > t || (ridgeY > yt && Int(yellow[i]) > yt) {
                 binaryBuffer[i] = 1
                 marked += 1
             }
@@ -475,15 +485,67 @@ public final class LaneDetector {
     }
 
     /// Second pass for curves, slanted views and a car off its lane centre. Lane lines are
-    /// parallel, so once one long line gives the road's bend, every marking pixel is shifted
-    /// along that bend to the bottom row ("straightened"); dashes of a curved lane then pile up
-    /// in one column of the histogram instead of smearing across a lane width, where sliding
-    /// windows lose them. The straightened histogram's peaks are lane lines; the ego pair is the
-    /// strongest peak within a lane width on each side of the camera's centre line, the
-    /// neighbours one more lane width out (so a car halfway through a lane change still gets the
-    /// right slots). Each line is collected in a narrow band along the bend and fitted.
+    /// parallel, so given the road's bend every marking pixel can be shifted along it to the
+    /// bottom row ("straightened"); dashes of a curved lane then pile up in one column of the
+    /// histogram instead of smearing across a lane width, where sliding windows lose them. The
+    /// straightened histogram's peaks are lane lines: the ego pair is the strongest peak within
+    /// a lane width on each side of the camera's centre line, the neighbours one more lane width
+    /// out (so a car halfway through a lane change still gets the right slots). The lines' pixels
+    /// are then fitted jointly as parallel curves, x = a·t² + b·t + c_k (one bend for all, one
+    /// offset per line), so dashes and partly visible lines all inform the bend; the bend is
+    /// re-estimated twice. The result competes with the first pass as a whole hypothesis.
     private func refitAlongDominantShape() {
-        guard let shape = dominantShape() else { return }
+        guard var shape = dominantShape() else { return }
+        let lw = view.laneWidth
+        var peaks = (-1, -1, -1, -1)
+        for _ in 0..<2 {
+            peaks = straightenedPeaks(shape)
+            guard collectBands(shape, peaks: peaks) > 0, let bend = jointBend(), abs(bend.a) <= parameters.maxCurvature * lw else { break }
+            shape = bend
+        }
+        guard collectBands(shape, peaks: peaks) > 0 else { return }
+        var found = 0
+        for k in 0..<4 {
+            secondPass[k] = Fit()
+            let range = slotPoints[k]
+            let count = range.upperBound - range.lowerBound
+            secondPass[k].pixels = count
+            guard count >= parameters.minLanePixels else { continue }
+            var minY = Int32.max, maxY = Int32.min, offset = 0.0
+            for i in range {
+                minY = min(minY, pointY[i])
+                maxY = max(maxY, pointY[i])
+                let t = (Double(pointY[i]) + 0.5) / Double(h)
+                offset += Double(pointX[i]) + 0.5 - (shape.a * t + shape.b) * t
+            }
+            var fit = Fit()
+            fit.pixels = count
+            fit.span = Double(maxY - minY + 1) / Double(h)
+            fit.tMin = Double(minY) / Double(h)
+            fit.tMax = Double(maxY + 1) / Double(h)
+            guard fit.span >= parameters.minSpan else { continue }
+            (fit.a, fit.b, fit.c) = (shape.a, shape.b, offset / Double(count))
+            fit.coverage = windowCoverage(range)
+            fit.quadratic = true  // carries the full bend: shareShapes leaves it alone
+            fit.ok = true
+            secondPass[k] = fit
+            found += 1
+        }
+        guard found > 0 else { return }
+        // Two whole hypotheses, each pair-checked: keep the one with more lane evidence (a wall
+        // edge or lamp row taken for the bend gathers less paint than the true lines).
+        var firstScore = 0.0
+        for i in 0..<4 where fits[i].ok { firstScore += fits[i].score }
+        swap(&fits, &secondPass)
+        checkPairs()
+        var secondScore = 0.0
+        for i in 0..<4 where fits[i].ok { secondScore += fits[i].score }
+        if secondScore <= firstScore { swap(&fits, &secondPass) }
+    }
+
+    /// Peaks of the histogram of marking pixels shifted along `shape` to the bottom row, as
+    /// bottom columns per slot (leftNeighbour, egoLeft, egoRight, rightNeighbour; −1 = none).
+    private func straightenedPeaks(_ shape: (a: Double, b: Double)) -> (Int, Int, Int, Int) {
         let lw = view.laneWidth
         for x in 0..<w { columnHistogram[x] = 0 }
         let inv = 1 / Double(h), bottomShift = shape.a + shape.b
@@ -522,71 +584,78 @@ public final class LaneDetector {
         if egoRight < 0 && egoLeft >= 0 { egoRight = strongest(Double(egoLeft) + 0.6 * lw, Double(egoLeft) + 1.5 * lw) }
         let leftNeighbour = egoLeft >= 0 ? strongest(Double(egoLeft) - 1.5 * lw, Double(egoLeft) - 0.6 * lw) : -1
         let rightNeighbour = egoRight >= 0 ? strongest(Double(egoRight) + 0.6 * lw, Double(egoRight) + 1.5 * lw) : -1
-        var found = 0
-        for slot in LaneSlot.allCases {
-            let peak: Int
-            switch slot {
-            case .leftNeighbour: peak = leftNeighbour
-            case .egoLeft: peak = egoLeft
-            case .egoRight: peak = egoRight
-            case .rightNeighbour: peak = rightNeighbour
-            }
-            secondPass[index(slot)] = peak >= 0 ? fitAlong(shape, bottomColumn: Double(peak) + 0.5) : Fit()
-            if secondPass[index(slot)].ok { found += 1 }
-        }
-        guard found > 0 else { return }
-        // Two whole hypotheses, each pair-checked: keep the one with more lane evidence (a wall
-        // edge or lamp row taken for the bend gathers less paint than the true lines).
-        var firstScore = 0.0
-        for i in 0..<4 where fits[i].ok { firstScore += fits[i].score }
-        swap(&fits, &secondPass)
-        checkPairs()
-        var secondScore = 0.0
-        for i in 0..<4 where fits[i].ok { secondScore += fits[i].score }
-        if secondScore <= firstScore { swap(&fits, &secondPass) }
+        return (leftNeighbour, egoLeft, egoRight, rightNeighbour)
     }
 
-    /// Collects the marking pixels in a narrow band along `shape` through `bottomColumn` (at the
-    /// bottom row) and fits them: a parabola of its own when the evidence is long, else the
-    /// shared bend offset to the pixels' mean.
-    private func fitAlong(_ shape: (a: Double, b: Double), bottomColumn: Double) -> Fit {
-        let lw = view.laneWidth
-        let inv = 1 / Double(h), bottomShift = shape.a + shape.b, band = 0.12 * lw
+    /// Collects, per slot, the marking pixels in a narrow band along `shape` through the slot's
+    /// straightened peak into the point buffers (`slotPoints` holds each slot's range); returns
+    /// how many slots have enough pixels for a lane.
+    private func collectBands(_ shape: (a: Double, b: Double), peaks: (Int, Int, Int, Int)) -> Int {
+        let inv = 1 / Double(h), bottomShift = shape.a + shape.b, band = 0.12 * view.laneWidth
         pointCount = 0
-        for y in 0..<h {
-            let t = (Double(y) + 0.5) * inv
-            let centre = bottomColumn + (shape.a * t + shape.b) * t - bottomShift
-            let x0 = max(0, Int((centre - band).rounded(.up))), x1 = min(w - 1, Int((centre + band).rounded(.down)))
-            guard x0 <= x1 else { continue }
-            let row = y * w
-            for x in x0...x1 where binaryBuffer[row + x] != 0 { addPoint(x, y) }
-        }
-        var fit = Fit()
-        fit.pixels = pointCount
-        guard pointCount >= parameters.minLanePixels else { return fit }
-        var minY = Int32.max, maxY = Int32.min
-        for i in 0..<pointCount {
-            minY = min(minY, pointY[i])
-            maxY = max(maxY, pointY[i])
-        }
-        fit.span = Double(maxY - minY + 1) / Double(h)
-        fit.tMin = Double(minY) / Double(h)
-        fit.tMax = Double(maxY + 1) / Double(h)
-        fit.coverage = Double(coveredWindows()) / Double(parameters.windows)
-        guard fit.span >= parameters.minSpan else { return fit }
-        fit.quadratic = true  // either its own bend or the shared one: shareShapes leaves it alone
-        if fit.span >= parameters.quadraticSpan, let (a, b, c) = polyfit(quadratic: true), abs(a) <= parameters.maxCurvature * lw {
-            (fit.a, fit.b, fit.c) = (a, b, c)
-        } else {
-            var offset = 0.0
-            for i in 0..<pointCount {
-                let t = (Double(pointY[i]) + 0.5) * inv
-                offset += Double(pointX[i]) + 0.5 - (shape.a * t + shape.b) * t
+        var usable = 0
+        for k in 0..<4 {
+            let peak = k == 0 ? peaks.0 : (k == 1 ? peaks.1 : (k == 2 ? peaks.2 : peaks.3))
+            let first = pointCount
+            if peak >= 0 {
+                let bottomColumn = Double(peak) + 0.5
+                for y in 0..<h {
+                    let t = (Double(y) + 0.5) * inv
+                    let centre = bottomColumn + (shape.a * t + shape.b) * t - bottomShift
+                    let x0 = max(0, Int((centre - band).rounded(.up))), x1 = min(w - 1, Int((centre + band).rounded(.down)))
+                    guard x0 <= x1 else { continue }
+                    let row = y * w
+                    for x in x0...x1 where binaryBuffer[row + x] != 0 { addPoint(x, y) }
+                }
             }
-            (fit.a, fit.b, fit.c) = (shape.a, shape.b, offset / Double(pointCount))
+            slotPoints[k] = first..<pointCount
+            if pointCount - first >= parameters.minLanePixels { usable += 1 }
         }
-        fit.ok = true
-        return fit
+        return usable
+    }
+
+    /// The bend (a, b) of parallel curves x = a·t² + b·t + c_k through the collected slots'
+    /// points (least squares; the offsets c_k are eliminated by centring each slot's points).
+    /// Nil when the points cannot determine a bend.
+    private func jointBend() -> (a: Double, b: Double)? {
+        var s22 = 0.0, s21 = 0.0, s11 = 0.0, sx2 = 0.0, sx1 = 0.0
+        let inv = 1 / Double(h)
+        var slots = 0
+        for k in 0..<4 {
+            let range = slotPoints[k]
+            let n = Double(range.count)
+            guard range.count >= parameters.minLanePixels else { continue }
+            slots += 1
+            var mt = 0.0, mt2 = 0.0, mx = 0.0
+            for i in range {
+                let t = (Double(pointY[i]) + 0.5) * inv
+                mt += t; mt2 += t * t; mx += Double(pointX[i]) + 0.5
+            }
+            mt /= n; mt2 /= n; mx /= n
+            for i in range {
+                let t = (Double(pointY[i]) + 0.5) * inv
+                let u2 = t * t - mt2, u1 = t - mt, dx = Double(pointX[i]) + 0.5 - mx
+                s22 += u2 * u2; s21 += u2 * u1; s11 += u1 * u1
+                sx2 += dx * u2; sx1 += dx * u1
+            }
+        }
+        guard slots > 0 else { return nil }
+        let det = s22 * s11 - s21 * s21
+        guard det > 1e-9 else { return nil }
+        return ((sx2 * s11 - sx1 * s21) / det, (s22 * sx1 - s21 * sx2) / det)
+    }
+
+    /// Share of the sliding-window rows with enough of the points in `range`.
+    private func windowCoverage(_ range: Range<Int>) -> Double {
+        let n = parameters.windows
+        var hit = 0
+        for k in 0..<n {
+            let y0 = Int32(h - (k + 1) * h / n), y1 = Int32(h - k * h / n)
+            var count = 0
+            for i in range where pointY[i] >= y0 && pointY[i] < y1 { count += 1 }
+            if count >= parameters.minWindowPixels { hit += 1 }
+        }
+        return Double(hit) / Double(n)
     }
 
     /// Lanes with short evidence (fitted by a line) take the bend of the best long lane: lane
