@@ -58,6 +58,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         check(det.minContrast >= 1 && det.minContrast <= 128, ["detector", "min_contrast"], "must be 1…128 luma levels, got \(det.minContrast)")
         check(det.noiseFactor >= 0 && det.noiseFactor <= 20, ["detector", "noise_factor"], "must be 0…20, got \(det.noiseFactor)")
         check(det.paintShare >= 0 && det.paintShare < 1, ["detector", "paint_share"], "must be in [0, 1), got \(det.paintShare)")
+        check(det.localShare >= 0 && det.localShare < 1, ["detector", "local_share"], "must be in [0, 1), got \(det.localShare)")
         check(det.minChroma >= 1 && det.minChroma <= 128, ["detector", "min_chroma"], "must be 1…128, got \(det.minChroma)")
         check((3...40).contains(det.windows), ["detector", "windows"], "must be 3…40, got \(det.windows)")
         check(det.smoothing > 0 && det.smoothing <= 1, ["detector", "smoothing"], "must be in (0, 1], got \(det.smoothing)")
@@ -76,6 +77,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
     public var minContrast = 10.0
     public var noiseFactor = 3.0
     public var paintShare = 0.25
+    public var localShare = 0.3
     public var minChroma = 16.0
     public var windows = 10
     public var smoothing = 0.6
@@ -83,7 +85,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case birdseyeWidth = "birdseye_width", birdseyeHeight = "birdseye_height", minContrast = "min_contrast"
-        case noiseFactor = "noise_factor", paintShare = "paint_share", minChroma = "min_chroma", windows, smoothing
+        case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", minChroma = "min_chroma", windows, smoothing
         case holdFrames = "hold_frames"
     }
 
@@ -98,6 +100,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
         minContrast = try c.value(.minContrast, default: d.minContrast)
         noiseFactor = try c.value(.noiseFactor, default: d.noiseFactor)
         paintShare = try c.value(.paintShare, default: d.paintShare)
+        localShare = try c.value(.localShare, default: d.localShare)
         minChroma = try c.value(.minChroma, default: d.minChroma)
         windows = try c.value(.windows, default: d.windows)
         smoothing = try c.value(.smoothing, default: d.smoothing)

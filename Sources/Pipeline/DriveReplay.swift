@@ -305,6 +305,7 @@ extension LaneDetectorParameters {
         minContrast = c.minContrast
         noiseFactor = c.noiseFactor
         paintShare = c.paintShare
+        localShare = c.localShare
         minChroma = c.minChroma
         windows = c.windows
         smoothing = c.smoothing

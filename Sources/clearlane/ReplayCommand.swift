@@ -133,7 +133,7 @@ struct ReplayCommand: ParsableCommand {
             drives.append(result)
         }
         if !chosen.contains(.restored) { notes.removeAll { $0.hasPrefix("restored:") } }
-        let command = "clearlane replay " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        let command = "clearlane " + CommandLine.arguments.dropFirst().joined(separator: " ")
         let full = ReplayReport(command: command, processingSize: options.processingSize.description,
                                 affectedCoverage: options.lanes.affectedCoverage, variants: chosen.map(\.rawValue),
                                 notes: notes, drives: drives)
