@@ -14,6 +14,14 @@ public final class Restorer: @unchecked Sendable {
     public private(set) var workspace: Workspace?
     /// Stage times of the last restored frame (including caching the restored frame's AE features).
     public private(set) var lastTimings = StageTimings()
+    /// Whether hole pixels that no aligned reference shows (the paper's "hole-unseen" region)
+    /// take the decoder's prediction (true, the paper) or keep their pixels as filmed (false).
+    /// Without a reference the prediction is an inpainting guess — on roads a smooth blur that
+    /// can hide the lane markings the raw frame still shows at a hole's edge.
+    public var fillUnseen = true
+    /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
+    /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
+    public private(set) var lastFilled = Mask(width: 0, height: 0, fill: 0)
 
     /// - Parameters:
     ///   - references: K, the number of past frames kept (and copied from).
@@ -50,21 +58,50 @@ public final class Restorer: @unchecked Sendable {
             return false
         }
         Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        let references = memory.count
         lastTimings = network.restore(ws: ws, memory: memory)
         // Write back only the hole pixels; valid ones keep their exact bytes.
         let n = frame.width * frame.height, out = ws.output.data
+        if lastFilled.width != frame.width || lastFilled.height != frame.height {
+            lastFilled = Mask(width: frame.width, height: frame.height, fill: 0)
+        }
+        var unseen = 0
         holes.values.withUnsafeBufferPointer { h in
-            frame.pixels.withUnsafeMutableBufferPointer { px in
-                for i in 0..<n where h[i] != 0 {
-                    for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+            lastFilled.values.withUnsafeMutableBufferPointer { filled in
+                frame.pixels.withUnsafeMutableBufferPointer { px in
+                    for i in 0..<n {
+                        filled[i] = 0
+                        guard h[i] != 0 else { continue }
+                        if !fillUnseen {
+                            var seen = false
+                            for k in 0..<references where ws.alignedValid.slice(k)[i] > 0.5 { seen = true; break }
+                            if !seen {
+                                // Left as filmed: the composite (and the memory) keep the input.
+                                for c in 0..<3 { out[c * n + i] = ws.targetRGB.data[c * n + i] }
+                                unseen += 1
+                                continue
+                            }
+                        }
+                        filled[i] = 1
+                        for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+                    }
                 }
             }
         }
-        // The restored frame is a reference with no holes (the paper's reference update).
+        // The restored frame is a reference (the paper's reference update); pixels left as filmed
+        // stay holes there.
         let start = Clock.seconds()
-        if let slot = memory.offer(holeFraction: 0) {
+        if let slot = memory.offer(holeFraction: Double(unseen) / Double(n)) {
             memory.rgb[slot].data.update(from: out, count: 3 * n)
             memory.valid[slot].fill(1)
+            if unseen > 0 {
+                let valid = memory.valid[slot].data
+                lastFilled.values.withUnsafeBufferPointer { filled in
+                    holes.values.withUnsafeBufferPointer { h in
+                        for i in 0..<n where h[i] != 0 && filled[i] == 0 { valid[i] = 0 }
+                    }
+                }
+            }
             cacheFeatures(slot: slot, ws: ws)
         }
         lastTimings.alignment += Clock.seconds() - start

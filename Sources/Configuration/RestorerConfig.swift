@@ -21,12 +21,14 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var matchExposure: Bool
     /// Frames whose holes cover less of the frame than this are not restored (noise, specks).
     public var minHoleCoverage: Double
+    /// Also fill hole pixels no reference shows (the decoder's guess); off: they stay as filmed.
+    public var fillUnseen: Bool
 
     public static let defaultWeights = "../models/cpnet-road-slim.safetensors"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, weights, references, stride, scale, threads
-        case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage"
+        case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen"
     }
 
     public init() {
@@ -38,6 +40,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         threads = 2
         matchExposure = true
         minHoleCoverage = 0.005
+        fillUnseen = false
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +55,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         threads = try c.value(.threads, default: d.threads)
         matchExposure = try c.value(.matchExposure, default: d.matchExposure)
         minHoleCoverage = try c.value(.minHoleCoverage, default: d.minHoleCoverage)
+        fillUnseen = try c.value(.fillUnseen, default: d.fillUnseen)
     }
 
     /// Range checks, located by key path under `restorer`.

@@ -45,8 +45,9 @@ public final class CPNetRestoration: FrameRestoring {
     /// A stage with `config`'s memory, scale and seam settings on already loaded weights (one
     /// mapped file can serve several stages, e.g. one per replayed drive).
     public convenience init(weights: CPNetWeights, config: RestorerConfig) {
-        self.init(restorer: Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads),
-                  scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+        let restorer = Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads)
+        restorer.fillUnseen = config.fillUnseen
+        self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
     }
 
     /// Loads the weight file named by `config` (resolved against the config's folder).
@@ -95,16 +96,25 @@ public final class CPNetRestoration: FrameRestoring {
         }
         guard restored else { return .skipped(.noReferences) }
         keepAsAnchor()
-        // Fill the full-size holes from the upsampled restoration; valid pixels are untouched.
+        // Fill the full-size holes from the upsampled restoration where the network filled them
+        // (all holes, or with fill_unseen off only those a reference showed); valid pixels and
+        // unseen hole pixels keep their full-resolution bytes.
         Resize.bilinear(small, into: &upsampled)
-        let n = full.width * full.height
+        let fw = full.width, fh = full.height, sw = small.width, sh = small.height
         holes.values.withUnsafeBufferPointer { h in
-            upsampled.pixels.withUnsafeBufferPointer { u in
-                frame.image.pixels.withUnsafeMutableBufferPointer { px in
-                    for i in 0..<n where h[i] != 0 {
-                        px[3 * i] = u[3 * i]
-                        px[3 * i + 1] = u[3 * i + 1]
-                        px[3 * i + 2] = u[3 * i + 2]
+            restorer.lastFilled.values.withUnsafeBufferPointer { filled in
+                upsampled.pixels.withUnsafeBufferPointer { u in
+                    frame.image.pixels.withUnsafeMutableBufferPointer { px in
+                        for y in 0..<fh {
+                            let srow = min(sh - 1, y * sh / fh) * sw
+                            for x in 0..<fw {
+                                let i = y * fw + x
+                                guard h[i] != 0, filled[srow + min(sw - 1, x * sw / fw)] != 0 else { continue }
+                                px[3 * i] = u[3 * i]
+                                px[3 * i + 1] = u[3 * i + 1]
+                                px[3 * i + 2] = u[3 * i + 2]
+                            }
+                        }
                     }
                 }
             }

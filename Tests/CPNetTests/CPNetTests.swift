@@ -140,6 +140,46 @@ struct RestorerTests {
         #expect(abs(memory.rgb[slot].data[center] * 255 - Float(frame.pixels[center * 3])) <= 0.5 + 1e-3)
     }
 
+    @Test func holePixelsNoReferenceShowsStayAsFilmedWhenFillUnseenIsOff() throws {
+        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)  // a free slot for the result
+        restorer.fillUnseen = false
+        // The references miss the central block themselves; the target misses it and a corner.
+        let central = RGBImageFactory.centralHole(width: width, height: height)
+        for shift in 0..<2 {
+            restorer.remember(RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: shift), central), holes: central)
+        }
+        var holes = central
+        for y in 0..<10 { for x in 0..<12 { holes[x, y] = 1 } }
+        let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
+        var frame = original
+        #expect(try restorer.restore(frame: &frame, holes: holes))
+        let ws = try #require(restorer.workspace)
+        let n = width * height
+        var seenCount = 0, unseenCount = 0
+        for i in 0..<n {
+            let seen = (0..<2).contains { ws.alignedValid.slice($0)[i] > 0.5 }
+            let filled = restorer.lastFilled.values[i] != 0
+            if holes.values[i] == 0 {
+                #expect(!filled)
+                #expect(frame.pixels[3 * i] == original.pixels[3 * i])
+            } else if seen {
+                seenCount += 1
+                #expect(filled)
+                #expect(abs(Float(frame.pixels[3 * i]) - ws.output.data[i] * 255) <= 0.5 + 1e-3)
+            } else {
+                unseenCount += 1
+                #expect(!filled)
+                #expect(frame.pixels[3 * i] == 255 && frame.pixels[3 * i + 1] == 255)   // as filmed
+            }
+        }
+        #expect(seenCount > 0 && unseenCount > 0, "the case needs both kinds of hole pixel")
+        // In memory, the pixels left as filmed are holes again; the filled ones are valid.
+        let slot = try #require(restorer.memory.entries.firstIndex { $0?.offer == 2 })
+        for i in 0..<n where holes.values[i] != 0 {
+            #expect(restorer.memory.valid[slot].data[i] == (restorer.lastFilled.values[i] != 0 ? 1 : 0))
+        }
+    }
+
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
         let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
         let holes = RGBImageFactory.centralHole(width: width, height: height)
