@@ -226,7 +226,9 @@ struct DaemonProcessTests {
         // Bounded: the last frames wait no longer than the first ones (no growing backlog).
         let tail = latencies.suffix(latencies.count / 3).sorted(), head = latencies.prefix(latencies.count / 3).sorted()
         let p95 = tail[Int(0.95 * Double(tail.count - 1))]
-        #expect(p95 < 500, "p95 latency \(p95) ms in the last third")
+        // The absolute bound scales with how slow this machine is right now (the first third's
+        // median): a loaded CI box processes slower but must still not build a backlog.
+        #expect(p95 < max(500, 6 * head[head.count / 2]), "p95 latency \(p95) ms in the last third")
         #expect(tail[tail.count / 2] < max(4 * head[head.count / 2], 50), "median latency grew from \(head[head.count / 2]) to \(tail[tail.count / 2]) ms")
     }
 
