@@ -38,7 +38,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         stride = 2
         scale = 0.5
         threads = 2
-        matchExposure = true
+        matchExposure = false
         minHoleCoverage = 0.005
         fillUnseen = false
     }

@@ -35,7 +35,7 @@ public final class CPNetRestoration: FrameRestoring {
     private var anchor = RGBImage(width: 0, height: 0)
     private var hasAnchor = false
 
-    public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = true) {
+    public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false) {
         self.restorer = restorer
         self.scale = scale
         self.minHoleCoverage = minHoleCoverage
