@@ -66,6 +66,8 @@ public final class Restorer: @unchecked Sendable {
             lastFilled = Mask(width: frame.width, height: frame.height, fill: 0)
         }
         var unseen = 0
+        // The aligned references' visibility, [K, 1, H, W]: reference k's plane starts at k·n.
+        let input = ws.targetRGB.data, aligned = ws.alignedValid.data
         holes.values.withUnsafeBufferPointer { h in
             lastFilled.values.withUnsafeMutableBufferPointer { filled in
                 frame.pixels.withUnsafeMutableBufferPointer { px in
@@ -74,10 +76,10 @@ public final class Restorer: @unchecked Sendable {
                         guard h[i] != 0 else { continue }
                         if !fillUnseen {
                             var seen = false
-                            for k in 0..<references where ws.alignedValid.slice(k)[i] > 0.5 { seen = true; break }
+                            for k in 0..<references where aligned[k * n + i] > 0.5 { seen = true; break }
                             if !seen {
                                 // Left as filmed: the composite (and the memory) keep the input.
-                                for c in 0..<3 { out[c * n + i] = ws.targetRGB.data[c * n + i] }
+                                for c in 0..<3 { out[c * n + i] = input[c * n + i] }
                                 unseen += 1
                                 continue
                             }

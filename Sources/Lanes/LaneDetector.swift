@@ -361,7 +361,7 @@ public final class LaneDetector {
                 let row = y * w
                 for x in lo...hi where binaryBuffer[row + x] != 0 { addPoint(x, y) }
             }
-            windowsHit = coveredWindows()
+            windowsHit = coveredWindows(0..<pointCount)
         } else {
             let lo = max(0, Int(nominal - 0.45 * lw)), hi = min(w - 1, Int(nominal + 0.45 * lw))
             guard lo < hi else { return Fit() }
@@ -370,17 +370,8 @@ public final class LaneDetector {
             guard smoothedColumns[base] >= Double(parameters.minWindowPixels) else { return Fit() }
             windowsHit = slidingWindows(from: Double(base))
         }
-        var fit = Fit()
-        fit.pixels = pointCount
-        guard pointCount >= parameters.minLanePixels else { return fit }
-        var minY = Int32.max, maxY = Int32.min
-        for i in 0..<pointCount {
-            minY = min(minY, pointY[i])
-            maxY = max(maxY, pointY[i])
-        }
-        fit.span = Double(maxY - minY + 1) / Double(h)
-        fit.tMin = Double(minY) / Double(h)
-        fit.tMax = Double(maxY + 1) / Double(h)
+        guard pointCount >= parameters.minLanePixels else { var few = Fit(); few.pixels = pointCount; return few }
+        var fit = evidence(0..<pointCount)
         fit.coverage = Double(windowsHit) / Double(parameters.windows)
         guard fit.span >= parameters.minSpan else { return fit }
         fit.quadratic = fit.span >= parameters.quadraticSpan
@@ -399,16 +390,33 @@ public final class LaneDetector {
         pointCount += 1
     }
 
-    private func coveredWindows() -> Int {
+    /// Sliding-window rows (of `parameters.windows`) holding enough of the points in `range`.
+    private func coveredWindows(_ range: Range<Int>) -> Int {
         let n = parameters.windows
         var hit = 0
         for k in 0..<n {
-            let y0 = h - (k + 1) * h / n, y1 = h - k * h / n
+            let y0 = Int32(h - (k + 1) * h / n), y1 = Int32(h - k * h / n)
             var count = 0
-            for i in 0..<pointCount where pointY[i] >= y0 && pointY[i] < y1 { count += 1 }
+            for i in range where pointY[i] >= y0 && pointY[i] < y1 { count += 1 }
             if count >= parameters.minWindowPixels { hit += 1 }
         }
         return hit
+    }
+
+    /// A fit's evidence from the points in `range`: pixel count and the rows they span.
+    private func evidence(_ range: Range<Int>) -> Fit {
+        var fit = Fit()
+        fit.pixels = range.count
+        guard !range.isEmpty else { return fit }
+        var minY = Int32.max, maxY = Int32.min
+        for i in range {
+            minY = min(minY, pointY[i])
+            maxY = max(maxY, pointY[i])
+        }
+        fit.span = Double(maxY - minY + 1) / Double(h)
+        fit.tMin = Double(minY) / Double(h)
+        fit.tMax = Double(maxY + 1) / Double(h)
+        return fit
     }
 
     /// Classic sliding windows from the bottom up; a window without enough pixels keeps moving
@@ -498,34 +506,32 @@ public final class LaneDetector {
         guard var shape = dominantShape() else { return }
         let lw = view.laneWidth
         var peaks = (-1, -1, -1, -1)
+        var usable = 0, collectedAlongShape = false
         for _ in 0..<2 {
             peaks = straightenedPeaks(shape)
-            guard collectBands(shape, peaks: peaks) > 0, let bend = jointBend(), abs(bend.a) <= parameters.maxCurvature * lw else { break }
+            usable = collectBands(shape, peaks: peaks)
+            collectedAlongShape = true
+            guard usable > 0, let bend = jointBend(), abs(bend.a) <= parameters.maxCurvature * lw else { break }
             shape = bend
+            collectedAlongShape = false
         }
-        guard collectBands(shape, peaks: peaks) > 0 else { return }
+        // Re-collect along the refined bend (through the peaks it was refined from).
+        if !collectedAlongShape { usable = collectBands(shape, peaks: peaks) }
+        guard usable > 0 else { return }
         var found = 0
         for k in 0..<4 {
             secondPass[k] = Fit()
             let range = slotPoints[k]
-            let count = range.upperBound - range.lowerBound
-            secondPass[k].pixels = count
-            guard count >= parameters.minLanePixels else { continue }
-            var minY = Int32.max, maxY = Int32.min, offset = 0.0
+            guard range.count >= parameters.minLanePixels else { continue }
+            var fit = evidence(range)
+            guard fit.span >= parameters.minSpan else { continue }
+            var offset = 0.0
             for i in range {
-                minY = min(minY, pointY[i])
-                maxY = max(maxY, pointY[i])
                 let t = (Double(pointY[i]) + 0.5) / Double(h)
                 offset += Double(pointX[i]) + 0.5 - (shape.a * t + shape.b) * t
             }
-            var fit = Fit()
-            fit.pixels = count
-            fit.span = Double(maxY - minY + 1) / Double(h)
-            fit.tMin = Double(minY) / Double(h)
-            fit.tMax = Double(maxY + 1) / Double(h)
-            guard fit.span >= parameters.minSpan else { continue }
-            (fit.a, fit.b, fit.c) = (shape.a, shape.b, offset / Double(count))
-            fit.coverage = windowCoverage(range)
+            (fit.a, fit.b, fit.c) = (shape.a, shape.b, offset / Double(range.count))
+            fit.coverage = Double(coveredWindows(range)) / Double(parameters.windows)
             fit.quadratic = true  // carries the full bend: shareShapes leaves it alone
             fit.ok = true
             secondPass[k] = fit
@@ -643,19 +649,6 @@ public final class LaneDetector {
         let det = s22 * s11 - s21 * s21
         guard det > 1e-9 else { return nil }
         return ((sx2 * s11 - sx1 * s21) / det, (s22 * sx1 - s21 * sx2) / det)
-    }
-
-    /// Share of the sliding-window rows with enough of the points in `range`.
-    private func windowCoverage(_ range: Range<Int>) -> Double {
-        let n = parameters.windows
-        var hit = 0
-        for k in 0..<n {
-            let y0 = Int32(h - (k + 1) * h / n), y1 = Int32(h - k * h / n)
-            var count = 0
-            for i in range where pointY[i] >= y0 && pointY[i] < y1 { count += 1 }
-            if count >= parameters.minWindowPixels { hit += 1 }
-        }
-        return Double(hit) / Double(n)
     }
 
     /// Lanes with short evidence (fitted by a line) take the bend of the best long lane: lane

@@ -47,7 +47,8 @@ public final class CopyLastRestoration: FrameRestoring {
     }
 
     public func reset(keepMemory: Bool) {
-        if !keepMemory { seen = Mask(width: 0, height: 0, fill: 0); last.reshape(width: 0, height: 0) }
+        // Forget every pixel's last value; the buffers stay for the next frame of this size.
+        if !keepMemory { for i in seen.values.indices { seen.values[i] = 0 } }
     }
 }
 
