@@ -19,6 +19,9 @@ public final class Restorer: @unchecked Sendable {
     /// Without a reference the prediction is an inpainting guess — on roads a smooth blur that
     /// can hide the lane markings the raw frame still shows at a hole's edge.
     public var fillUnseen = true
+    /// How seen hole pixels are filled: the paste decoder's prediction (the paper), or the aligned
+    /// references' own pixels blended with the context-matching weights (`copyAligned`).
+    public var paste = PasteSource.decoder
     /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
     /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
     public private(set) var lastFilled = Mask(width: 0, height: 0, fill: 0)
@@ -68,6 +71,8 @@ public final class Restorer: @unchecked Sendable {
         var unseen = 0
         // The aligned references' visibility, [K, 1, H, W]: reference k's plane starts at k·n.
         let input = ws.targetRGB.data, aligned = ws.alignedValid.data
+        let alignedRGB = ws.alignedRGB.data, similarity = ws.globalSimilarity.data
+        let copyAligned = paste == .copyAligned
         holes.values.withUnsafeBufferPointer { h in
             lastFilled.values.withUnsafeMutableBufferPointer { filled in
                 frame.pixels.withUnsafeMutableBufferPointer { px in
@@ -85,6 +90,20 @@ public final class Restorer: @unchecked Sendable {
                             }
                         }
                         filled[i] = 1
+                        if copyAligned {
+                            // The paper's per-pixel masked softmax (cpnet.md §5) at full resolution.
+                            var total: Float = 0
+                            for k in 0..<references { total += aligned[k * n + i] * similarity[k] }
+                            if total > 0 {
+                                for c in 0..<3 {
+                                    var v: Float = 0
+                                    for k in 0..<references where aligned[k * n + i] > 0 {
+                                        v += similarity[k] * alignedRGB[(k * 3 + c) * n + i]
+                                    }
+                                    out[c * n + i] = v / total
+                                }
+                            }
+                        }
                         for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                     }
                 }
@@ -150,6 +169,14 @@ public final class Restorer: @unchecked Sendable {
             for i in 0..<n { valid[i] = h[i] != 0 ? 0 : 1 }
         }
     }
+}
+
+/// Where the fill of a seen hole pixel comes from.
+public enum PasteSource: String, Sendable, CaseIterable {
+    /// The paste decoder's prediction (cpnet.md §6).
+    case decoder
+    /// The aligned reference pixels, weighted by the context matching (cpnet.md §5).
+    case copyAligned = "aligned"
 }
 
 /// The paper's offline mode (cpnet.md §7): complete a recording forward and backward in time and

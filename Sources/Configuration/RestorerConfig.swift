@@ -23,12 +23,17 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var minHoleCoverage: Double
     /// Also fill hole pixels no reference shows (the decoder's guess); off: they stay as filmed.
     public var fillUnseen: Bool
+    /// Where a seen hole pixel's fill comes from: the paste decoder (the paper) or the aligned
+    /// references' pixels blended with the context-matching weights.
+    public var paste: Paste
+
+    public enum Paste: String, Decodable, Sendable, CaseIterable { case decoder, aligned }
 
     public static let defaultWeights = "../models/cpnet-road-slim.safetensors"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, weights, references, stride, scale, threads
-        case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen"
+        case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen", paste
     }
 
     public init() {
@@ -41,6 +46,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         matchExposure = false
         minHoleCoverage = 0.005
         fillUnseen = false
+        paste = .aligned
     }
 
     public init(from decoder: Decoder) throws {
@@ -56,6 +62,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         matchExposure = try c.value(.matchExposure, default: d.matchExposure)
         minHoleCoverage = try c.value(.minHoleCoverage, default: d.minHoleCoverage)
         fillUnseen = try c.value(.fillUnseen, default: d.fillUnseen)
+        paste = try c.value(.paste, default: d.paste)
     }
 
     /// Range checks, located by key path under `restorer`.

@@ -185,10 +185,13 @@ public final class LaneDetector {
     // MARK: - Detection
 
     /// Detects lanes in `image` (of the geometry's image size) into `result`.
-    public func detect(_ image: RGBImage, into result: inout LaneDetection) {
+    /// - Parameter ignoring: pixels that are no evidence either way (≠ 0), e.g. the seams around
+    ///   pasted regions of a restored frame, where a brightness step is an artefact of the paste
+    ///   and not a marking. Same size as `image`.
+    public func detect(_ image: RGBImage, ignoring: Mask? = nil, into result: inout LaneDetection) {
         precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
                      "frame size differs from the camera geometry's size")
-        warp(image)
+        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil })
         threshold(into: &result)
         columnPeaks()
         for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
@@ -201,21 +204,24 @@ public final class LaneDetector {
     @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
 
     /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B).
-    private func warp(_ image: RGBImage) {
+    private func warp(_ image: RGBImage, ignoring: Mask?) {
+        let none: [UInt8] = []
         image.pixels.withUnsafeBufferPointer { px in
-            view.sourceIndex.withUnsafeBufferPointer { lut in
-                for i in 0..<(w * h) {
-                    let s = Int(lut[i])
-                    if s < 0 {
-                        valid[i] = 0
-                        luma[i] = 0
-                        yellow[i] = 0
-                        continue
+            (ignoring?.values ?? none).withUnsafeBufferPointer { skip in
+                view.sourceIndex.withUnsafeBufferPointer { lut in
+                    for i in 0..<(w * h) {
+                        let s = Int(lut[i])
+                        if s < 0 || (!skip.isEmpty && skip[s] != 0) {
+                            valid[i] = 0
+                            luma[i] = 0
+                            yellow[i] = 0
+                            continue
+                        }
+                        let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
+                        valid[i] = 1
+                        luma[i] = Int16(ColorConversion.luma(r, g, b))
+                        yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                     }
-                    let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
-                    valid[i] = 1
-                    luma[i] = Int16(ColorConversion.luma(r, g, b))
-                    yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                 }
             }
         }

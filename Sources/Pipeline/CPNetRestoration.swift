@@ -47,6 +47,7 @@ public final class CPNetRestoration: FrameRestoring {
     public convenience init(weights: CPNetWeights, config: RestorerConfig) {
         let restorer = Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
+        restorer.paste = config.paste == .aligned ? .copyAligned : .decoder
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
     }
 

@@ -1,4 +1,5 @@
 import Evaluation
+import Exposure
 import Foundation
 import Imaging
 import Lanes
@@ -38,6 +39,12 @@ public final class FramePipeline {
     private var correction: (any FrameCorrection)?
     private var rowsAsDouble: [Double]
     private var scratch: [Double] = []
+    /// Pixels within `seamRadius` of a restored hole's edge: where pasted content meets the filmed
+    /// frame, a brightness step is an artefact, so the detector takes no evidence there.
+    public var seamRadius = 2
+    private var seams = Mask(width: 0, height: 0, fill: 0)
+    private var seamInner = Mask(width: 0, height: 0, fill: 0)
+    private var morphology = BoxMorphology()
 
     /// - Parameters:
     ///   - geometry: the camera geometry at the processing size.
@@ -112,7 +119,12 @@ public final class FramePipeline {
         let t2 = DispatchTime.now().uptimeNanoseconds
         if correction != nil { correction!.correct(&frame.image) }
         let t3 = DispatchTime.now().uptimeNanoseconds
-        detector.detect(frame.image, into: &detection)
+        if case .restored = outcome, seamRadius > 0 {
+            markSeams()
+            detector.detect(frame.image, ignoring: seams, into: &detection)
+        } else {
+            detector.detect(frame.image, into: &detection)
+        }
         let t4 = DispatchTime.now().uptimeNanoseconds
         var result = Result(holes: stats, restoration: outcome)
         result.restoreSeconds = Double(t2 - t1) / 1e9
@@ -132,6 +144,17 @@ public final class FramePipeline {
             guard scratch.contains(where: { $0 >= 0 }) else { continue }
             lanes.append(scratch)
             confidences.append(lane.confidence)
+        }
+    }
+
+    /// seams = dilate(holes) ∖ erode(holes): a band of 2·seamRadius+1 pixels along every hole edge.
+    private func markSeams() {
+        morphology.dilate(holes, radius: seamRadius, into: &seams)
+        morphology.erode(holes, radius: seamRadius, into: &seamInner)
+        seams.values.withUnsafeMutableBufferPointer { s in
+            seamInner.values.withUnsafeBufferPointer { inner in
+                for i in 0..<s.count where inner[i] != 0 { s[i] = 0 }
+            }
         }
     }
 

@@ -180,6 +180,37 @@ struct RestorerTests {
         }
     }
 
+    @Test func alignedPasteCopiesTheAlignedReferencesWeightedByContextMatching() throws {
+        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)
+        restorer.paste = .copyAligned
+        for shift in 0..<2 {
+            restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: shift), holes: Mask(width: width, height: height, fill: 0))
+        }
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
+        var frame = original
+        #expect(try restorer.restore(frame: &frame, holes: holes))
+        let ws = try #require(restorer.workspace)
+        let n = width * height, g = ws.globalSimilarity.data
+        var checked = 0
+        for i in 0..<n {
+            guard holes.values[i] != 0 else {
+                #expect(frame.pixels[3 * i] == original.pixels[3 * i])
+                continue
+            }
+            // Reference computation: visibility × global similarity, normalized over references.
+            var total: Float = 0, value: Float = 0
+            for k in 0..<2 where ws.alignedValid.slice(k)[i] > 0.5 {
+                total += g[k]
+                value += g[k] * ws.alignedRGB.slice(k)[i]   // red plane of reference k
+            }
+            guard total > 0 else { continue }
+            checked += 1
+            #expect(abs(Float(frame.pixels[3 * i]) - value / total * 255) <= 0.5 + 1e-3)
+        }
+        #expect(checked > 0)
+    }
+
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
         let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
         let holes = RGBImageFactory.centralHole(width: width, height: height)

@@ -60,6 +60,13 @@ struct ConfigurationTests {
         #expect(e.message.contains("stall_timeout_s"))
     }
 
+    @Test func restorerPasteTakesOneOfItsNamedSources() throws {
+        #expect(try load("restorer:\n  paste: decoder\n").config.restorer.paste == .decoder)
+        let e = try #require(error(of: "restorer:\n  paste: copy\n"))
+        #expect(e.keyPath == "restorer.paste")
+        #expect(e.line == 2)
+    }
+
     @Test func outOfRangeValuesAreAllReportedWithLines() throws {
         do {
             _ = try load("processing:\n  width: 641\n  height: 360\n  fps: 0\n")
