@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
         .target(name: "Lanes", dependencies: ["Imaging"], swiftSettings: hotPath),
         .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
-        .target(name: "Pipeline", dependencies: ["CPNet", "Evaluation", "Lanes", "Exposure", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
+        .target(name: "Pipeline", dependencies: ["CPNet", "NeuralEngine", "Evaluation", "Lanes", "Exposure", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
         .target(
             name: "Daemon",
             dependencies: [

@@ -160,8 +160,11 @@ public final class CPNetwork: @unchecked Sendable {
     /// One step for the target in `ws.targetRGB`/`ws.targetValid` with the references held in
     /// `memory` (their AE features already cached there). Result in `ws.output`; returns the
     /// time per stage. Allocates nothing.
+    /// - Parameter decode: false skips the paste decoder (§6) when nothing will read its
+    ///   prediction (the restorer pastes aligned pixels and leaves unseen holes as filmed); the
+    ///   output's hole pixels then hold the input's until the caller fills them.
     @discardableResult
-    public func restore(ws: Workspace, memory: ReferenceMemory) -> StageTimings {
+    public func restore(ws: Workspace, memory: ReferenceMemory, decode: Bool = true) -> StageTimings {
         var timings = StageTimings()
         let count = min(memory.occupied.count, ws.references)
         let rgb = ws.targetRGB.data, valid = ws.targetValid.data
@@ -196,8 +199,13 @@ public final class CPNetwork: @unchecked Sendable {
         contextMatching(ws: ws, count: count)
         lap(\.match)
         // §6, then composite: valid pixels pass through, holes take the prediction.
-        pasteDecoder(ws: ws, prediction: ws.prediction.data)
         let n = ws.height * ws.width, out = ws.output.data, pred = ws.prediction.data
+        guard decode else {
+            out.update(from: rgb, count: 3 * n)
+            lap(\.decode)
+            return timings
+        }
+        pasteDecoder(ws: ws, prediction: ws.prediction.data)
         for c in 0..<3 {
             for i in 0..<n {
                 let v = valid[i]

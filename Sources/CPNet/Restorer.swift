@@ -25,6 +25,12 @@ public final class Restorer: @unchecked Sendable {
     /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
     /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
     public private(set) var lastFilled = Mask(width: 0, height: 0, fill: 0)
+    /// The memory slots the last restoration step copied from, in the order of the workspace's
+    /// per-reference tensors (θ, aligned frames, similarities). Reused.
+    public private(set) var lastReferenceSlots: [Int] = []
+    /// The memory slot the last offered frame (remembered or restored) went into; nil if the
+    /// memory did not keep it. Lets a caller keep companion data per slot (full-size frames).
+    public private(set) var lastAdmittedSlot: Int?
 
     /// - Parameters:
     ///   - references: K, the number of past frames kept (and copied from).
@@ -34,6 +40,7 @@ public final class Restorer: @unchecked Sendable {
     public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
         network = CPNetwork(weights: weights)
         memory = ReferenceMemory(capacity: references, stride: stride)
+        lastReferenceSlots.reserveCapacity(references)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }
     }
@@ -62,7 +69,11 @@ public final class Restorer: @unchecked Sendable {
         }
         Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
         let references = memory.count
-        lastTimings = network.restore(ws: ws, memory: memory)
+        lastReferenceSlots.removeAll(keepingCapacity: true)
+        for slot in memory.occupied { lastReferenceSlots.append(slot) }
+        // The decoder's prediction is read only for holes it fills: with aligned pasting that is
+        // the unseen ones, and only when they are filled at all.
+        lastTimings = network.restore(ws: ws, memory: memory, decode: paste == .decoder || fillUnseen)
         // Write back only the hole pixels; valid ones keep their exact bytes.
         let n = frame.width * frame.height, out = ws.output.data
         if lastFilled.width != frame.width || lastFilled.height != frame.height {
@@ -112,7 +123,8 @@ public final class Restorer: @unchecked Sendable {
         // The restored frame is a reference (the paper's reference update); pixels left as filmed
         // stay holes there.
         let start = Clock.seconds()
-        if let slot = memory.offer(holeFraction: Double(unseen) / Double(n)) {
+        lastAdmittedSlot = memory.offer(holeFraction: Double(unseen) / Double(n))
+        if let slot = lastAdmittedSlot {
             memory.rgb[slot].data.update(from: out, count: 3 * n)
             memory.valid[slot].fill(1)
             if unseen > 0 {
@@ -132,15 +144,20 @@ public final class Restorer: @unchecked Sendable {
     /// Offers a frame to the reference memory without restoring it (e.g. frames before the first
     /// hole, or a clean frame from another source).
     public func remember(_ frame: RGBImage, holes: Mask) {
+        lastAdmittedSlot = nil
         guard frame.width > 0, frame.height > 0, holes.width == frame.width, holes.height == frame.height else { return }
         let ws = prepare(for: frame.size)
-        guard let slot = memory.offer(holeFraction: holes.coverage) else { return }
+        lastAdmittedSlot = memory.offer(holeFraction: holes.coverage)
+        guard let slot = lastAdmittedSlot else { return }
         Self.load(frame, holes: holes, rgb: memory.rgb[slot].data, valid: memory.valid[slot].data)
         cacheFeatures(slot: slot, ws: ws)
     }
 
     /// Forgets all references (a cut, a new drive). Buffers are kept.
-    public func reset() { memory.clear() }
+    public func reset() {
+        memory.clear()
+        lastAdmittedSlot = nil
+    }
 
     private func cacheFeatures(slot: Int, ws: Workspace) {
         network.alignmentFeatures(rgb: memory.rgb[slot].data, valid: memory.valid[slot].data, ws: ws,

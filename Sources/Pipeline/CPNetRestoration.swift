@@ -30,6 +30,10 @@ public final class CPNetRestoration: FrameRestoring {
     private var small = RGBImage(width: 0, height: 0)
     private var smallHoles = Mask(width: 0, height: 0, fill: 0)
     private var upsampled = RGBImage(width: 0, height: 0)
+    /// Full-size frames of the memory's slots, for aligned pasting at the processing size.
+    private let fullSize = FullSizeReferences()
+    /// Full-size pixels left as filmed in a restored frame (holes again in the memory).
+    private var leftAsFilmed = Mask(width: 0, height: 0, fill: 0)
     /// The last frame that went into the memory whole (no holes, or restored): the exposure the
     /// memory holds, which restored frames are matched to.
     private var anchor = RGBImage(width: 0, height: 0)
@@ -71,15 +75,16 @@ public final class CPNetRestoration: FrameRestoring {
         let reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
 
         guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
-            remember()
+            remember(frame.image, holes: holes)
+            keepAsAnchor()
             return .notNeeded
         }
         guard restorer.memory.count > 0 else {
-            restorer.remember(small, holes: smallHoles)
+            remember(frame.image, holes: holes)
             return .skipped(.noReferences)
         }
         if let predicted = predictedSeconds, predicted > budget {
-            restorer.remember(small, holes: smallHoles)
+            remember(frame.image, holes: holes)
             return .skipped(.deadline)
         }
 
@@ -106,20 +111,35 @@ public final class CPNetRestoration: FrameRestoring {
             restorer.lastFilled.values.withUnsafeBufferPointer { filled in
                 upsampled.pixels.withUnsafeBufferPointer { u in
                     frame.image.pixels.withUnsafeMutableBufferPointer { px in
-                        for y in 0..<fh {
-                            let srow = min(sh - 1, y * sh / fh) * sw
-                            for x in 0..<fw {
-                                let i = y * fw + x
-                                guard h[i] != 0, filled[srow + min(sw - 1, x * sw / fw)] != 0 else { continue }
-                                px[3 * i] = u[3 * i]
-                                px[3 * i + 1] = u[3 * i + 1]
-                                px[3 * i + 2] = u[3 * i + 2]
+                        leftAsFilmed.values.withUnsafeMutableBufferPointer { left in
+                            for y in 0..<fh {
+                                let srow = min(sh - 1, y * sh / fh) * sw
+                                for x in 0..<fw {
+                                    let i = y * fw + x
+                                    left[i] = 0
+                                    guard h[i] != 0 else { continue }
+                                    guard filled[srow + min(sw - 1, x * sw / fw)] != 0 else { left[i] = 1; continue }
+                                    px[3 * i] = u[3 * i]
+                                    px[3 * i + 1] = u[3 * i + 1]
+                                    px[3 * i + 2] = u[3 * i + 2]
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        // Aligned pasting: copy the filled holes again from the full-size references (sharp paint);
+        // the upsampled fill stays only where no full-size reference shows the pixel.
+        if restorer.paste == .copyAligned, scale < 1, let ws = restorer.workspace {
+            holes.values.withUnsafeBufferPointer { h in
+                leftAsFilmed.values.withUnsafeBufferPointer { left in
+                    fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
+                                   theta: ws.theta.data, similarity: ws.globalSimilarity.data, threads: restorer.threads)
+                }
+            }
+        }
+        if let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: frame.image, invalid: leftAsFilmed) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         predictedSeconds = predictedSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
         return .restored
@@ -131,10 +151,10 @@ public final class CPNetRestoration: FrameRestoring {
         hasAnchor = false
     }
 
-    /// A frame without holes: into the memory, and it becomes the exposure anchor.
-    private func remember() {
+    /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
+    private func remember(_ image: RGBImage, holes: Mask) {
         restorer.remember(small, holes: smallHoles)
-        keepAsAnchor()
+        if let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: image, invalid: holes) }
     }
 
     /// The reduced frame, whole again (hole-free or restored), is the exposure the memory holds.
@@ -152,7 +172,11 @@ public final class CPNetRestoration: FrameRestoring {
             smallHoles.reshape(width: network.width, height: network.height, fill: 0)
             hasAnchor = false
         }
-        if upsampled.size != full { upsampled.reshape(width: full.width, height: full.height) }
+        if upsampled.size != full {
+            upsampled.reshape(width: full.width, height: full.height)
+            leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
+        }
+        fullSize.prepare(size: full, slots: restorer.memory.capacity)
     }
 
     /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.
