@@ -217,12 +217,13 @@ public final class CPNetwork: @unchecked Sendable {
     }
 
     /// FLOPs (2 × multiply-adds of every convolution and linear layer) of one `restore` step with
-    /// `references` references whose AE features are cached, on frames of `height`×`width`.
-    public func flopsPerStep(height: Int, width: Int, references k: Int) -> Int {
+    /// `references` references whose AE features are cached, on frames of `height`×`width`
+    /// (`decode: false`: without the paste decoder, as `restore(…, decode: false)` runs).
+    public func flopsPerStep(height: Int, width: Int, references k: Int, decode: Bool = true) -> Int {
         let arch = architecture, pad = Padding(height: height, width: width)
         let macs = arch.alignmentEncoderMACs + k * arch.alignmentRegressorMACs
             + (k + 1) * arch.encoderMACs(height: pad.paddedHeight, width: pad.paddedWidth)
-            + arch.decoderMACs(featureHeight: pad.paddedHeight / 4, featureWidth: pad.paddedWidth / 4)
+            + (decode ? arch.decoderMACs(featureHeight: pad.paddedHeight / 4, featureWidth: pad.paddedWidth / 4) : 0)
         return 2 * macs
     }
 

@@ -134,7 +134,7 @@ public final class CPNetRestoration: FrameRestoring {
         if restorer.paste == .copyAligned, scale < 1, let ws = restorer.workspace {
             holes.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
-                    fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
+                    _ = fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
                                    theta: ws.theta.data, similarity: ws.globalSimilarity.data, threads: restorer.threads)
                 }
             }

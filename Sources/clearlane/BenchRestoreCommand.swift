@@ -48,6 +48,9 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "im2col tile budget in floats per thread (default \(ConvScratch.defaultTileFloats)).")
     var tileFloats: Int = ConvScratch.defaultTileFloats
 
+    @Flag(help: "Skip the paste decoder, as the restorer does with paste: aligned and fill_unseen: false.")
+    var noDecoder = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -100,18 +103,18 @@ struct BenchRestoreCommand: ParsableCommand {
             }
         }
 
-        for _ in 0..<warmup { network.restore(ws: ws, memory: memory) }
+        for _ in 0..<warmup { network.restore(ws: ws, memory: memory, decode: !noDecoder) }
         ws.convolutionSeconds = 0
         var stages = StageTimings()
         let cpuStart = Self.cpuSeconds()
         let start = Clock.seconds()
-        for _ in 0..<iterations { stages = stages + network.restore(ws: ws, memory: memory) }
+        for _ in 0..<iterations { stages = stages + network.restore(ws: ws, memory: memory, decode: !noDecoder) }
         let elapsed = Clock.seconds() - start
         // CPU time (all threads) is far less disturbed than wall time when the machine is shared.
         let cpuMS = 1000 * (Self.cpuSeconds() - cpuStart) / Double(iterations)
 
         let ms = 1000 * elapsed / Double(iterations)
-        let flops = Double(network.flopsPerStep(height: h, width: w, references: k))
+        let flops = Double(network.flopsPerStep(height: h, width: w, references: k, decode: !noDecoder))
         let gflops = flops / 1e9 / (ms / 1000)
         let convGFLOPS = flops / 1e9 / (ws.convolutionSeconds / Double(iterations))
         var usage = rusage()
@@ -131,7 +134,7 @@ struct BenchRestoreCommand: ParsableCommand {
                 "peak_rss_mb": \(r(rssMB, 10)), "workspace_mb": \(r(Double(ws.bytes) / 1e6, 10))}
                 """)
         } else {
-            print("Swift engine, \(threads) threads (\(parallel)): \(source), \(w)x\(h), K \(k), \(iterations) iterations (reference AE features cached)")
+            print("Swift engine, \(threads) threads (\(parallel)): \(source), \(w)x\(h), K \(k), \(iterations) iterations (reference AE features cached\(noDecoder ? ", no decoder" : ""))")
             print("  " + "total".padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %9.2f ms/frame  %.3f GFLOP  %.1f GFLOP/s", ms, flops / 1e9, gflops))
             for (name, t) in perStage {
                 print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %9.2f ms", 1000 * t / Double(iterations)))
