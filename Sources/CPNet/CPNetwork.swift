@@ -65,10 +65,42 @@ public final class CPNetwork: @unchecked Sendable {
     /// aligned = grid_sample(ref, θ); aligned V = [grid_sample(ref V, θ) > 0.5], at full resolution.
     public func warp(rgb: UnsafePointer<Float>, valid: UnsafePointer<Float>, theta: UnsafePointer<Float>, ws: Workspace,
                      alignedRGB: UnsafeMutablePointer<Float>, alignedValid: UnsafeMutablePointer<Float>) {
-        let h = ws.height, w = ws.width
+        Self.warp(rgb: rgb, valid: valid, theta: theta, height: ws.height, width: ws.width, threads: ws.threads,
+                  alignedRGB: alignedRGB, alignedValid: alignedValid)
+    }
+
+    /// The warp of one frame of any size: θ is in normalized coordinates, so a θ found on
+    /// reduced frames warps the full-size frames too.
+    public static func warp(rgb: UnsafePointer<Float>, valid: UnsafePointer<Float>, theta: UnsafePointer<Float>,
+                            height h: Int, width w: Int, threads: Int,
+                            alignedRGB: UnsafeMutablePointer<Float>, alignedValid: UnsafeMutablePointer<Float>) {
         Resample.affineGridSample(rgb, channels: 3, height: h, width: w, theta: theta, into: alignedRGB, outHeight: h, outWidth: w,
-                                  companion: .init(input: valid, channels: 1, output: alignedValid), threads: ws.threads)
+                                  companion: .init(input: valid, channels: 1, output: alignedValid), threads: threads)
         for i in 0..<(h * w) { alignedValid[i] = alignedValid[i] > 0.5 ? 1 : 0 }
+    }
+
+    /// Pixel `i` copied from `count` aligned references ([K, 3, n] colours, [K, 1, n] 0/1
+    /// visibility): the context-matching weights at pixel level — global similarity `g[k]`
+    /// masked by visibility, normalized (cpnet.md §5) — applied to the references' own colours.
+    /// Writes the three channels to `out[c·n + i]` and returns true, or returns false (nothing
+    /// written) when no reference shows the pixel.
+    @inline(__always)
+    public static func copyAligned(pixel i: Int, planeSize n: Int, count: Int, alignedRGB: UnsafePointer<Float>,
+                                   alignedValid: UnsafePointer<Float>, similarity g: UnsafePointer<Float>,
+                                   into out: UnsafeMutablePointer<Float>) -> Bool {
+        var total: Float = 0, r: Float = 0, gr: Float = 0, b: Float = 0
+        for k in 0..<count where alignedValid[k * n + i] > 0 {
+            let w = g[k], base = 3 * k * n + i
+            total += w
+            r += w * alignedRGB[base]
+            gr += w * alignedRGB[base + n]
+            b += w * alignedRGB[base + 2 * n]
+        }
+        guard total > 0 else { return false }
+        out[i] = r / total
+        out[n + i] = gr / total
+        out[2 * n + i] = b / total
+        return true
     }
 
     // MARK: §4 Copy encoder

@@ -52,6 +52,7 @@ public final class Restorer: @unchecked Sendable {
         let ws = network.makeWorkspace(height: size.height, width: size.width, references: memory.capacity, threads: threads)
         let s8 = network.widths.alignSize / 8
         memory.prepare(height: size.height, width: size.width, featureShape: [network.widths.a3, s8, s8])
+        lastFilled = Mask(width: size.width, height: size.height, fill: 0)
         workspace = ws
         return ws
     }
@@ -76,13 +77,9 @@ public final class Restorer: @unchecked Sendable {
         lastTimings = network.restore(ws: ws, memory: memory, decode: paste == .decoder || fillUnseen)
         // Write back only the hole pixels; valid ones keep their exact bytes.
         let n = frame.width * frame.height, out = ws.output.data
-        if lastFilled.width != frame.width || lastFilled.height != frame.height {
-            lastFilled = Mask(width: frame.width, height: frame.height, fill: 0)
-        }
         var unseen = 0
-        // The aligned references' visibility, [K, 1, H, W]: reference k's plane starts at k·n.
-        let input = ws.targetRGB.data, aligned = ws.alignedValid.data
-        let alignedRGB = ws.alignedRGB.data, similarity = ws.globalSimilarity.data
+        let input = ws.targetRGB.data, alignedRGB = ws.alignedRGB.data, aligned = ws.alignedValid.data
+        let similarity = ws.globalSimilarity.data
         let copyAligned = paste == .copyAligned
         holes.values.withUnsafeBufferPointer { h in
             lastFilled.values.withUnsafeMutableBufferPointer { filled in
@@ -90,31 +87,21 @@ public final class Restorer: @unchecked Sendable {
                     for i in 0..<n {
                         filled[i] = 0
                         guard h[i] != 0 else { continue }
-                        if !fillUnseen {
-                            var seen = false
-                            for k in 0..<references where aligned[k * n + i] > 0.5 { seen = true; break }
-                            if !seen {
-                                // Left as filmed: the composite (and the memory) keep the input.
-                                for c in 0..<3 { out[c * n + i] = input[c * n + i] }
-                                unseen += 1
-                                continue
-                            }
+                        // Seen: some aligned reference shows the pixel ([K, 1, H, W] visibility).
+                        let seen: Bool
+                        if copyAligned {
+                            seen = CPNetwork.copyAligned(pixel: i, planeSize: n, count: references, alignedRGB: alignedRGB,
+                                                         alignedValid: aligned, similarity: similarity, into: out)
+                        } else {
+                            seen = fillUnseen || (0..<references).contains { aligned[$0 * n + i] > 0.5 }
+                        }
+                        if !seen && !fillUnseen {
+                            // Left as filmed: the composite (and the memory) keep the input.
+                            for c in 0..<3 { out[c * n + i] = input[c * n + i] }
+                            unseen += 1
+                            continue
                         }
                         filled[i] = 1
-                        if copyAligned {
-                            // The paper's per-pixel masked softmax (cpnet.md §5) at full resolution.
-                            var total: Float = 0
-                            for k in 0..<references { total += aligned[k * n + i] * similarity[k] }
-                            if total > 0 {
-                                for c in 0..<3 {
-                                    var v: Float = 0
-                                    for k in 0..<references where aligned[k * n + i] > 0 {
-                                        v += similarity[k] * alignedRGB[(k * 3 + c) * n + i]
-                                    }
-                                    out[c * n + i] = v / total
-                                }
-                            }
-                        }
                         for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                     }
                 }

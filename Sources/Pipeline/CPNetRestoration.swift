@@ -30,7 +30,8 @@ public final class CPNetRestoration: FrameRestoring {
     private var small = RGBImage(width: 0, height: 0)
     private var smallHoles = Mask(width: 0, height: 0, fill: 0)
     private var upsampled = RGBImage(width: 0, height: 0)
-    /// Full-size frames of the memory's slots, for aligned pasting at the processing size.
+    /// Full-size frames of the memory's slots, for aligned pasting at the processing size; kept
+    /// only when that is how holes are filled (`pastesAtFullSize`).
     private let fullSize = FullSizeReferences()
     /// Full-size pixels left as filmed in a restored frame (holes again in the memory).
     private var leftAsFilmed = Mask(width: 0, height: 0, fill: 0)
@@ -131,7 +132,7 @@ public final class CPNetRestoration: FrameRestoring {
         }
         // Aligned pasting: copy the filled holes again from the full-size references (sharp paint);
         // the upsampled fill stays only where no full-size reference shows the pixel.
-        if restorer.paste == .copyAligned, scale < 1, let ws = restorer.workspace {
+        if pastesAtFullSize, let ws = restorer.workspace {
             holes.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
                     _ = fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
@@ -139,7 +140,7 @@ public final class CPNetRestoration: FrameRestoring {
                 }
             }
         }
-        if let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: frame.image, invalid: leftAsFilmed) }
+        if pastesAtFullSize, let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: frame.image, invalid: leftAsFilmed) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         predictedSeconds = predictedSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
         return .restored
@@ -154,8 +155,11 @@ public final class CPNetRestoration: FrameRestoring {
     /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
     private func remember(_ image: RGBImage, holes: Mask) {
         restorer.remember(small, holes: smallHoles)
-        if let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: image, invalid: holes) }
+        if pastesAtFullSize, let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: image, invalid: holes) }
     }
+
+    /// Aligned pasting with the network at a reduced size: the copy is made from full-size frames.
+    private var pastesAtFullSize: Bool { restorer.paste == .copyAligned && scale < 1 }
 
     /// The reduced frame, whole again (hole-free or restored), is the exposure the memory holds.
     private func keepAsAnchor() {
@@ -176,7 +180,7 @@ public final class CPNetRestoration: FrameRestoring {
             upsampled.reshape(width: full.width, height: full.height)
             leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
         }
-        fullSize.prepare(size: full, slots: restorer.memory.capacity)
+        if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }
 
     /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.

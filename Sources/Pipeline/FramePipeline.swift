@@ -149,8 +149,10 @@ public final class FramePipeline {
 
     /// seams = dilate(holes) ∖ erode(holes): a band of 2·seamRadius+1 pixels along every hole edge.
     private func markSeams() {
-        morphology.dilate(holes, radius: seamRadius, into: &seams)
-        morphology.erode(holes, radius: seamRadius, into: &seamInner)
+        // One integral image of the holes serves both: dilate = any hole in the box, erode = all.
+        morphology.integrate(holes)
+        morphology.threshold(radius: seamRadius, fraction: 0, into: &seams)
+        morphology.threshold(radius: seamRadius, fraction: 1, into: &seamInner)
         seams.values.withUnsafeMutableBufferPointer { s in
             seamInner.values.withUnsafeBufferPointer { inner in
                 for i in 0..<s.count where inner[i] != 0 { s[i] = 0 }

@@ -1,3 +1,4 @@
+import CPNet
 import Imaging
 import NeuralEngine
 
@@ -13,24 +14,22 @@ final class FullSizeReferences {
     /// Per slot: the frame [3, H, W] in [0, 1] and its visibility [1, H, W] (1 valid, 0 hole).
     private var rgb: [Tensor] = []
     private var valid: [Tensor] = []
-    /// One aligned reference at a time, and the running weighted sums over references.
+    /// The references of one paste, aligned: [K, 3, H, W] and [K, 1, H, W] (the workspace's layout).
     private var alignedRGB = Tensor(shape: [0])
     private var alignedValid = Tensor(shape: [0])
-    private var sum = Tensor(shape: [0])
-    private var weight = Tensor(shape: [0])
+    /// Scratch for one pixel's blended colour, [3, n] addressed at pixel i (the blend's layout).
+    private var blended = Tensor(shape: [0])
 
     /// Allocates storage for `slots` frames of `size` (no-op when already done).
     func prepare(size: ImageSize, slots: Int) {
         guard size.width != width || size.height != height || rgb.count != slots else { return }
         width = size.width
         height = size.height
-        let n = width * height
         rgb = (0..<slots).map { _ in Tensor(shape: [3, height, width]) }
         valid = (0..<slots).map { _ in Tensor(shape: [1, height, width]) }
-        alignedRGB = Tensor(shape: [3, height, width])
-        alignedValid = Tensor(shape: [1, height, width])
-        sum = Tensor(shape: [3, n])
-        weight = Tensor(shape: [n])
+        alignedRGB = Tensor(shape: [slots, 3, height, width])
+        alignedValid = Tensor(shape: [slots, 1, height, width])
+        blended = Tensor(shape: [3, height, width])
     }
 
     /// Keeps `image` as slot `slot`'s full-size frame; pixels where `invalid` ≠ 0 are holes.
@@ -48,33 +47,25 @@ final class FullSizeReferences {
         }
     }
 
-    /// Fills the pixels of `image` where `fill(i)` holds with the references in `slots` warped by
-    /// their θ ([K, 2, 3], normalized coordinates) and blended with weights `similarity[k]` where
-    /// the warped reference is visible (the restorer's context-matching rule at full size).
-    /// Pixels no reference shows are left as they are. Returns how many pixels were filled.
+    /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots`, warped by
+    /// their θ ([K, 2, 3]) and blended as the restorer blends them (`CPNetwork.warp`,
+    /// `CPNetwork.copyAligned`, with the step's `similarity`). Pixels no reference shows are left
+    /// as they are. Returns how many pixels were filled.
     @discardableResult
     func paste(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
                similarity: UnsafePointer<Float>, threads: Int) -> Int {
-        let n = width * height, s = sum.data, w = weight.data
-        s.update(repeating: 0, count: 3 * n)
-        w.update(repeating: 0, count: n)
+        let n = width * height
         for (k, slot) in slots.enumerated() {
-            Resample.affineGridSample(rgb[slot].data, channels: 3, height: height, width: width, theta: theta + 6 * k,
-                                      into: alignedRGB.data, outHeight: height, outWidth: width,
-                                      companion: .init(input: valid[slot].data, channels: 1, output: alignedValid.data),
-                                      threads: threads)
-            let g = similarity[k], a = alignedRGB.data, av = alignedValid.data
-            for i in 0..<n where av[i] > 0.5 && fill(i) {
-                w[i] += g
-                s[i] += g * a[i]
-                s[n + i] += g * a[n + i]
-                s[2 * n + i] += g * a[2 * n + i]
-            }
+            CPNetwork.warp(rgb: rgb[slot].data, valid: valid[slot].data, theta: theta + 6 * k, height: height, width: width,
+                           threads: threads, alignedRGB: alignedRGB.slice(k), alignedValid: alignedValid.slice(k))
         }
+        let out = blended.data, count = slots.count
         var filled = 0
         image.pixels.withUnsafeMutableBufferPointer { px in
-            for i in 0..<n where w[i] > 0 {
-                for c in 0..<3 { px[3 * i + c] = UInt8(min(max(s[c * n + i] / w[i] * 255 + 0.5, 0), 255)) }
+            for i in 0..<n where fill(i) {
+                guard CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: alignedRGB.data,
+                                            alignedValid: alignedValid.data, similarity: similarity, into: out) else { continue }
+                for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                 filled += 1
             }
         }

@@ -253,6 +253,10 @@ struct DaemonProcessTests {
         }
         try daemon.start()
         #expect(daemon.waitFor(30) { $0.contains("READY=1") } != nil)
+        // Let frames flow before the camera goes (READY comes before the first frame; under a
+        // loaded test run the gap can be most of a second).
+        let flowing = Date().addingTimeInterval(10)
+        while Date() < flowing, (try daemon.metric("clearlane_frames_out_total") ?? 0) < 16 { _ = daemon.collect(0.25) }
         let before = try #require(try daemon.metric("clearlane_frames_out_total"))
 
         // Camera gone. SIGKILL: the test runner's blocked-signal mask is inherited by children,
