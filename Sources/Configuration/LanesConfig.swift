@@ -63,6 +63,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         check((3...40).contains(det.windows), ["detector", "windows"], "must be 3…40, got \(det.windows)")
         check(det.smoothing > 0 && det.smoothing <= 1, ["detector", "smoothing"], "must be in (0, 1], got \(det.smoothing)")
         check((0...100).contains(det.holdFrames), ["detector", "hold_frames"], "must be 0…100 frames, got \(det.holdFrames)")
+        check((0...300).contains(det.carryFrames), ["detector", "carry_frames"], "must be 0…300 frames, got \(det.carryFrames)")
         check((1...64).contains(baselines.claheTiles), ["baselines", "clahe_tiles"], "must be 1…64, got \(baselines.claheTiles)")
         check(baselines.claheClipLimit >= 1 && baselines.claheClipLimit <= 256, ["baselines", "clahe_clip_limit"], "must be 1…256, got \(baselines.claheClipLimit)")
         check(baselines.gammaTarget > 0 && baselines.gammaTarget < 1, ["baselines", "gamma_target"], "must be in (0, 1), got \(baselines.gammaTarget)")
@@ -82,11 +83,12 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
     public var windows = 10
     public var smoothing = 0.6
     public var holdFrames = 4
+    public var carryFrames = 30
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case birdseyeWidth = "birdseye_width", birdseyeHeight = "birdseye_height", minContrast = "min_contrast"
         case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", minChroma = "min_chroma", windows, smoothing
-        case holdFrames = "hold_frames"
+        case holdFrames = "hold_frames", carryFrames = "carry_frames"
     }
 
     public init() {}
@@ -105,6 +107,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
         windows = try c.value(.windows, default: d.windows)
         smoothing = try c.value(.smoothing, default: d.smoothing)
         holdFrames = try c.value(.holdFrames, default: d.holdFrames)
+        carryFrames = try c.value(.carryFrames, default: d.carryFrames)
     }
 }
 

@@ -29,11 +29,14 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// Evidence shorter than this share of the height is fitted with a line, not a parabola.
     public var quadraticSpan = 0.55
     /// Largest |quadratic coefficient| (lane widths of bend over the bird's-eye height).
-    public var maxCurvature = 1.2
+    public var maxCurvature = 2.5
     /// Weight of the new fit when smoothing a tracked lane (1 = no smoothing).
     public var smoothing = 0.6
     /// Frames a lost lane is still reported (from its track) before it is dropped.
     public var holdFrames = 4
+    /// Frames a lost ego line is carried by the other, detected ego line at their last tracked
+    /// spacing before it is dropped; 0 = only `holdFrames`.
+    public var carryFrames = 30
     /// Half width, in lane widths, of the search band around a tracked lane.
     public var searchMargin = 0.2
 
@@ -105,6 +108,9 @@ public final class LaneDetector {
     /// Marking pixels (1) of the last frame, bird's-eye layout (a copy, for overlays and tests).
     public var binary: [UInt8] { Array(UnsafeBufferPointer(start: binaryBuffer, count: w * h)) }
     private var tracks: [Track]
+    /// Last frame's track bottoms and liveness (scratch for `updateTracks`).
+    private var previousBottom = [Double](repeating: 0, count: 4)
+    private var previouslyAlive = [Bool](repeating: false, count: 4)
     private var fits: [Fit]
     private var secondPass: [Fit]
     /// Ranges of the point buffers holding each slot's pixels in the second pass.
@@ -714,35 +720,59 @@ public final class LaneDetector {
         }
     }
 
+
     private func updateTracks(into result: inout LaneDetection) {
         let lw = view.laneWidth
         let alpha = parameters.smoothing
-        result.lanes.removeAll(keepingCapacity: true)
+        // Last frame's tracks, before any update: the spacing a carried lane keeps to its partner.
+        for i in 0..<4 {
+            previousBottom[i] = tracks[i].lane.a + tracks[i].lane.b + tracks[i].lane.c
+            previouslyAlive[i] = tracks[i].alive
+        }
         for slot in LaneSlot.allCases {
             let i = index(slot)
             let fit = fits[i]
-            var track = tracks[i]
             if fit.ok {
+                var lane = tracks[i].lane
                 let confidence = min(1, fit.coverage * 1.25)
-                let continues = track.alive && abs((track.lane.a + track.lane.b + track.lane.c) - (fit.a + fit.b + fit.c)) < 0.3 * lw
+                let continues = tracks[i].alive && abs((lane.a + lane.b + lane.c) - (fit.a + fit.b + fit.c)) < 0.3 * lw
                 if continues {
-                    track.lane.a = alpha * fit.a + (1 - alpha) * track.lane.a
-                    track.lane.b = alpha * fit.b + (1 - alpha) * track.lane.b
-                    track.lane.c = alpha * fit.c + (1 - alpha) * track.lane.c
-                    track.lane.confidence = alpha * confidence + (1 - alpha) * track.lane.confidence
+                    lane.a = alpha * fit.a + (1 - alpha) * lane.a
+                    lane.b = alpha * fit.b + (1 - alpha) * lane.b
+                    lane.c = alpha * fit.c + (1 - alpha) * lane.c
+                    lane.confidence = alpha * confidence + (1 - alpha) * lane.confidence
                 } else {
-                    track.lane = DetectedLane(slot: slot, a: fit.a, b: fit.b, c: fit.c, confidence: confidence, missedFrames: 0)
+                    lane = DetectedLane(slot: slot, a: fit.a, b: fit.b, c: fit.c, confidence: confidence, missedFrames: 0)
                 }
-                track.lane.missedFrames = 0
-                track.alive = true
-            } else if track.alive {
-                track.lane.missedFrames += 1
-                track.lane.confidence *= 0.7
-                if track.lane.missedFrames > parameters.holdFrames { track.alive = false }
+                lane.missedFrames = 0
+                tracks[i].lane = lane
+                tracks[i].alive = true
+            } else if tracks[i].alive {
+                tracks[i].lane.missedFrames += 1
+                tracks[i].lane.confidence *= 0.7
             }
-            tracks[i] = track
-            if track.alive { result.lanes.append(track.lane) }
         }
+        // Lane lines are parallel: an ego line lost to glare or wear while the other one is seen
+        // moves with it (curves, drift across the lane) at the spacing the two last had, instead
+        // of freezing where it was lost. Neighbours are only held, then dropped: a neighbour may
+        // be a road edge or end at a merge, and carrying one prolonged a road edge taken for a
+        // line on the real sample (FP 2.4 → 13.4 % of its clean frames).
+        for slot in LaneSlot.allCases {
+            let i = index(slot)
+            guard !fits[i].ok, tracks[i].alive else { continue }
+            let isEgo = slot == .egoLeft || slot == .egoRight
+            let p = index(slot == .egoLeft ? .egoRight : .egoLeft)
+            if isEgo && fits[p].ok && previouslyAlive[p] && tracks[i].lane.missedFrames <= parameters.carryFrames {
+                let partner = tracks[p].lane
+                tracks[i].lane.a = partner.a
+                tracks[i].lane.b = partner.b
+                tracks[i].lane.c = partner.c + (previousBottom[i] - previousBottom[p])
+            } else if tracks[i].lane.missedFrames > parameters.holdFrames {
+                tracks[i].alive = false
+            }
+        }
+        result.lanes.removeAll(keepingCapacity: true)
+        for slot in LaneSlot.allCases where tracks[index(slot)].alive { result.lanes.append(tracks[index(slot)].lane) }
     }
 
     // MARK: - Output in image coordinates

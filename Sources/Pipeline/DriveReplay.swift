@@ -310,5 +310,6 @@ extension LaneDetectorParameters {
         windows = c.windows
         smoothing = c.smoothing
         holdFrames = c.holdFrames
+        carryFrames = c.carryFrames
     }
 }

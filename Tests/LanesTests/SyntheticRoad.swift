@@ -1,10 +1,14 @@
 import Imaging
 import Lanes
 
-/// A synthetic straight road seen by a forward camera, rendered through a known homography, so
-/// the true lane positions are exact: asphalt with noise, solid ego lines, dashed neighbour
-/// lines that move with the vehicle, and an exposure factor (dim or bright frames).
+/// A synthetic road seen by a forward camera, rendered through a known homography, so the true
+/// lane positions are exact: asphalt with noise, solid ego lines, dashed neighbour lines that
+/// move with the vehicle, and an exposure factor (dim or bright frames). Optionally the road
+/// bends (every line shifted by `bend`·v² lane widths at distance v) and the vehicle drifts
+/// across its lane (`drift` lane widths per frame).
 struct SyntheticRoad {
+    var bend = 0.0
+    var drift = 0.0
     let size = ImageSize(width: 640, height: 360)
     /// Ego lane: bottom-left, top-left, top-right, bottom-right of a road rectangle.
     let quad = [Point2(110, 360), Point2(280, 240), Point2(370, 240), Point2(540, 360)]
@@ -14,7 +18,9 @@ struct SyntheticRoad {
     let roadToImage: Homography
     let imageToRoad: Homography
 
-    init() {
+    init(bend: Double = 0, drift: Double = 0) {
+        self.bend = bend
+        self.drift = drift
         let road = [Point2(0, 0), Point2(0, 1), Point2(1, 1), Point2(1, 0)]
         imageToRoad = Homography(from: quad, to: road)!
         roadToImage = imageToRoad.inverse
@@ -28,8 +34,12 @@ struct SyntheticRoad {
     /// Rows at which truth is given (TuSimple-style, every 10 px below the ROI top).
     var rows: [Int] { Array(stride(from: 220, through: 350, by: 10)) }
 
-    /// Frame `t` (the vehicle moves 0.15 road units per frame) at exposure `gain`.
-    func frame(_ t: Int, gain: Double = 1, seed: UInt64 = 1) -> RGBImage {
+    /// Road u of line `u` at distance `v` in frame `t`.
+    func position(of u: Double, v: Double, frame t: Int) -> Double { u + bend * v * v - drift * Double(t) }
+
+    /// Frame `t` (the vehicle moves 0.15 road units per frame) at exposure `gain`; the lines whose
+    /// indices are in `hidden` are not painted (worn off, or lost in glare).
+    func frame(_ t: Int, gain: Double = 1, seed: UInt64 = 1, hidden: Set<Int> = []) -> RGBImage {
         var image = RGBImage(width: size.width, height: size.height)
         var rng = seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15
         func noise() -> Double {
@@ -47,7 +57,7 @@ struct SyntheticRoad {
                     // Half width of a marking in road units grows a little with distance to stay ≥ 1 px.
                     let half = 0.022 + 0.003 * max(0, p.y)
                     rgb = (95, 95, 98)
-                    for line in lines where abs(p.x - line.u) < half {
+                    for (k, line) in lines.enumerated() where !hidden.contains(k) && abs(p.x - position(of: line.u, v: p.y, frame: t)) < half {
                         let phase = (p.y + travel).truncatingRemainder(dividingBy: 2)
                         if !line.dashed || phase < 0.9 { rgb = line.u == 0 ? (215, 185, 40) : (215, 215, 210) }  // ego-left is yellow
                     }
@@ -61,13 +71,13 @@ struct SyntheticRoad {
         return image
     }
 
-    /// True lanes at `rows`: x of each line, −2 outside the frame or above the ROI.
-    func truth() -> [[Double]] {
+    /// True lanes of frame `t` at `rows`: x of each line, −2 outside the frame or above the ROI.
+    /// (Image rows are lines of constant road distance v: the camera has no roll.)
+    func truth(frame t: Int = 0) -> [[Double]] {
         lines.map { line in
-            let a = roadToImage.apply(line.u, 0), b = roadToImage.apply(line.u, 3)
-            return rows.map { r in
-                let y = Double(r)
-                let x = a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x)
+            rows.map { r in
+                let v = imageToRoad.apply(Double(size.width) / 2, Double(r)).y
+                let x = roadToImage.apply(position(of: line.u, v: v, frame: t), v).x
                 return x >= 0 && x < Double(size.width) ? x : -2
             }
         }
