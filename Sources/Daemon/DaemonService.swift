@@ -25,8 +25,8 @@ public final class DaemonService: Service, @unchecked Sendable {
         let session = self.session
         let notifier = self.notifier
         let reloads = await UnixSignalsSequence(trapping: .sighup)
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await _ in reloads { session.requestReload() }
                 }
