@@ -21,8 +21,9 @@ public final class CPNetRestoration: FrameRestoring {
     public let scale: Double
     public let minHoleCoverage: Double
     public let matchExposure: Bool
-    /// Seconds the last restoration took, smoothed; used to predict the next one.
-    public private(set) var predictedSeconds: Double?
+    /// Seconds the next restoration is expected to take (median of the last five that ran).
+    public var predictedSeconds: Double? { timing.predicted }
+    private var timing = RestoreTimePredictor()
     /// Exposure gain applied to the last restored frame's valid pixels (1 = none).
     public private(set) var lastGain = 1.0
 
@@ -142,7 +143,7 @@ public final class CPNetRestoration: FrameRestoring {
         }
         if pastesAtFullSize, let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: frame.image, invalid: leftAsFilmed) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        predictedSeconds = predictedSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+        timing.record(seconds: seconds)
         return .restored
     }
 

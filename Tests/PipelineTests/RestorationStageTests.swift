@@ -188,3 +188,34 @@ struct BaselineRestorerTests {
         #expect(frame.image[0, 0] == RGB(255, 255, 255))
     }
 }
+
+@Suite("Restore-time prediction")
+struct RestoreTimePredictorTests {
+    @Test func aLoneSlowRestorationDoesNotTurnRestorationOff() {
+        // Four restorations at 20 ms, one at 200 ms (a stall): a 33 ms budget still admits the next.
+        var p = RestoreTimePredictor()
+        #expect(p.predicted == nil)
+        for _ in 0..<4 { p.record(seconds: 0.020) }
+        p.record(seconds: 0.200)
+        #expect(p.predicted == 0.020)
+        // A majority of slow restorations does: the machine is too slow now.
+        p.record(seconds: 0.200)
+        p.record(seconds: 0.200)
+        #expect(p.predicted == 0.200)
+        // …and the window forgets them once restorations are fast again.
+        for _ in 0..<3 { p.record(seconds: 0.020) }
+        #expect(p.predicted == 0.020)
+    }
+
+    @Test func predictionIsTheMedianOfTheLastWindow() {
+        var p = RestoreTimePredictor(window: 3)
+        p.record(seconds: 3)
+        #expect(p.predicted == 3)
+        p.record(seconds: 1)
+        #expect(p.predicted == 3)  // upper median of {1, 3}
+        p.record(seconds: 2)
+        #expect(p.predicted == 2)
+        p.record(seconds: 9)  // drops the 3: {1, 2, 9}
+        #expect(p.predicted == 2)
+    }
+}
