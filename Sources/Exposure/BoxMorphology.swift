@@ -76,6 +76,26 @@ public struct BoxMorphology: Sendable {
         }
     }
 
+    /// out = 1 where the window of `radius` around the pixel holds set and unset pixels of the
+    /// integrated mask: dilate ∖ erode, the band of 2·radius + 1 pixels along every edge of the
+    /// mask, in one pass over the table.
+    public func edgeBand(radius: Int, into out: inout Mask) {
+        out.reshape(width: width, height: height, fill: 0)
+        let w = width, h = height, stride = width + 1
+        table.withUnsafeBufferPointer { t in
+            out.values.withUnsafeMutableBufferPointer { o in
+                for y in 0..<h {
+                    let y0 = max(y - radius, 0), y1 = min(y + radius + 1, h)
+                    for x in 0..<w {
+                        let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
+                        let s = Int(t[y1 * stride + x1]) - Int(t[y0 * stride + x1]) - Int(t[y1 * stride + x0]) + Int(t[y0 * stride + x0])
+                        o[y * w + x] = s > 0 && s < (x1 - x0) * (y1 - y0) ? 1 : 0
+                    }
+                }
+            }
+        }
+    }
+
     public mutating func dilate(_ mask: Mask, radius: Int, into out: inout Mask) {
         if radius <= 0 { BoxMorphology.copy(mask, into: &out); return }
         integrate(mask)

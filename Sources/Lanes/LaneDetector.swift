@@ -108,9 +108,6 @@ public final class LaneDetector {
     /// Marking pixels (1) of the last frame, bird's-eye layout (a copy, for overlays and tests).
     public var binary: [UInt8] { Array(UnsafeBufferPointer(start: binaryBuffer, count: w * h)) }
     private var tracks: [Track]
-    /// Last frame's track bottoms and liveness (scratch for `updateTracks`).
-    private var previousBottom = [Double](repeating: 0, count: 4)
-    private var previouslyAlive = [Bool](repeating: false, count: 4)
     private var fits: [Fit]
     private var secondPass: [Fit]
     /// Ranges of the point buffers holding each slot's pixels in the second pass.
@@ -720,15 +717,11 @@ public final class LaneDetector {
         }
     }
 
-
     private func updateTracks(into result: inout LaneDetection) {
         let lw = view.laneWidth
         let alpha = parameters.smoothing
-        // Last frame's tracks, before any update: the spacing a carried lane keeps to its partner.
-        for i in 0..<4 {
-            previousBottom[i] = tracks[i].lane.a + tracks[i].lane.b + tracks[i].lane.c
-            previouslyAlive[i] = tracks[i].alive
-        }
+        // The ego lines as they were last frame: a carried line keeps its spacing to the other.
+        let egoBefore = (left: tracks[index(.egoLeft)], right: tracks[index(.egoRight)])
         for slot in LaneSlot.allCases {
             let i = index(slot)
             let fit = fits[i]
@@ -762,11 +755,14 @@ public final class LaneDetector {
             guard !fits[i].ok, tracks[i].alive else { continue }
             let isEgo = slot == .egoLeft || slot == .egoRight
             let p = index(slot == .egoLeft ? .egoRight : .egoLeft)
-            if isEgo && fits[p].ok && previouslyAlive[p] && tracks[i].lane.missedFrames <= parameters.carryFrames {
+            let partnerBefore = slot == .egoLeft ? egoBefore.right : egoBefore.left
+            if isEgo && fits[p].ok && partnerBefore.alive && tracks[i].lane.missedFrames <= parameters.carryFrames {
+                // This line has not moved since last frame; the partner has.
                 let partner = tracks[p].lane
+                let spacing = tracks[i].lane.x(atRow: Double(h), height: h) - partnerBefore.lane.x(atRow: Double(h), height: h)
                 tracks[i].lane.a = partner.a
                 tracks[i].lane.b = partner.b
-                tracks[i].lane.c = partner.c + (previousBottom[i] - previousBottom[p])
+                tracks[i].lane.c = partner.c + spacing
             } else if tracks[i].lane.missedFrames > parameters.holdFrames {
                 tracks[i].alive = false
             }

@@ -43,7 +43,6 @@ public final class FramePipeline {
     /// frame, a brightness step is an artefact, so the detector takes no evidence there.
     public var seamRadius = 2
     private var seams = Mask(width: 0, height: 0, fill: 0)
-    private var seamInner = Mask(width: 0, height: 0, fill: 0)
     private var morphology = BoxMorphology()
 
     /// - Parameters:
@@ -149,15 +148,8 @@ public final class FramePipeline {
 
     /// seams = dilate(holes) ∖ erode(holes): a band of 2·seamRadius+1 pixels along every hole edge.
     private func markSeams() {
-        // One integral image of the holes serves both: dilate = any hole in the box, erode = all.
         morphology.integrate(holes)
-        morphology.threshold(radius: seamRadius, fraction: 0, into: &seams)
-        morphology.threshold(radius: seamRadius, fraction: 1, into: &seamInner)
-        seams.values.withUnsafeMutableBufferPointer { s in
-            seamInner.values.withUnsafeBufferPointer { inner in
-                for i in 0..<s.count where inner[i] != 0 { s[i] = 0 }
-            }
-        }
+        morphology.edgeBand(radius: seamRadius, into: &seams)
     }
 
     /// After a camera gap: lane tracks are dropped; the restorer keeps or clears its memory.

@@ -115,6 +115,11 @@ struct BoxMorphologyTests {
                 #expect(out == (r == 0 ? m : reference(m, radius: r, all: false)))
                 morphology.erode(m, radius: r, into: &out)
                 #expect(out == (r == 0 ? m : reference(m, radius: r, all: true)))
+                // The edge band is dilate ∖ erode, taken from one table.
+                morphology.integrate(m)
+                morphology.edgeBand(radius: r, into: &out)
+                let (any, every) = (reference(m, radius: r, all: false), reference(m, radius: r, all: true))
+                #expect(out.values == zip(any.values, every.values).map { $0 != 0 && $1 == 0 ? 1 : 0 })
             }
         }
     }
