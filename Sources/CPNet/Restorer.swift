@@ -160,7 +160,7 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// RGB8 → [3, H, W] in [0, 1]; holes → visibility [1, H, W] (1 valid, 0 hole).
-    static func load(_ frame: RGBImage, holes: Mask, rgb: UnsafeMutablePointer<Float>, valid: UnsafeMutablePointer<Float>) {
+    public static func load(_ frame: RGBImage, holes: Mask, rgb: UnsafeMutablePointer<Float>, valid: UnsafeMutablePointer<Float>) {
         let n = frame.width * frame.height
         frame.pixels.withUnsafeBufferPointer { px in
             for i in 0..<n {

@@ -34,17 +34,7 @@ final class FullSizeReferences {
 
     /// Keeps `image` as slot `slot`'s full-size frame; pixels where `invalid` ≠ 0 are holes.
     func store(slot: Int, image: RGBImage, invalid: Mask) {
-        let n = width * height, dst = rgb[slot].data, v = valid[slot].data
-        image.pixels.withUnsafeBufferPointer { px in
-            invalid.values.withUnsafeBufferPointer { h in
-                for i in 0..<n {
-                    dst[i] = Float(px[3 * i]) / 255
-                    dst[n + i] = Float(px[3 * i + 1]) / 255
-                    dst[2 * n + i] = Float(px[3 * i + 2]) / 255
-                    v[i] = h[i] != 0 ? 0 : 1
-                }
-            }
-        }
+        Restorer.load(image, holes: invalid, rgb: rgb[slot].data, valid: valid[slot].data)
     }
 
     /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots`, warped by
