@@ -59,6 +59,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         check(det.noiseFactor >= 0 && det.noiseFactor <= 20, ["detector", "noise_factor"], "must be 0…20, got \(det.noiseFactor)")
         check(det.paintShare >= 0 && det.paintShare < 1, ["detector", "paint_share"], "must be in [0, 1), got \(det.paintShare)")
         check(det.localShare >= 0 && det.localShare < 1, ["detector", "local_share"], "must be in [0, 1), got \(det.localShare)")
+        check(det.edgeShare >= 0 && det.edgeShare <= 1, ["detector", "edge_share"], "must be in [0, 1], got \(det.edgeShare)")
         check(det.minChroma >= 1 && det.minChroma <= 128, ["detector", "min_chroma"], "must be 1…128, got \(det.minChroma)")
         check((3...40).contains(det.windows), ["detector", "windows"], "must be 3…40, got \(det.windows)")
         check(det.smoothing > 0 && det.smoothing <= 1, ["detector", "smoothing"], "must be in (0, 1], got \(det.smoothing)")
@@ -79,6 +80,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
     public var noiseFactor = 3.0
     public var paintShare = 0.25
     public var localShare = 0.3
+    public var edgeShare = 0.5
     public var minChroma = 16.0
     public var windows = 10
     public var smoothing = 0.6
@@ -87,7 +89,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case birdseyeWidth = "birdseye_width", birdseyeHeight = "birdseye_height", minContrast = "min_contrast"
-        case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", minChroma = "min_chroma", windows, smoothing
+        case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", edgeShare = "edge_share", minChroma = "min_chroma", windows, smoothing
         case holdFrames = "hold_frames", carryFrames = "carry_frames"
     }
 
@@ -103,6 +105,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
         noiseFactor = try c.value(.noiseFactor, default: d.noiseFactor)
         paintShare = try c.value(.paintShare, default: d.paintShare)
         localShare = try c.value(.localShare, default: d.localShare)
+        edgeShare = try c.value(.edgeShare, default: d.edgeShare)
         minChroma = try c.value(.minChroma, default: d.minChroma)
         windows = try c.value(.windows, default: d.windows)
         smoothing = try c.value(.smoothing, default: d.smoothing)

@@ -6,7 +6,9 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// Bird's-eye image size (pixels); 320 px across ≈ 80 px per lane width.
     public var birdseyeWidth = 320
     public var birdseyeHeight = 320
-    /// A marking must be brighter than the road beside it by at least this many luma levels…
+    /// A marking must be brighter than the mean of the road on its two sides (so a smooth
+    /// brightness slope across the road, such as the low sun's sheen, cancels) by at least this
+    /// many luma levels…
     public var minContrast = 10.0
     /// …and by this many robust standard deviations of the frame's ridge histogram (noise)…
     public var noiseFactor = 3.0
@@ -16,6 +18,10 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// …except where the road beside the marking is darker: there `localShare` of that road's
     /// luma is enough (paint in a tree's shadow next to a sunlit, glaring stretch of road).
     public var localShare = 0.3
+    /// …and brighter than the brighter side by this share of that requirement: a step edge (a
+    /// kerb, a shadow's border) stands half its height above the mean of its sides, but not
+    /// above its bright side, while paint on a slope still stands above both.
+    public var edgeShare = 0.5
     /// Yellow paint: (R+G)/2 − B above its surroundings by at least this much.
     public var minChroma = 16.0
     /// Sliding windows per lane, and their half width in lane widths.
@@ -259,7 +265,10 @@ public final class LaneDetector {
         let lw = view.laneWidth
         let outer = max(3, Int(0.22 * lw)), gap = max(2, Int(0.07 * lw))
         // Pass 1: ridge strengths (luma, yellow) → their noise histograms.
-        forEachRidge(outer: outer, gap: gap) { _, ridge, ridgeY in
+        // The luma noise is measured on the slope-free ridge: on the brighter-side ridge a sheen
+        // across the road reads as spread (it is −slope × offset everywhere) and would raise the
+        // threshold above the paint it hides.
+        forEachRidge(outer: outer, gap: gap) { _, _, ridge, ridgeY in
             ridgeHistogram[min(255, abs(ridge))] += 1
             yellowHistogram[min(255, abs(ridgeY))] += 1
         }
@@ -273,11 +282,13 @@ public final class LaneDetector {
         for i in 0..<(w * h) { binaryBuffer[i] = 0 }
         let floorT = Int(max(p.minContrast, p.noiseFactor * sigma).rounded(.up))
         let localShare = p.localShare
-        forEachRidge(outer: outer, gap: gap) { i, ridge, ridgeY in
+        let edgeShare = p.edgeShare
+        forEachRidge(outer: outer, gap: gap) { i, aboveBrighter, aboveMean, ridgeY in
             // The frame-wide requirement, lowered toward the local one beside dim road.
-            let side = Int(luma[i]) - ridge
+            let side = Int(luma[i]) - aboveBrighter
             let t = max(floorT, min(wt, Int((localShare * Double(side)).rounded(.up))))
-            if ridge > t || (ridgeY > yt && Int(yellow[i]) > yt) {
+            let white = aboveMean > t && Double(aboveBrighter) > edgeShare * Double(t)
+            if white || (ridgeY > yt && Int(yellow[i]) > yt) {
                 binaryBuffer[i] = 1
                 marked += 1
             }
@@ -298,11 +309,12 @@ public final class LaneDetector {
         return 255
     }
 
-    /// Calls `body(index, lumaRidge, yellowRidge)` for every valid bird's-eye pixel, where a ridge
-    /// is the value minus the brighter of the mean of [x−outer, x−gap] and [x+gap, x+outer]
-    /// (only valid pixels count; a side with too few is ignored).
+    /// Calls `body(index, aboveBrighter, aboveMean, yellowRidge)` for every valid bird's-eye pixel:
+    /// its luma minus the brighter and minus the mean of its two sides' means, [x−outer, x−gap] and
+    /// [x+gap, x+outer], and its yellowness minus the yellower side (only valid pixels count; a
+    /// side with too few is ignored, and with one side left both luma ridges are against it).
     @inline(__always)
-    private func forEachRidge(outer: Int, gap: Int, _ body: (Int, Int, Int) -> Void) {
+    private func forEachRidge(outer: Int, gap: Int, _ body: (Int, Int, Int, Int) -> Void) {
         let minSide = Int32(max(1, (outer - gap) / 2))
         for y in 0..<h {
             let row = y * w
@@ -318,19 +330,23 @@ public final class LaneDetector {
                 let l0 = max(0, x - outer), l1 = max(0, x - gap + 1)
                 let r0 = min(w, x + gap), r1 = min(w, x + outer + 1)
                 let ln = rowCount[l1] - rowCount[l0], rn = rowCount[r1] - rowCount[r0]
-                var side = Int32.min, sideY = Int32.min
+                var side = Int32.min, sideY = Int32.min, mean = Int32(0)
                 if ln >= minSide {
                     side = (rowSum[l1] - rowSum[l0]) / ln
                     sideY = (rowSumY[l1] - rowSumY[l0]) / ln
+                    mean = side
                 }
                 if rn >= minSide {
-                    side = max(side, (rowSum[r1] - rowSum[r0]) / rn)
+                    let right = (rowSum[r1] - rowSum[r0]) / rn
+                    mean = side == Int32.min ? right : (mean + right) / 2
+                    side = max(side, right)
                     sideY = max(sideY, (rowSumY[r1] - rowSumY[r0]) / rn)
                 }
                 if side == Int32.min {
-                    body(row + x, 0, 0)
+                    body(row + x, 0, 0, 0)
                 } else {
-                    body(row + x, Int(luma[row + x]) - Int(side), Int(yellow[row + x]) - Int(sideY))
+                    let v = Int(luma[row + x])
+                    body(row + x, v - Int(side), v - Int(mean), Int(yellow[row + x]) - Int(sideY))
                 }
             }
         }

@@ -306,6 +306,7 @@ extension LaneDetectorParameters {
         noiseFactor = c.noiseFactor
         paintShare = c.paintShare
         localShare = c.localShare
+        edgeShare = c.edgeShare
         minChroma = c.minChroma
         windows = c.windows
         smoothing = c.smoothing

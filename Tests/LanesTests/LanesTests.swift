@@ -138,6 +138,51 @@ struct LanesTests {
         print("carried: accuracy \(carried.accuracy) FN \(carried.fnRate); held only: accuracy \(dropped.accuracy) FN \(dropped.fnRate)")
     }
 
+    @Test func paintUnderASheenIsFoundAgainstTheMeanOfItsSides() throws {
+        // The low sun's sheen brightens the road by 45 luma levels per lane width to the right
+        // (≈ 0.56 per bird's-eye pixel) and the paint is only 14 above the road under it. Against
+        // its brighter side, 5…17 pixels away, the paint stands only ≈ 8 above; against the mean
+        // of its two sides the slope cancels.
+        // (The frame-wide paint share is off: this road's flat histogram has no mode to speak of.)
+        let road = SyntheticRoad(sheen: 45, sheenPaint: 14)
+        var meanOfSides = LaneDetectorParameters()
+        meanOfSides.paintShare = 0
+        let found = try score(road, frames: 12, scored: 0..<12, parameters: meanOfSides)
+        var brighterSide = meanOfSides
+        brighterSide.edgeShare = 1  // only paint above its brighter side counts
+        let strict = try score(road, frames: 12, scored: 0..<12, parameters: brighterSide)
+        print("sheen: mean of sides \(found.accuracy) (FN \(found.fnRate)); brighter side \(strict.accuracy) (FN \(strict.fnRate))")
+        #expect(found.accuracy >= 0.9 && found.fpRate < 0.1)
+        #expect(strict.accuracy < found.accuracy - 0.1)
+    }
+
+    @Test func aStepEdgeIsNoLine() throws {
+        // Road in shadow left of u = 0.5 and sunlit right of it: the sunlit side of the border
+        // stands 50 levels above the mean of its sides (half the step) but not above its brighter
+        // side, so nothing there is marked. A bar of the same 100-level contrast is.
+        let road = SyntheticRoad()
+        func frame(bar: Bool) -> RGBImage {
+            var frame = RGBImage(width: 640, height: 360, fill: 0)
+            for y in 0..<360 {
+                for x in 0..<640 {
+                    let u = road.imageToRoad.apply(Double(x) + 0.5, Double(y) + 0.5).x
+                    let lit = bar ? abs(u - 0.5) < 0.05 : u >= 0.5
+                    let v: UInt8 = Double(y) < road.horizonY + 2 ? 200 : (lit ? 160 : 60)
+                    frame[x, y] = RGB(v, v, v)
+                }
+            }
+            return frame
+        }
+        func marked(_ frame: RGBImage) throws -> Double {
+            let detector = try #require(LaneDetector(geometry: road.geometry))
+            var detection = LaneDetection()
+            detector.detect(frame, into: &detection)
+            return detection.markingShare
+        }
+        #expect(try marked(frame(bar: false)) == 0)
+        #expect(try marked(frame(bar: true)) > 0.01)
+    }
+
     @Test func detectorReportsNothingOnAFlatFrame() throws {
         let road = SyntheticRoad()
         let detector = try #require(LaneDetector(geometry: road.geometry))

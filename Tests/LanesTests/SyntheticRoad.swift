@@ -9,6 +9,11 @@ import Lanes
 struct SyntheticRoad {
     var bend = 0.0
     var drift = 0.0
+    /// Luma added per lane width to the right (the low sun's sheen sweeping across the road, with
+    /// the ego lane's centre at 120), and
+    /// the paint's luma above the road under it (0: the usual white and yellow paint).
+    var sheen = 0.0
+    var sheenPaint = 0.0
     let size = ImageSize(width: 640, height: 360)
     /// Ego lane: bottom-left, top-left, top-right, bottom-right of a road rectangle.
     let quad = [Point2(110, 360), Point2(280, 240), Point2(370, 240), Point2(540, 360)]
@@ -18,9 +23,11 @@ struct SyntheticRoad {
     let roadToImage: Homography
     let imageToRoad: Homography
 
-    init(bend: Double = 0, drift: Double = 0) {
+    init(bend: Double = 0, drift: Double = 0, sheen: Double = 0, sheenPaint: Double = 0) {
         self.bend = bend
         self.drift = drift
+        self.sheen = sheen
+        self.sheenPaint = sheenPaint
         let road = [Point2(0, 0), Point2(0, 1), Point2(1, 1), Point2(1, 0)]
         imageToRoad = Homography(from: quad, to: road)!
         roadToImage = imageToRoad.inverse
@@ -56,10 +63,16 @@ struct SyntheticRoad {
                     let p = imageToRoad.apply(Double(x) + 0.5, Double(y) + 0.5)
                     // Half width of a marking in road units grows a little with distance to stay ≥ 1 px.
                     let half = 0.022 + 0.003 * max(0, p.y)
-                    rgb = (95, 95, 98)
+                    let grey = sheen == 0 ? 95 : 120 + sheen * (p.x - 0.5)
+                    rgb = (grey, grey, grey + 3)
                     for (k, line) in lines.enumerated() where !hidden.contains(k) && abs(p.x - position(of: line.u, v: p.y, frame: t)) < half {
                         let phase = (p.y + travel).truncatingRemainder(dividingBy: 2)
-                        if !line.dashed || phase < 0.9 { rgb = line.u == 0 ? (215, 185, 40) : (215, 215, 210) }  // ego-left is yellow
+                        guard !line.dashed || phase < 0.9 else { continue }
+                        if sheenPaint > 0 {
+                            rgb = (grey + sheenPaint, grey + sheenPaint, grey + sheenPaint)
+                        } else {
+                            rgb = line.u == 0 ? (215, 185, 40) : (215, 215, 210)  // ego-left is yellow
+                        }
                     }
                     let n = noise() * 12
                     rgb = (rgb.0 + n, rgb.1 + n, rgb.2 + n)
