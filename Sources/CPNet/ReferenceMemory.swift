@@ -11,7 +11,12 @@ import NeuralEngine
 ///    own hole fraction is not larger; otherwise it is rejected, so a run of badly exposed frames
 ///    (a tunnel) cannot push the good frames from before it out of the memory. With equally good
 ///    frames this is plain first-in-first-out, which keeps the memory recent. Restored frames are
-///    written back with an empty hole map (fraction 0), so they always get in.
+///    written back with only their unseen pixels as holes, a tiny fraction.
+/// 4. **Age limit.** A reference more than `maxAge` offers old is replaced by the next considered
+///    frame whatever the hole fractions (0 = no limit). Without it a long blowout keeps the
+///    well-exposed frames from before it for seconds (restored frames, with a few unseen pixels,
+///    never beat their zero), by then too far back for the alignment network, which was trained
+///    on references at most K × 3 frames back: the pasted lanes land off their true place.
 ///
 /// Each slot holds the frame [3, H, W] in [0, 1], its visibility [1, H, W] and its alignment
 /// encoder features [a3, S/8, S/8], computed once on admission (they do not depend on the target).
@@ -27,6 +32,8 @@ public final class ReferenceMemory: @unchecked Sendable {
 
     public let capacity: Int
     public let stride: Int
+    /// Offers after which a reference is replaced regardless of holes (0 = never).
+    public let maxAge: Int
     /// Slot contents; nil = free.
     public private(set) var entries: [Entry?]
     /// Occupied slot indices in slot order (what the network iterates over).
@@ -40,10 +47,11 @@ public final class ReferenceMemory: @unchecked Sendable {
     public private(set) var valid: [Tensor] = []
     public private(set) var features: [Tensor] = []
 
-    public init(capacity: Int, stride: Int) {
-        precondition(capacity >= 1 && stride >= 1, "reference memory needs capacity ≥ 1 and stride ≥ 1")
+    public init(capacity: Int, stride: Int, maxAge: Int = 0) {
+        precondition(capacity >= 1 && stride >= 1 && maxAge >= 0, "reference memory needs capacity ≥ 1, stride ≥ 1, maxAge ≥ 0")
         self.capacity = capacity
         self.stride = stride
+        self.maxAge = maxAge
         entries = Array(repeating: nil, count: capacity)
         occupied = []
         occupied.reserveCapacity(capacity)
@@ -75,7 +83,13 @@ public final class ReferenceMemory: @unchecked Sendable {
                 let a = entries[i]!, b = entries[slot]!
                 if a.holeFraction > b.holeFraction || (a.holeFraction == b.holeFraction && a.sequence < b.sequence) { slot = i }
             }
-            guard holeFraction <= entries[slot]!.holeFraction else { return nil }
+            var oldest = 0
+            for i in 1..<capacity where entries[i]!.offer < entries[oldest]!.offer { oldest = i }
+            if maxAge > 0, index - entries[oldest]!.offer > maxAge {
+                slot = oldest
+            } else {
+                guard holeFraction <= entries[slot]!.holeFraction else { return nil }
+            }
         }
         entries[slot] = Entry(holeFraction: holeFraction, sequence: admissions, offer: index)
         admissions += 1

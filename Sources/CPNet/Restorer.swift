@@ -35,11 +35,12 @@ public final class Restorer: @unchecked Sendable {
     /// - Parameters:
     ///   - references: K, the number of past frames kept (and copied from).
     ///   - stride: s, only every s-th frame is considered for the memory.
+    ///   - maxReferenceAge: frames after which a reference is replaced whatever its holes (0: never).
     ///   - threads: threads for the convolutions and the warp. With more than one, OpenBLAS is set
     ///     to one thread (process-wide): the engine splits each convolution into output tiles itself.
-    public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
+    public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, maxReferenceAge: Int = 0, threads: Int = 2) {
         network = CPNetwork(weights: weights)
-        memory = ReferenceMemory(capacity: references, stride: stride)
+        memory = ReferenceMemory(capacity: references, stride: stride, maxAge: maxReferenceAge)
         lastReferenceSlots.reserveCapacity(references)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }

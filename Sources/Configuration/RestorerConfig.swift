@@ -11,6 +11,8 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var references: Int
     /// s, every s-th frame is considered for the memory.
     public var stride: Int
+    /// Frames after which a reference is replaced even by a frame with more holes (0 = never).
+    public var maxReferenceAge: Int
     /// The network runs at this fraction of the processing size (1 = full); the fill is
     /// upsampled into the full-size holes. 0.5 is what the shipped model is trained for.
     public var scale: Double
@@ -32,7 +34,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public static let defaultWeights = "../models/cpnet-road-slim.safetensors"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, weights, references, stride, scale, threads
+        case enabled, weights, references, stride, scale, threads, maxReferenceAge = "max_reference_age"
         case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen", paste
     }
 
@@ -41,6 +43,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         weights = Self.defaultWeights
         references = 4
         stride = 2
+        maxReferenceAge = 16
         scale = 0.5
         threads = 2
         matchExposure = false
@@ -57,6 +60,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         weights = try c.value(.weights, default: d.weights)
         references = try c.value(.references, default: d.references)
         stride = try c.value(.stride, default: d.stride)
+        maxReferenceAge = try c.value(.maxReferenceAge, default: d.maxReferenceAge)
         scale = try c.value(.scale, default: d.scale)
         threads = try c.value(.threads, default: d.threads)
         matchExposure = try c.value(.matchExposure, default: d.matchExposure)
@@ -72,6 +76,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         check(!weights.isEmpty, ["weights"], "must name a CPNet weight file (.safetensors)")
         check((1...16).contains(references), ["references"], "must be 1…16 frames, got \(references)")
         check((1...30).contains(stride), ["stride"], "must be 1…30 frames, got \(stride)")
+        check((0...3600).contains(maxReferenceAge), ["max_reference_age"], "must be 0 (no limit)…3600 frames, got \(maxReferenceAge)")
         check(scale >= 0.125 && scale <= 1, ["scale"], "must be in [0.125, 1], got \(scale)")
         check((1...64).contains(threads), ["threads"], "must be 1…64, got \(threads)")
         check(minHoleCoverage >= 0 && minHoleCoverage < 1, ["min_hole_coverage"], "must be in [0, 1), got \(minHoleCoverage)")

@@ -51,7 +51,8 @@ public final class CPNetRestoration: FrameRestoring {
     /// A stage with `config`'s memory, scale and seam settings on already loaded weights (one
     /// mapped file can serve several stages, e.g. one per replayed drive).
     public convenience init(weights: CPNetWeights, config: RestorerConfig) {
-        let restorer = Restorer(weights: weights, references: config.references, stride: config.stride, threads: config.threads)
+        let restorer = Restorer(weights: weights, references: config.references, stride: config.stride,
+                                maxReferenceAge: config.maxReferenceAge, threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
         restorer.paste = config.paste == .aligned ? .copyAligned : .decoder
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)

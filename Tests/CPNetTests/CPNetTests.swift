@@ -74,6 +74,30 @@ struct ReferenceMemoryTests {
         memory.clear()
         #expect(memory.count == 0 && memory.offers == 0)
     }
+
+    @Test func referencesOlderThanTheAgeLimitAreReplacedWhateverTheirHoles() {
+        // Two clean frames, then a long blowout whose restored frames keep a few unseen pixels.
+        let limited = ReferenceMemory(capacity: 2, stride: 1, maxAge: 4)
+        let unlimited = ReferenceMemory(capacity: 2, stride: 1)
+        for memory in [limited, unlimited] {
+            _ = memory.offer(holeFraction: 0)
+            _ = memory.offer(holeFraction: 0)
+        }
+        // Offers 2…4: the clean references are at most 4 offers old, so the holed frames are
+        // rejected by both memories.
+        for _ in 2...4 {
+            #expect(limited.offer(holeFraction: 0.01) == nil)
+            #expect(unlimited.offer(holeFraction: 0.01) == nil)
+        }
+        // Offer 5: the reference from offer 0 is 5 offers old, over the limit, and goes; then the
+        // one from offer 1.
+        #expect(limited.offer(holeFraction: 0.01) == 0)
+        #expect(limited.offer(holeFraction: 0.01) == 1)
+        #expect(limited.entries.map { $0!.offer } == [5, 6])
+        // Without a limit the frames from before the blowout stay for good.
+        for _ in 0..<20 { #expect(unlimited.offer(holeFraction: 0.01) == nil) }
+        #expect(unlimited.entries.map { $0!.offer } == [0, 1])
+    }
 }
 
 @Suite("Restorer")
