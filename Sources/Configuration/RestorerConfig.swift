@@ -43,7 +43,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         weights = Self.defaultWeights
         references = 4
         stride = 2
-        maxReferenceAge = 16
+        maxReferenceAge = 24
         scale = 0.5
         threads = 2
         matchExposure = false
