@@ -16,7 +16,7 @@ import NeuralEngine
 ///    frame whatever the hole fractions (0 = no limit). Without it a long blowout keeps the
 ///    well-exposed frames from before it for seconds (restored frames, with a few unseen pixels,
 ///    never beat their zero), by then too far back for the alignment network, which was trained
-///    on references at most K × 3 frames back: the pasted lanes land off their true place.
+///    on references at most 9 frames back (training/configs): the pasted lanes land off their true place.
 ///
 /// Each slot holds the frame [3, H, W] in [0, 1], its visibility [1, H, W] and its alignment
 /// encoder features [a3, S/8, S/8], computed once on admission (they do not depend on the target).
