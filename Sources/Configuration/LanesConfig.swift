@@ -80,7 +80,7 @@ public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
     public var noiseFactor = 3.0
     public var paintShare = 0.25
     public var localShare = 0.3
-    public var edgeShare = 0.5
+    public var edgeShare = 1.0
     public var minChroma = 16.0
     public var windows = 10
     public var smoothing = 0.6

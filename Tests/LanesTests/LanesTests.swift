@@ -138,18 +138,30 @@ struct LanesTests {
         print("carried: accuracy \(carried.accuracy) FN \(carried.fnRate); held only: accuracy \(dropped.accuracy) FN \(dropped.fnRate)")
     }
 
-    @Test func paintUnderASheenIsFoundAgainstTheMeanOfItsSides() throws {
+    @Test func aSheenIsNoNoise() throws {
         // The low sun's sheen brightens the road by 45 luma levels per lane width to the right
-        // (≈ 0.56 per bird's-eye pixel) and the paint is only 14 above the road under it. Against
-        // its brighter side, 5…17 pixels away, the paint stands only ≈ 8 above; against the mean
-        // of its two sides the slope cancels.
-        // (The frame-wide paint share is off: this road's flat histogram has no mode to speak of.)
+        // (≈ 0.56 per bird's-eye pixel); the paint is 20 above the road under it, ≈ 14 above its
+        // brighter side. Against the brighter side the slope alone reads −6 everywhere, and as
+        // noise it would have put the threshold (3 σ) near 30; against the mean of the two sides
+        // it cancels and the threshold stays near the real noise's. (Default parameters but the
+        // frame-wide paint share, off: this road's flat histogram has no mode to speak of.)
+        var parameters = LaneDetectorParameters()
+        parameters.paintShare = 0
+        let summary = try score(SyntheticRoad(sheen: 45, sheenPaint: 20), frames: 12, scored: 0..<12, parameters: parameters)
+        #expect(summary.accuracy >= 0.9 && summary.fpRate < 0.1)
+    }
+
+    @Test func fainterPaintUnderASheenCountsAgainstTheMeanOfItsSides() throws {
+        // Paint only 14 above the road under the sheen stands ≈ 8 above its brighter side (below
+        // min_contrast) but 14 above the mean of its sides: found with edge_share 0.5, not with
+        // the default 1 (brighter side).
         let road = SyntheticRoad(sheen: 45, sheenPaint: 14)
         var meanOfSides = LaneDetectorParameters()
         meanOfSides.paintShare = 0
+        meanOfSides.edgeShare = 0.5
         let found = try score(road, frames: 12, scored: 0..<12, parameters: meanOfSides)
         var brighterSide = meanOfSides
-        brighterSide.edgeShare = 1  // only paint above its brighter side counts
+        brighterSide.edgeShare = 1
         let strict = try score(road, frames: 12, scored: 0..<12, parameters: brighterSide)
         print("sheen: mean of sides \(found.accuracy) (FN \(found.fnRate)); brighter side \(strict.accuracy) (FN \(strict.fnRate))")
         #expect(found.accuracy >= 0.9 && found.fpRate < 0.1)
@@ -157,9 +169,9 @@ struct LanesTests {
     }
 
     @Test func aStepEdgeIsNoLine() throws {
-        // Road in shadow left of u = 0.5 and sunlit right of it: the sunlit side of the border
-        // stands 50 levels above the mean of its sides (half the step) but not above its brighter
-        // side, so nothing there is marked. A bar of the same 100-level contrast is.
+        // With edge_share 0.5: road in shadow left of u = 0.5 and sunlit right of it: the sunlit
+        // side of the border stands 50 levels above the mean of its sides (half the step) but not
+        // above its brighter side, so nothing there is marked. A bar of the same contrast is.
         let road = SyntheticRoad()
         func frame(bar: Bool) -> RGBImage {
             var frame = RGBImage(width: 640, height: 360, fill: 0)
@@ -174,7 +186,9 @@ struct LanesTests {
             return frame
         }
         func marked(_ frame: RGBImage) throws -> Double {
-            let detector = try #require(LaneDetector(geometry: road.geometry))
+            var parameters = LaneDetectorParameters()
+            parameters.edgeShare = 0.5
+            let detector = try #require(LaneDetector(geometry: road.geometry, parameters: parameters))
             var detection = LaneDetection()
             detector.detect(frame, into: &detection)
             return detection.markingShare
