@@ -78,16 +78,17 @@ public final class ReferenceMemory: @unchecked Sendable {
         if let free = entries.firstIndex(where: { $0 == nil }) {
             slot = free
         } else {
-            slot = 0
-            for i in 1..<capacity {
-                let a = entries[i]!, b = entries[slot]!
-                if a.holeFraction > b.holeFraction || (a.holeFraction == b.holeFraction && a.sequence < b.sequence) { slot = i }
-            }
+            // Rule 4 first: a reference past the age limit goes, whatever the hole fractions.
             var oldest = 0
             for i in 1..<capacity where entries[i]!.offer < entries[oldest]!.offer { oldest = i }
             if maxAge > 0, index - entries[oldest]!.offer > maxAge {
                 slot = oldest
             } else {
+                slot = 0
+                for i in 1..<capacity {
+                    let a = entries[i]!, b = entries[slot]!
+                    if a.holeFraction > b.holeFraction || (a.holeFraction == b.holeFraction && a.sequence < b.sequence) { slot = i }
+                }
                 guard holeFraction <= entries[slot]!.holeFraction else { return nil }
             }
         }

@@ -50,22 +50,10 @@ public struct BoxMorphology: Sendable {
     /// out = 1 where at least `fraction` of the window around the pixel is set in the integrated
     /// mask (fraction → 0⁺: dilation; 1: erosion), optionally only where `gate` is set.
     public func threshold(radius: Int, fraction: Double, gate: Mask? = nil, into out: inout Mask) {
-        out.reshape(width: width, height: height, fill: 0)
-        let w = width, h = height, stride = width + 1
-        table.withUnsafeBufferPointer { t in
-            out.values.withUnsafeMutableBufferPointer { o in
-                for y in 0..<h {
-                    let y0 = max(y - radius, 0), y1 = min(y + radius + 1, h)
-                    for x in 0..<w {
-                        let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
-                        let s = Int(t[y1 * stride + x1]) - Int(t[y0 * stride + x1]) - Int(t[y1 * stride + x0]) + Int(t[y0 * stride + x0])
-                        let total = (x1 - x0) * (y1 - y0)
-                        // fraction 1 means "every pixel"; compare in integers to avoid rounding.
-                        let need = fraction >= 1 ? total : max(1, Int((Double(total) * fraction).rounded(.up)))
-                        o[y * w + x] = s >= need ? 1 : 0
-                    }
-                }
-            }
+        scanWindows(radius: radius, into: &out) { set, total in
+            // fraction 1 means "every pixel"; compare in integers to avoid rounding.
+            let need = fraction >= 1 ? total : max(1, Int((Double(total) * fraction).rounded(.up)))
+            return set >= need
         }
         if let gate {
             out.values.withUnsafeMutableBufferPointer { o in
@@ -80,6 +68,14 @@ public struct BoxMorphology: Sendable {
     /// integrated mask: dilate ∖ erode, the band of 2·radius + 1 pixels along every edge of the
     /// mask, in one pass over the table.
     public func edgeBand(radius: Int, into out: inout Mask) {
+        scanWindows(radius: radius, into: &out) { set, total in set > 0 && set < total }
+    }
+
+    /// out = 1 where `decide(set, total)` holds for the (2·radius + 1)² window around each pixel,
+    /// clipped at the borders: `set` pixels of the integrated mask among `total`. The one loop
+    /// over the table that threshold and edgeBand share; per frame, so inlined with its closure.
+    @inline(__always)
+    private func scanWindows(radius: Int, into out: inout Mask, _ decide: (_ set: Int, _ total: Int) -> Bool) {
         out.reshape(width: width, height: height, fill: 0)
         let w = width, h = height, stride = width + 1
         table.withUnsafeBufferPointer { t in
@@ -89,7 +85,7 @@ public struct BoxMorphology: Sendable {
                     for x in 0..<w {
                         let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
                         let s = Int(t[y1 * stride + x1]) - Int(t[y0 * stride + x1]) - Int(t[y1 * stride + x0]) + Int(t[y0 * stride + x0])
-                        o[y * w + x] = s > 0 && s < (x1 - x0) * (y1 - y0) ? 1 : 0
+                        o[y * w + x] = decide(s, (x1 - x0) * (y1 - y0)) ? 1 : 0
                     }
                 }
             }

@@ -29,21 +29,9 @@ struct LanesTests {
         #expect(bad.problem != nil)
     }
 
-    /// The detector's lanes on synthetic clean frames, scored with the TuSimple metric.
+    /// The detector's accuracy on `frames` synthetic clean frames at exposure `gain`.
     private func accuracy(gain: Double, frames: Int = 12) throws -> Double {
-        let road = SyntheticRoad()
-        let detector = try #require(LaneDetector(geometry: road.geometry))
-        var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
-        var detection = LaneDetection()
-        var lanes: [[Double]] = [], confidences: [Double] = []
-        var summary = ScoreSummary()
-        let truth = road.truth()
-        for t in 0..<frames {
-            detector.detect(road.frame(t, gain: gain), into: &detection)
-            readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
-            summary.add(LaneMetric.score(predicted: lanes, truth: truth, rows: road.rows, imageWidth: road.size.width))
-        }
-        return summary.accuracy
+        try score(SyntheticRoad(), frames: frames, scored: 0..<frames, gain: gain).accuracy
     }
 
     @Test func detectorFindsLanesOnSyntheticCleanFramesAboveTheGoal() throws {
@@ -68,38 +56,27 @@ struct LanesTests {
                 band[x, y] = 1
             }
         }
-        func score(ignoring: Mask?) throws -> ScoreSummary {
-            let detector = try #require(LaneDetector(geometry: road.geometry))
-            var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
-            var detection = LaneDetection()
-            var lanes: [[Double]] = [], confidences: [Double] = []
-            var summary = ScoreSummary()
-            for t in 0..<8 {
-                detector.detect(road.frame(t), ignoring: ignoring, into: &detection)
-                readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
-                summary.add(LaneMetric.score(predicted: lanes, truth: road.truth(), rows: road.rows, imageWidth: road.size.width))
-            }
-            return summary
-        }
-        let all = try score(ignoring: nil)
-        let without = try score(ignoring: band)
+        let all = try score(road, frames: 8, scored: 0..<8)
+        let without = try score(road, frames: 8, scored: 0..<8, ignoring: band)
         #expect(all.accuracy >= 0.9 && all.fnRate < 0.1)
         // One of four lines gone: about a quarter of the truth missed, the rest still found.
         #expect(without.fnRate >= 0.2)
         #expect(without.accuracy >= 0.5)
     }
 
-    /// Scores frames `scored` of `road` (lines in `hidden` unpainted in `hiddenFrames`); with
-    /// `egoOnly`, only the ego pair (detected and true) is scored.
-    private func score(_ road: SyntheticRoad, frames: Int, scored: Range<Int>, hidden: Set<Int> = [], hiddenFrames: Range<Int> = 0..<0,
-                       egoOnly: Bool = false, parameters: LaneDetectorParameters = .init()) throws -> ScoreSummary {
+    /// Scores frames `scored` of `road` filmed at exposure `gain` (lines in `hidden` unpainted in
+    /// `hiddenFrames`; pixels in `ignoring` no evidence); with `egoOnly`, only the ego pair
+    /// (detected and true) is scored.
+    private func score(_ road: SyntheticRoad, frames: Int, scored: Range<Int>, gain: Double = 1, hidden: Set<Int> = [],
+                       hiddenFrames: Range<Int> = 0..<0, ignoring: Mask? = nil, egoOnly: Bool = false,
+                       parameters: LaneDetectorParameters = .init()) throws -> ScoreSummary {
         let detector = try #require(LaneDetector(geometry: road.geometry, parameters: parameters))
         var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
         var detection = LaneDetection()
         var lanes: [[Double]] = [], confidences: [Double] = []
         var summary = ScoreSummary()
         for t in 0..<frames {
-            detector.detect(road.frame(t, hidden: hiddenFrames.contains(t) ? hidden : []), into: &detection)
+            detector.detect(road.frame(t, gain: gain, hidden: hiddenFrames.contains(t) ? hidden : []), ignoring: ignoring, into: &detection)
             if egoOnly { detection.lanes.removeAll { $0.slot != .egoLeft && $0.slot != .egoRight } }
             readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
             guard scored.contains(t) else { continue }
