@@ -14,12 +14,15 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
     public var rowStep: Int
     /// A frame is exposure-affected when the hole mask covers at least this share of the lane ROI.
     public var affectedCoverage: Double
+    /// With restoration: also detect lanes in the frame as filmed and report a line seen there
+    /// over the restored frame's (pasted paint can sit off its line; filmed paint cannot).
+    public var preferFilmed: Bool
     public var detector: LaneDetectorConfig
     public var baselines: BaselinesConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case camera, camerasFolder = "cameras_folder", estimateFrames = "estimate_frames", rowStep = "row_step"
-        case affectedCoverage = "affected_coverage", detector, baselines
+        case affectedCoverage = "affected_coverage", preferFilmed = "prefer_filmed", detector, baselines
     }
 
     public init() {
@@ -28,6 +31,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         estimateFrames = 50
         rowStep = 10
         affectedCoverage = 0.01
+        preferFilmed = true
         detector = LaneDetectorConfig()
         baselines = BaselinesConfig()
     }
@@ -41,6 +45,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         estimateFrames = try c.value(.estimateFrames, default: d.estimateFrames)
         rowStep = try c.value(.rowStep, default: d.rowStep)
         affectedCoverage = try c.value(.affectedCoverage, default: d.affectedCoverage)
+        preferFilmed = try c.value(.preferFilmed, default: d.preferFilmed)
         detector = try c.value(.detector, default: d.detector)
         baselines = try c.value(.baselines, default: d.baselines)
     }

@@ -68,6 +68,15 @@ public struct DetectedLane: Sendable, Equatable {
     /// Frames since the last detection (0 = detected in this frame).
     public var missedFrames: Int
 
+    public init(slot: LaneSlot, a: Double, b: Double, c: Double, confidence: Double, missedFrames: Int) {
+        self.slot = slot
+        self.a = a
+        self.b = b
+        self.c = c
+        self.confidence = confidence
+        self.missedFrames = missedFrames
+    }
+
     @inlinable
     public func x(atRow y: Double, height: Int) -> Double {
         let t = y / Double(height)

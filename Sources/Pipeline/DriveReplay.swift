@@ -138,7 +138,8 @@ public struct DriveReplay {
                     continue
                 }
             }
-            guard let pipeline = FramePipeline(geometry: geometry, parameters: parameters, restorer: restorer, correction: correction) else {
+            guard let pipeline = FramePipeline(geometry: geometry, parameters: parameters, restorer: restorer, correction: correction,
+                                               prefersFilmedLanes: options.lanes.preferFilmed) else {
                 throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: "camera geometry is unusable")
             }
             states.append(VariantState(variant: variant, pipeline: pipeline,
@@ -164,6 +165,9 @@ public struct DriveReplay {
         if states.contains(where: { $0.variant.restoresHoles }), drive.masksFolder != nil {
             liveDetector = options.makeHoleDetector?(geometry)
             if let live = liveDetector { appendOnce(&notes, "restored, copy-last, median: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
+        }
+        if options.lanes.preferFilmed, states.contains(where: { $0.variant.restoresHoles }) {
+            appendOnce(&notes, "restored, copy-last, median: a lane seen in the frame as filmed is reported over the restored frame's (lanes.prefer_filmed)")
         }
         var liveHoles = Mask(width: size.width, height: size.height, fill: 0)
         var coverageSum = 0.0

@@ -44,16 +44,24 @@ public final class FramePipeline {
     public var seamRadius = 2
     private var seams = Mask(width: 0, height: 0, fill: 0)
     private var morphology = BoxMorphology()
+    /// With restoration and `prefersFilmedLanes`: a second detector that tracks the frames as
+    /// filmed, and the two detections fused per lane (`LaneDetection.fuse`).
+    private let filmedDetector: LaneDetector?
+    private var filmedDetection = LaneDetection()
+    private var restoredDetection = LaneDetection()
 
     /// - Parameters:
     ///   - geometry: the camera geometry at the processing size.
     ///   - holeDetector: stage 1 (nil: frames are taken to have no holes unless given some).
     ///   - restorer: stage 2 (nil: restoration disabled).
     ///   - correction: a classical baseline applied before lane detection (replay's CLAHE/gamma).
+    ///   - prefersFilmedLanes: with a restorer, also detect lanes in the frame as filmed and report
+    ///     a line seen there over the restored frame's (config `lanes.prefer_filmed`).
     public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), hSamples: [Int]? = nil,
                  holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
-                 correction: (any FrameCorrection)? = nil) {
+                 correction: (any FrameCorrection)? = nil, prefersFilmedLanes: Bool = false) {
         guard let detector = LaneDetector(geometry: geometry, parameters: parameters) else { return nil }
+        filmedDetector = restorer != nil && prefersFilmedLanes ? LaneDetector(geometry: geometry, parameters: parameters) : nil
         self.geometry = geometry
         self.detector = detector
         self.holeDetector = holeDetector
@@ -107,6 +115,9 @@ public final class FramePipeline {
     }
 
     private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double) -> Result {
+        // The filmed frame's lanes are taken before restoration overwrites its holes.
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        filmedDetector?.detect(frame.image, into: &filmedDetection)
         let t1 = DispatchTime.now().uptimeNanoseconds
         var outcome = RestorationOutcome.notNeeded
         let hasHoles = stats.roiCoverage > 0
@@ -118,17 +129,22 @@ public final class FramePipeline {
         let t2 = DispatchTime.now().uptimeNanoseconds
         if correction != nil { correction!.correct(&frame.image) }
         let t3 = DispatchTime.now().uptimeNanoseconds
+        var ignoring: Mask?
         if case .restored = outcome, seamRadius > 0 {
             markSeams()
-            detector.detect(frame.image, ignoring: seams, into: &detection)
+            ignoring = seams
+        }
+        if filmedDetector != nil {
+            detector.detect(frame.image, ignoring: ignoring, into: &restoredDetection)
+            detection.fuse(filmed: filmedDetection, restored: restoredDetection)
         } else {
-            detector.detect(frame.image, into: &detection)
+            detector.detect(frame.image, ignoring: ignoring, into: &detection)
         }
         let t4 = DispatchTime.now().uptimeNanoseconds
         var result = Result(holes: stats, restoration: outcome)
         result.restoreSeconds = Double(t2 - t1) / 1e9
         result.correctionSeconds = Double(t3 - t2) / 1e9
-        result.lanesSeconds = Double(t4 - t3) / 1e9
+        result.lanesSeconds = Double(t4 - t3 + t1 - t0) / 1e9
         result.laneCount = detection.lanes.count
         return result
     }
@@ -155,6 +171,7 @@ public final class FramePipeline {
     /// After a camera gap: lane tracks are dropped; the restorer keeps or clears its memory.
     public func reset(keepMemory: Bool) {
         detector.reset()
+        filmedDetector?.reset()
         holeDetector?.reset()
         restorer?.reset(keepMemory: keepMemory)
     }

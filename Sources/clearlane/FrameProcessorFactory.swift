@@ -39,7 +39,7 @@ enum FrameProcessorFactory {
         }
         guard let pipeline = FramePipeline(geometry: geometry, parameters: LaneDetectorParameters(lanes.detector),
                                            holeDetector: ExposureAnalyzer(configuration: .init(config.exposure), roi: geometry.roiMask(), size: size),
-                                           restorer: restorer) else {
+                                           restorer: restorer, prefersFilmedLanes: lanes.preferFilmed) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
         return PipelineFrameProcessor(pipeline: pipeline)

@@ -200,4 +200,50 @@ struct LanesTests {
         for t in 0..<4 { detector.detect(road.frame(t), into: &detection) }
         #expect(detection.lane(.egoLeft) != nil && detection.lane(.egoRight) != nil)
     }
+
+    @Test func fusionTakesFilmedLinesSeenNowThenRestoredThenHeldFilmed() {
+        func lane(_ slot: LaneSlot, _ c: Double, missed: Int) -> DetectedLane {
+            DetectedLane(slot: slot, a: 0, b: 0, c: c, confidence: 1, missedFrames: missed)
+        }
+        var filmed = LaneDetection(), restored = LaneDetection(), fused = LaneDetection()
+        // Seen in the filmed frame (ego-left); held there but seen restored (ego-right); held
+        // there and absent restored (right neighbour); only restored (left neighbour).
+        filmed.lanes = [lane(.egoLeft, 100, missed: 0), lane(.egoRight, 200, missed: 2), lane(.rightNeighbour, 300, missed: 1)]
+        restored.lanes = [lane(.leftNeighbour, 10, missed: 0), lane(.egoLeft, 110, missed: 0), lane(.egoRight, 210, missed: 0)]
+        restored.roadLuma = 42
+        fused.fuse(filmed: filmed, restored: restored)
+        #expect(fused.lanes.map(\.slot) == [.leftNeighbour, .egoLeft, .egoRight, .rightNeighbour])
+        #expect(fused.lanes.map(\.c) == [10, 100, 210, 300])
+        #expect(fused.roadLuma == 42)
+        // Neither has anything: nothing is reported.
+        fused.fuse(filmed: LaneDetection(), restored: LaneDetection())
+        #expect(fused.lanes.isEmpty)
+    }
+
+    @Test func fusedDetectorsReportFilmedPaintOverMisplacedPasteAndPasteWhereFilmedPaintIsLost() throws {
+        // The "restored" frames carry their paint on a bend the car is not on (as a paste from a
+        // misaligned reference would); the filmed frames are the true road, with the right ego
+        // line lost (glare) from frame 4 on.
+        let road = SyntheticRoad(), misplaced = SyntheticRoad(bend: 0.35)
+        let filmedDetector = try #require(LaneDetector(geometry: road.geometry))
+        let restoredDetector = try #require(LaneDetector(geometry: road.geometry))
+        var filmed = LaneDetection(), restored = LaneDetection(), fused = LaneDetection()
+        let right = 2  // index of the u = 1 line in SyntheticRoad.lines
+        for t in 0..<12 {
+            filmedDetector.detect(road.frame(t, hidden: t >= 4 ? [right] : []), into: &filmed)
+            restoredDetector.detect(misplaced.frame(t), into: &restored)
+            fused.fuse(filmed: filmed, restored: restored)
+        }
+        // Beyond the hold frames the filmed detector has lost the right line (the carry moves it
+        // with the left one, so it is still reported, but not as seen).
+        let filmedLeft = try #require(filmed.lane(.egoLeft)), restoredLeft = try #require(restored.lane(.egoLeft))
+        let fusedLeft = try #require(fused.lane(.egoLeft))
+        #expect(filmedLeft.missedFrames == 0)
+        #expect(fusedLeft == filmedLeft)
+        #expect(abs(restoredLeft.a - filmedLeft.a) > 1, "the misplaced paste should give a visibly different left line")
+        let fusedRight = try #require(fused.lane(.egoRight))
+        let filmedRight = filmed.lane(.egoRight)
+        #expect(filmedRight == nil || filmedRight!.missedFrames > 0)
+        #expect(fusedRight == restored.lane(.egoRight))
+    }
 }
