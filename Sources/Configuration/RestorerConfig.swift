@@ -28,6 +28,10 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     /// Where a seen hole pixel's fill comes from: the paste decoder (the paper) or the aligned
     /// references' pixels blended with the context-matching weights.
     public var paste: Paste
+    /// When the CPNet would overrun a frame's deadline, fill its holes with each pixel's last
+    /// filmed value instead (copy-last, one pass over the pixels); off: the frame goes out
+    /// unrestored.
+    public var deadlineFallback: Bool
 
     public enum Paste: String, Decodable, Sendable, CaseIterable { case decoder, aligned }
 
@@ -36,6 +40,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, weights, references, stride, scale, threads, maxReferenceAge = "max_reference_age"
         case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen", paste
+        case deadlineFallback = "deadline_fallback"
     }
 
     public init() {
@@ -50,6 +55,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         minHoleCoverage = 0.005
         fillUnseen = false
         paste = .aligned
+        deadlineFallback = true
     }
 
     public init(from decoder: Decoder) throws {
@@ -67,6 +73,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         minHoleCoverage = try c.value(.minHoleCoverage, default: d.minHoleCoverage)
         fillUnseen = try c.value(.fillUnseen, default: d.fillUnseen)
         paste = try c.value(.paste, default: d.paste)
+        deadlineFallback = try c.value(.deadlineFallback, default: d.deadlineFallback)
     }
 
     /// Range checks, located by key path under `restorer`.

@@ -12,6 +12,8 @@ public final class DaemonMetrics: @unchecked Sendable {
     public let framesOut: CoreMetrics.Counter
     public let framesDropped: CoreMetrics.Counter
     public let framesRestored: CoreMetrics.Counter
+    /// Frames whose holes were filled by the deadline fallback (copy-last) instead of the CPNet.
+    public let framesCopiedLast: CoreMetrics.Counter
     public let reconnects: CoreMetrics.Counter
     public let sourceErrors: CoreMetrics.Counter
     public let fpsIn: CoreMetrics.Meter
@@ -32,6 +34,7 @@ public final class DaemonMetrics: @unchecked Sendable {
         framesOut = CoreMetrics.Counter(label: "clearlane_frames_out_total", factory: factory)
         framesDropped = CoreMetrics.Counter(label: "clearlane_frames_dropped_total", factory: factory)
         framesRestored = CoreMetrics.Counter(label: "clearlane_frames_restored_total", factory: factory)
+        framesCopiedLast = CoreMetrics.Counter(label: "clearlane_frames_copied_last_total", factory: factory)
         reconnects = CoreMetrics.Counter(label: "clearlane_source_reconnects_total", factory: factory)
         sourceErrors = CoreMetrics.Counter(label: "clearlane_source_errors_total", factory: factory)
         fpsIn = CoreMetrics.Meter(label: "clearlane_fps_in", factory: factory)

@@ -26,6 +26,9 @@ public struct ProcessedFrame: Sendable, Equatable {
         /// No holes: nothing to restore.
         case notNeeded = "not_needed"
         case restored
+        /// Restoration would have missed the frame deadline; the holes took their last filmed
+        /// values instead (`restorer.deadline_fallback`).
+        case copiedLast = "copied_last"
         /// Holes present, but restoration would have missed the frame deadline.
         case skippedDeadline = "skipped_deadline"
         /// Holes present, but no reference frames to copy from yet.

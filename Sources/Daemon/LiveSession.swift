@@ -50,7 +50,7 @@ public final class LiveSession: @unchecked Sendable {
     private var record = [UInt8]()
 
     // Counters for STATUS= and logs (the metrics registry has the full picture).
-    private var framesIn = 0, framesOut = 0, dropped = 0, restored = 0, reconnects = 0
+    private var framesIn = 0, framesOut = 0, dropped = 0, restored = 0, copiedLast = 0, reconnects = 0
     private var lastPTS: UInt64?
     /// Frame numbers in the lanes output keep counting across source rebuilds (a rebuilt source
     /// starts its own index at 0 again): output number = source index + offset.
@@ -106,7 +106,7 @@ public final class LiveSession: @unchecked Sendable {
                 let fin = Double(framesIn - window.framesIn) / span, fout = Double(framesOut - window.framesOut) / span
                 metrics.fpsIn.set(fin)
                 metrics.fpsOut.set(fout)
-                let text = String(format: "%.1f fps in, %.1f fps out, %d dropped, %d restored, %@", fin, fout, dropped, restored,
+                let text = String(format: "%.1f fps in, %.1f fps out, %d dropped, %d restored, %d copied-last, %@", fin, fout, dropped, restored, copiedLast,
                                   source == nil ? "waiting for camera" : "running")
                 notifier.status(text)
                 logger.info("status: \(text)")
@@ -205,6 +205,9 @@ public final class LiveSession: @unchecked Sendable {
         case .restored:
             restored += 1
             metrics.framesRestored.increment()
+        case .copiedLast:
+            copiedLast += 1
+            metrics.framesCopiedLast.increment()
         case .skippedDeadline, .skippedNoReferences, .disabled:
             metrics.restorationSkipped(result.restoration.rawValue).increment()
         case .notNeeded:
@@ -327,6 +330,6 @@ public final class LiveSession: @unchecked Sendable {
             self.videoSink = nil
         }
         lanes.close()
-        logger.notice("stopped: \(framesIn) frames in, \(framesOut) out, \(dropped) dropped, \(restored) restored, \(reconnects) reconnects")
+        logger.notice("stopped: \(framesIn) frames in, \(framesOut) out, \(dropped) dropped, \(restored) restored, \(copiedLast) copied-last, \(reconnects) reconnects")
     }
 }

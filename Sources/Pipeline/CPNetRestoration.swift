@@ -10,7 +10,9 @@ import Imaging
 ///    its source pixels is);
 /// 2. decide: no holes (or below `minHoleCoverage`) → remember the frame, `.notNeeded`; no
 ///    references yet → `.skipped(.noReferences)`; predicted time over the budget →
-///    `.skipped(.deadline)` (the frame goes out on time, unrestored, flagged);
+///    `.copiedLast` (with `deadlineFallback`: each hole pixel takes its last filmed value, one
+///    pass over the pixels) or `.skipped(.deadline)` (the frame goes out unrestored); either
+///    way on time and flagged;
 /// 3. seams: bring the valid pixels' exposure to the memory's (`ExposureMatcher`), on both the
 ///    reduced and the full-size frame;
 /// 4. restore the reduced frame, upsample the result and write it into the full-size holes only.
@@ -21,6 +23,8 @@ public final class CPNetRestoration: FrameRestoring {
     public let scale: Double
     public let minHoleCoverage: Double
     public let matchExposure: Bool
+    /// Fill the holes of frames the CPNet would make late with their pixels' last filmed values.
+    public let deadlineFallback: Bool
     /// Seconds the next restoration is expected to take (median of the last five that ran).
     public var predictedSeconds: Double? { timing.predicted }
     private var timing = RestoreTimePredictor()
@@ -40,12 +44,18 @@ public final class CPNetRestoration: FrameRestoring {
     /// memory holds, which restored frames are matched to.
     private var anchor = RGBImage(width: 0, height: 0)
     private var hasAnchor = false
+    /// For the deadline fallback: per full-size pixel, its value in the last frame where it was
+    /// not a hole, and whether there was such a frame since the last reset.
+    private var lastFilmed = RGBImage(width: 0, height: 0)
+    private var filmedOnce = Mask(width: 0, height: 0, fill: 0)
 
-    public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false) {
+    public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false,
+                deadlineFallback: Bool = false) {
         self.restorer = restorer
         self.scale = scale
         self.minHoleCoverage = minHoleCoverage
         self.matchExposure = matchExposure
+        self.deadlineFallback = deadlineFallback
     }
 
     /// A stage with `config`'s memory, scale and seam settings on already loaded weights (one
@@ -55,7 +65,8 @@ public final class CPNetRestoration: FrameRestoring {
                                 maxReferenceAge: config.maxReferenceAge, threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
         restorer.paste = config.paste == .aligned ? .copyAligned : .decoder
-        self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure)
+        self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
+                  deadlineFallback: config.deadlineFallback)
     }
 
     /// Loads the weight file named by `config` (resolved against the config's folder).
@@ -76,6 +87,7 @@ public final class CPNetRestoration: FrameRestoring {
         prepare(full: full, network: size)
         Resize.bilinear(frame.image, into: &small)
         let reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
+        if deadlineFallback { noteFilmedPixels(frame.image, holes: holes) }
 
         guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
             remember(frame.image, holes: holes)
@@ -88,7 +100,7 @@ public final class CPNetRestoration: FrameRestoring {
         }
         if let predicted = predictedSeconds, predicted > budget {
             remember(frame.image, holes: holes)
-            return .skipped(.deadline)
+            return deadlineFallback && fillFromLastFilmed(&frame.image, holes: holes) > 0 ? .copiedLast : .skipped(.deadline)
         }
 
         let start = DispatchTime.now().uptimeNanoseconds
@@ -152,6 +164,43 @@ public final class CPNetRestoration: FrameRestoring {
         guard !keepMemory else { return }
         restorer.reset()
         hasAnchor = false
+        filmedOnce.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Records the frame's valid pixels as their last filmed values (one pass, no allocation).
+    private func noteFilmedPixels(_ image: RGBImage, holes: Mask) {
+        let n = image.width * image.height
+        holes.values.withUnsafeBufferPointer { h in
+            filmedOnce.values.withUnsafeMutableBufferPointer { known in
+                image.pixels.withUnsafeBufferPointer { px in
+                    lastFilmed.pixels.withUnsafeMutableBufferPointer { last in
+                        for i in 0..<n where h[i] == 0 {
+                            last[3 * i] = px[3 * i]; last[3 * i + 1] = px[3 * i + 1]; last[3 * i + 2] = px[3 * i + 2]
+                            known[i] = 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives each hole pixel its last filmed value, where it has one; returns how many it filled.
+    private func fillFromLastFilmed(_ image: inout RGBImage, holes: Mask) -> Int {
+        let n = image.width * image.height
+        var filled = 0
+        holes.values.withUnsafeBufferPointer { h in
+            filmedOnce.values.withUnsafeBufferPointer { known in
+                lastFilmed.pixels.withUnsafeBufferPointer { last in
+                    image.pixels.withUnsafeMutableBufferPointer { px in
+                        for i in 0..<n where h[i] != 0 && known[i] != 0 {
+                            px[3 * i] = last[3 * i]; px[3 * i + 1] = last[3 * i + 1]; px[3 * i + 2] = last[3 * i + 2]
+                            filled += 1
+                        }
+                    }
+                }
+            }
+        }
+        return filled
     }
 
     /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
@@ -181,6 +230,9 @@ public final class CPNetRestoration: FrameRestoring {
         if upsampled.size != full {
             upsampled.reshape(width: full.width, height: full.height)
             leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
+            lastFilmed.reshape(width: full.width, height: full.height)
+            filmedOnce.reshape(width: full.width, height: full.height, fill: 0)
+            filmedOnce.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }  // another size's pixels
         }
         if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }

@@ -26,6 +26,7 @@ public final class PipelineFrameProcessor: FrameProcessing {
         switch result.restoration {
         case .notNeeded: outcome = .notNeeded
         case .restored: outcome = .restored
+        case .copiedLast: outcome = .copiedLast
         case .skipped(.deadline): outcome = .skippedDeadline
         case .skipped(.noReferences): outcome = .skippedNoReferences
         case .skipped(.disabled): outcome = .disabled

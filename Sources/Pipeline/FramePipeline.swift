@@ -130,7 +130,7 @@ public final class FramePipeline {
         if correction != nil { correction!.correct(&frame.image) }
         let t3 = DispatchTime.now().uptimeNanoseconds
         var ignoring: Mask?
-        if case .restored = outcome, seamRadius > 0 {
+        if outcome.filledHoles, seamRadius > 0 {
             markSeams()
             ignoring = seams
         }

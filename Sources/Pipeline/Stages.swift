@@ -47,7 +47,18 @@ public enum RestorationOutcome: Sendable, Equatable {
     case notNeeded
     /// Hole pixels were replaced in place.
     case restored
+    /// Restoration would have overrun the frame's deadline, so the hole pixels took their last
+    /// filmed values instead (copy-last: each from the last frame in which it was not a hole).
+    case copiedLast
     case skipped(SkipReason)
+
+    /// Whether hole pixels were replaced (by the restorer or its fallback).
+    public var filledHoles: Bool {
+        switch self {
+        case .restored, .copiedLast: return true
+        case .notNeeded, .skipped: return false
+        }
+    }
 }
 
 /// Stage 2: fills a frame's holes in place from earlier frames (CPNet's Restorer). Implemented

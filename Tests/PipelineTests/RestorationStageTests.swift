@@ -93,6 +93,28 @@ struct RestorationStageTests {
         #expect(late.image == before, "a skipped frame goes out untouched")
     }
 
+    @Test func withTheDeadlineFallbackALateFramesHolesTakeTheirLastFilmedValues() throws {
+        let weights = try CPNetWeights(path: fixtureWeights)
+        let restoration = CPNetRestoration(restorer: Restorer(weights: weights, references: 2, stride: 1, threads: 1),
+                                           scale: 0.5, minHoleCoverage: 0.001, deadlineFallback: true)
+        let w = 96, h = 64
+        let frames = (0..<3).map { scene(width: w, height: h, dx: 5 * $0) }
+        var f0 = Frame(image: frames[0], pts: nil, index: 0)
+        #expect(restoration.restore(&f0, holes: Mask(width: w, height: h, fill: 0), budget: .infinity) == .notNeeded)
+        var f1 = Frame(image: frames[1], pts: nil, index: 1)
+        #expect(restoration.restore(&f1, holes: band(width: w, height: h, rows: 24..<40), budget: .infinity) == .restored)
+        // Rows 24..<40 were last filmed in frame 0, rows 40..<48 in frame 1.
+        var late = Frame(image: frames[2], pts: nil, index: 2)
+        #expect(restoration.restore(&late, holes: band(width: w, height: h, rows: 24..<48), budget: 0) == .copiedLast)
+        for y in [0, 23, 24, 39, 40, 47, 48, 63] {
+            let source = y < 24 || y >= 48 ? frames[2] : (y < 40 ? frames[0] : frames[1])
+            for x in [0, 17, 95] {
+                let i = 3 * (y * w + x)
+                #expect(Array(late.image.pixels[i..<(i + 3)]) == Array(source.pixels[i..<(i + 3)]), "row \(y), column \(x)")
+            }
+        }
+    }
+
     @Test func holeReductionKeepsAnyCoveredPixel() {
         var full = Mask(width: 8, height: 4, fill: 0)
         full.values[1 * 8 + 5] = 1  // one pixel → its 2x2 block in the reduced mask
