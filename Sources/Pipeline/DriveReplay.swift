@@ -38,6 +38,9 @@ public struct DriveReplay {
         public var stripFolder: String?
         /// Stop after this many frames (nil: the whole drive).
         public var maxFrames: Int?
+        /// Seconds each frame may spend in restoration, as the daemon's deadline gives them
+        /// (infinity: every frame is restored, however long it takes).
+        public var frameBudget = Double.infinity
         /// Called after every frame with (frames done, frames total or nil).
         public var progress: ((Int, Int?) -> Void)?
         public init() {}
@@ -166,6 +169,9 @@ public struct DriveReplay {
             liveDetector = options.makeHoleDetector?(geometry)
             if let live = liveDetector { appendOnce(&notes, "restored, copy-last, median: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
         }
+        if options.frameBudget.isFinite, states.contains(where: { $0.variant == .restored }) {
+            appendOnce(&notes, String(format: "restored: %.1f ms per frame for restoration, as on the vehicle; the CPNet was not started where it would overrun that (restorer.deadline_fallback says what happened instead)", 1000 * options.frameBudget))
+        }
         if options.lanes.preferFilmed, states.contains(where: { $0.variant.restoresHoles }) {
             appendOnce(&notes, "restored, copy-last, median: a lane seen in the frame as filmed is reported over the restored frame's (lanes.prefer_filmed)")
         }
@@ -198,7 +204,7 @@ public struct DriveReplay {
                 if state.variant == .clean && !haveClean { continue }
                 copy(source, into: &state.frame)
                 let useLive = state.variant.restoresHoles && liveDetector != nil
-                let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes)
+                let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes, budget: options.frameBudget)
                 state.report.addTiming(seconds: result.lanesSeconds)
                 if let label {
                     state.readout.setRows(label.hSamples)

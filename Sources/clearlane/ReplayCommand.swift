@@ -51,6 +51,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Replay at most this many frames of each drive.")
     var maxFrames: Int?
 
+    @Option(help: ArgumentHelp("Time budget per frame for restoration, in milliseconds, as the daemon gives it (deadline_fraction / fps: 33.3 at 30 fps).",
+                               discussion: "Restorations predicted to overrun it are not started and take the deadline fallback (restorer.deadline_fallback), as on the vehicle. Default: no budget, every frame is restored."))
+    var frameBudgetMs: Double?
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -64,6 +68,10 @@ struct ReplayCommand: ParsableCommand {
         }
         var options = DriveReplay.Options()
         options.variants = chosen
+        if let frameBudgetMs {
+            guard frameBudgetMs > 0 else { throw ValidationError("--frame-budget-ms must be > 0 milliseconds, got \(frameBudgetMs)") }
+            options.frameBudget = frameBudgetMs / 1000
+        }
         var configBase = FileManager.default.currentDirectoryPath + "/config"
         var loadedConfig: LoadedConfig?
         if let config {
