@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "CPNet", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Imaging", "Configuration"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),

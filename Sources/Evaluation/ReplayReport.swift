@@ -58,6 +58,9 @@ public struct ReplayReport: Codable, Sendable {
                     pq.merge(q)
                     pooled.quality = pq
                 }
+                if let counts = v.restorations {
+                    for (outcome, n) in counts { pooled.restorations = pooled.restorations ?? [:]; pooled.restorations![outcome, default: 0] += n }
+                }
                 pooled.lanesSeconds += v.lanesSeconds
                 pooled.framesTimed += v.framesTimed
                 pooled.detectorFPS = pooled.lanesSeconds > 0 ? Double(pooled.framesTimed) / pooled.lanesSeconds : nil
@@ -85,14 +88,22 @@ public struct VariantReport: Codable, Sendable, Equatable {
     public var quality: QualitySummary?
     /// Lane-detection frames per second (detector stage only; correction excluded).
     public var detectorFPS: Double?
+    /// Restoring variants: frames per restoration outcome ("restored", "copied_last",
+    /// "skipped_deadline", …), so a replay with a frame budget shows who filled the holes.
+    public var restorations: [String: Int]?
     var lanesSeconds = 0.0
     var framesTimed = 0
 
     enum CodingKeys: String, CodingKey {
-        case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps"
+        case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps", restorations
     }
 
     public init() {}
+
+    public mutating func countRestoration(_ outcome: String) {
+        restorations = restorations ?? [:]
+        restorations![outcome, default: 0] += 1
+    }
 
     public mutating func addTiming(seconds: Double) {
         lanesSeconds += seconds

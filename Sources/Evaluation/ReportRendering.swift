@@ -39,8 +39,18 @@ extension ReplayReport {
         }
         block("overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))", overall)
         if let q = qualityLine(overall) { lines.append(q) }
+        if let r = restorationLine(overall) { lines.append(r) }
         for note in notes { lines.append("note: \(note)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Who filled the holes, per restoring variant (frames without holes left out).
+    private func restorationLine(_ variants: [String: VariantReport]) -> String? {
+        let parts = self.variants.compactMap { name -> String? in
+            guard let counts = variants[name]?.restorations?.filter({ $0.key != "not_needed" }), !counts.isEmpty else { return nil }
+            return name + ": " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        return parts.isEmpty ? nil : "frames with holes by outcome: " + parts.joined(separator: "; ")
     }
 
     private func qualityLine(_ variants: [String: VariantReport]) -> String? {

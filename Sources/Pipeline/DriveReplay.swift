@@ -206,6 +206,7 @@ public struct DriveReplay {
                 let useLive = state.variant.restoresHoles && liveDetector != nil
                 let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes, budget: options.frameBudget)
                 state.report.addTiming(seconds: result.lanesSeconds)
+                if state.variant.restoresHoles { state.report.countRestoration(result.restoration.name) }
                 if let label {
                     state.readout.setRows(label.hSamples)
                     state.readout.read(state.pipeline.detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)

@@ -1,3 +1,4 @@
+import CPNet
 import Configuration
 import Drives
 import Evaluation
@@ -128,5 +129,37 @@ struct ReplayTests {
         } catch {
             #expect("\(error)".contains("lanes.detector.windows") && "\(error)".contains(":4:"))
         }
+    }
+
+    @Test func aFrameBudgetHandsLateFramesToTheFallbackAndTheReportCountsWhoFilledThem() throws {
+        let drive = try Drive(folder: Self.repo + "/evaluation/samples/solidWhiteRight-tunnel-exit")
+        var config = RestorerConfig()
+        config.weights = Self.repo + "/models/cpnet-road-slim.safetensors"
+        let weights = try CPNetWeights(path: config.weights)
+        func counts(budget: Double) throws -> [String: Int] {
+            var o = options()
+            o.variants = [.restored]
+            o.strips = 0
+            o.stripFolder = nil
+            o.frameBudget = budget
+            o.makeRestorer = { _ in CPNetRestoration(weights: weights, config: config) }
+            var notes: [String] = []
+            let report = try DriveReplay(drive: drive, options: o).run(notes: &notes)
+            let pooled = ReplayReport(command: "test", processingSize: "640x360", affectedCoverage: 0.01,
+                                      variants: ["restored"], notes: notes, drives: [report, report])
+            let counts = try #require(report.variants["restored"]?.restorations)
+            #expect(counts.values.reduce(0, +) == report.frames)
+            #expect(pooled.overall["restored"]?.restorations == counts.mapValues { 2 * $0 })
+            return counts
+        }
+        // No budget: the CPNet fills every frame with holes that has references.
+        let unlimited = try counts(budget: .infinity)
+        #expect((unlimited["restored"] ?? 0) > 1)
+        #expect(unlimited["copied_last"] == nil)
+        // A budget nothing fits: after the first restoration is timed, the fallback takes over.
+        let late = try counts(budget: 1e-9)
+        #expect(late["restored"] == 1)
+        #expect((late["copied_last"] ?? 0) > 0)
+        #expect((late["copied_last"] ?? 0) + (late["skipped_deadline"] ?? 0) == (unlimited["restored"] ?? 0) - 1)
     }
 }
