@@ -9,46 +9,21 @@ import Imaging
 /// a hole. ("The last well-exposed frame" taken whole would almost never exist: a daylight frame
 /// nearly always has some clipped sky, so a whole-frame rule degenerates to no restoration.)
 public final class CopyLastRestoration: FrameRestoring {
-    private var last = RGBImage(width: 0, height: 0)
-    /// 1 where `last` holds a value seen valid since the last reset.
-    private var seen = Mask(width: 0, height: 0, fill: 0)
+    private var last = LastFilmedPixels()
 
     public init() {}
 
     public func restore(_ frame: inout Frame, holes: Mask, budget: Double) -> RestorationOutcome {
-        if last.size != frame.image.size {
-            last.reshape(width: frame.width, height: frame.height)
-            seen = Mask(width: frame.width, height: frame.height, fill: 0)
-        }
-        let n = frame.width * frame.height
-        var filled = 0, holeCount = 0
-        holes.values.withUnsafeBufferPointer { h in
-            seen.values.withUnsafeMutableBufferPointer { known in
-                last.pixels.withUnsafeMutableBufferPointer { memory in
-                    frame.image.pixels.withUnsafeMutableBufferPointer { d in
-                        for i in 0..<n {
-                            if h[i] == 0 {
-                                // Valid now: this becomes the pixel's last well-exposed value.
-                                memory[3 * i] = d[3 * i]; memory[3 * i + 1] = d[3 * i + 1]; memory[3 * i + 2] = d[3 * i + 2]
-                                known[i] = 1
-                            } else {
-                                holeCount += 1
-                                guard known[i] != 0 else { continue }
-                                d[3 * i] = memory[3 * i]; d[3 * i + 1] = memory[3 * i + 1]; d[3 * i + 2] = memory[3 * i + 2]
-                                filled += 1
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if holeCount == 0 { return .notNeeded }
-        return filled > 0 ? .restored : .skipped(.noReferences)
+        last.prepare(size: frame.image.size)
+        // Valid pixels and holes are disjoint: recording first leaves the holes' memory as it was.
+        last.record(frame.image, holes: holes)
+        guard holes.setCount > 0 else { return .notNeeded }
+        return last.fill(&frame.image, holes: holes) > 0 ? .restored : .skipped(.noReferences)
     }
 
     public func reset(keepMemory: Bool) {
         // Forget every pixel's last value; the buffers stay for the next frame of this size.
-        if !keepMemory { for i in seen.values.indices { seen.values[i] = 0 } }
+        if !keepMemory { last.forget() }
     }
 }
 

@@ -44,10 +44,8 @@ public final class CPNetRestoration: FrameRestoring {
     /// memory holds, which restored frames are matched to.
     private var anchor = RGBImage(width: 0, height: 0)
     private var hasAnchor = false
-    /// For the deadline fallback: per full-size pixel, its value in the last frame where it was
-    /// not a hole, and whether there was such a frame since the last reset.
-    private var lastFilmed = RGBImage(width: 0, height: 0)
-    private var filmedOnce = Mask(width: 0, height: 0, fill: 0)
+    /// For the deadline fallback: each full-size pixel's last filmed value.
+    private var lastFilmed = LastFilmedPixels()
 
     public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false,
                 deadlineFallback: Bool = false) {
@@ -87,7 +85,7 @@ public final class CPNetRestoration: FrameRestoring {
         prepare(full: full, network: size)
         Resize.bilinear(frame.image, into: &small)
         let reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
-        if deadlineFallback { noteFilmedPixels(frame.image, holes: holes) }
+        if deadlineFallback { lastFilmed.record(frame.image, holes: holes) }
 
         guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
             remember(frame.image, holes: holes)
@@ -100,7 +98,7 @@ public final class CPNetRestoration: FrameRestoring {
         }
         if let predicted = predictedSeconds, predicted > budget {
             remember(frame.image, holes: holes)
-            return deadlineFallback && fillFromLastFilmed(&frame.image, holes: holes) > 0 ? .copiedLast : .skipped(.deadline)
+            return deadlineFallback && lastFilmed.fill(&frame.image, holes: holes) > 0 ? .copiedLast : .skipped(.deadline)
         }
 
         let start = DispatchTime.now().uptimeNanoseconds
@@ -164,43 +162,7 @@ public final class CPNetRestoration: FrameRestoring {
         guard !keepMemory else { return }
         restorer.reset()
         hasAnchor = false
-        filmedOnce.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-    }
-
-    /// Records the frame's valid pixels as their last filmed values (one pass, no allocation).
-    private func noteFilmedPixels(_ image: RGBImage, holes: Mask) {
-        let n = image.width * image.height
-        holes.values.withUnsafeBufferPointer { h in
-            filmedOnce.values.withUnsafeMutableBufferPointer { known in
-                image.pixels.withUnsafeBufferPointer { px in
-                    lastFilmed.pixels.withUnsafeMutableBufferPointer { last in
-                        for i in 0..<n where h[i] == 0 {
-                            last[3 * i] = px[3 * i]; last[3 * i + 1] = px[3 * i + 1]; last[3 * i + 2] = px[3 * i + 2]
-                            known[i] = 1
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Gives each hole pixel its last filmed value, where it has one; returns how many it filled.
-    private func fillFromLastFilmed(_ image: inout RGBImage, holes: Mask) -> Int {
-        let n = image.width * image.height
-        var filled = 0
-        holes.values.withUnsafeBufferPointer { h in
-            filmedOnce.values.withUnsafeBufferPointer { known in
-                lastFilmed.pixels.withUnsafeBufferPointer { last in
-                    image.pixels.withUnsafeMutableBufferPointer { px in
-                        for i in 0..<n where h[i] != 0 && known[i] != 0 {
-                            px[3 * i] = last[3 * i]; px[3 * i + 1] = last[3 * i + 1]; px[3 * i + 2] = last[3 * i + 2]
-                            filled += 1
-                        }
-                    }
-                }
-            }
-        }
-        return filled
+        lastFilmed.forget()
     }
 
     /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
@@ -230,10 +192,8 @@ public final class CPNetRestoration: FrameRestoring {
         if upsampled.size != full {
             upsampled.reshape(width: full.width, height: full.height)
             leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
-            lastFilmed.reshape(width: full.width, height: full.height)
-            filmedOnce.reshape(width: full.width, height: full.height, fill: 0)
-            filmedOnce.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }  // another size's pixels
         }
+        if deadlineFallback { lastFilmed.prepare(size: full) }
         if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }
 
