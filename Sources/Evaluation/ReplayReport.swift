@@ -58,9 +58,7 @@ public struct ReplayReport: Codable, Sendable {
                     pq.merge(q)
                     pooled.quality = pq
                 }
-                if let counts = v.restorations {
-                    for (outcome, n) in counts { pooled.restorations = pooled.restorations ?? [:]; pooled.restorations![outcome, default: 0] += n }
-                }
+                for (outcome, n) in v.restorations ?? [:] { pooled.countRestoration(outcome, frames: n) }
                 pooled.lanesSeconds += v.lanesSeconds
                 pooled.framesTimed += v.framesTimed
                 pooled.detectorFPS = pooled.lanesSeconds > 0 ? Double(pooled.framesTimed) / pooled.lanesSeconds : nil
@@ -100,9 +98,9 @@ public struct VariantReport: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public mutating func countRestoration(_ outcome: String) {
+    public mutating func countRestoration(_ outcome: String, frames: Int = 1) {
         restorations = restorations ?? [:]
-        restorations![outcome, default: 0] += 1
+        restorations![outcome, default: 0] += frames
     }
 
     public mutating func addTiming(seconds: Double) {

@@ -22,21 +22,31 @@ public final class PipelineFrameProcessor: FrameProcessing {
             result = pipeline.process(&frame, holes: Mask(width: frame.width, height: frame.height, fill: 0), budget: budget)
         }
         pipeline.readLanes(into: &lanes, confidences: &confidences)
-        let outcome: ProcessedFrame.RestorationOutcome
-        switch result.restoration {
-        case .notNeeded: outcome = .notNeeded
-        case .restored: outcome = .restored
-        case .copiedLast: outcome = .copiedLast
-        case .skipped(.deadline): outcome = .skippedDeadline
-        case .skipped(.noReferences): outcome = .skippedNoReferences
-        case .skipped(.disabled): outcome = .disabled
-        }
         return ProcessedFrame(
             hSamples: pipeline.hSamples,
             lanes: zip(lanes, confidences).map { ProcessedFrame.Lane(xs: $0.0, confidence: $0.1) },
-            restoration: outcome, holeCoverage: result.holes.roiCoverage,
+            restoration: .init(result.restoration), holeCoverage: result.holes.roiCoverage,
             stageSeconds: [("exposure", result.exposureSeconds), ("restore", result.restoreSeconds), ("lanes", result.lanesSeconds)])
     }
 
     public func reset(keepMemory: Bool) { pipeline.reset(keepMemory: keepMemory) }
+}
+
+extension ProcessedFrame.RestorationOutcome {
+    /// The daemon's flag for a stage outcome.
+    init(_ outcome: RestorationOutcome) {
+        switch outcome {
+        case .notNeeded: self = .notNeeded
+        case .restored: self = .restored
+        case .copiedLast: self = .copiedLast
+        case .skipped(.deadline): self = .skippedDeadline
+        case .skipped(.noReferences): self = .skippedNoReferences
+        case .skipped(.disabled): self = .disabled
+        }
+    }
+}
+
+extension RestorationOutcome {
+    /// The outcome's name in replay reports: the daemon's lanes-record flag.
+    public var name: String { ProcessedFrame.RestorationOutcome(self).rawValue }
 }

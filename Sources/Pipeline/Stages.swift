@@ -52,17 +52,6 @@ public enum RestorationOutcome: Sendable, Equatable {
     case copiedLast
     case skipped(SkipReason)
 
-    /// The outcome's name in reports and the daemon's lanes records.
-    public var name: String {
-        switch self {
-        case .notNeeded: return "not_needed"
-        case .restored: return "restored"
-        case .copiedLast: return "copied_last"
-        case .skipped(.disabled): return "disabled"
-        case .skipped(let reason): return "skipped_" + reason.rawValue
-        }
-    }
-
     /// Whether hole pixels were replaced (by the restorer or its fallback).
     public var filledHoles: Bool {
         switch self {
