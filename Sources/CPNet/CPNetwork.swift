@@ -79,6 +79,25 @@ public final class CPNetwork: @unchecked Sendable {
         for i in 0..<(h * w) { alignedValid[i] = alignedValid[i] > 0.5 ? 1 : 0 }
     }
 
+    /// Pixel `i` copied from one aligned reference: the first in `preference` (reference indices
+    /// k into [K, 3, n] colours and [K, 1, n] 0/1 visibility) that shows it. One source per pixel
+    /// keeps thin lane paint sharp where a blend of slightly misaligned references smears it.
+    /// Writes the three channels to `out[c·n + i]` and returns true, or returns false (nothing
+    /// written) when no reference shows the pixel.
+    @inline(__always)
+    public static func copyFirst(pixel i: Int, planeSize n: Int, preference: UnsafeBufferPointer<Int>,
+                                 alignedRGB: UnsafePointer<Float>, alignedValid: UnsafePointer<Float>,
+                                 into out: UnsafeMutablePointer<Float>) -> Bool {
+        for k in preference where alignedValid[k * n + i] > 0 {
+            let base = 3 * k * n + i
+            out[i] = alignedRGB[base]
+            out[n + i] = alignedRGB[base + n]
+            out[2 * n + i] = alignedRGB[base + 2 * n]
+            return true
+        }
+        return false
+    }
+
     /// Pixel `i` copied from `count` aligned references ([K, 3, n] colours, [K, 1, n] 0/1
     /// visibility): the context-matching weights at pixel level — global similarity `g[k]`
     /// masked by visibility, normalized (cpnet.md §5) — applied to the references' own colours.

@@ -20,7 +20,8 @@ public final class Restorer: @unchecked Sendable {
     /// can hide the lane markings the raw frame still shows at a hole's edge.
     public var fillUnseen = true
     /// How seen hole pixels are filled: the paste decoder's prediction (the paper), or the aligned
-    /// references' own pixels blended with the context-matching weights (`copyAligned`).
+    /// references' own pixels (the longest-held reference that shows the pixel, or all of them
+    /// blended with the context-matching weights).
     public var paste = PasteSource.decoder
     /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
     /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
@@ -28,6 +29,9 @@ public final class Restorer: @unchecked Sendable {
     /// The memory slots the last restoration step copied from, in the order of the workspace's
     /// per-reference tensors (θ, aligned frames, similarities). Reused.
     public private(set) var lastReferenceSlots: [Int] = []
+    /// Indices into `lastReferenceSlots` (and the per-reference tensors), in the order `.oldestAligned`
+    /// copies from them: the longest-held reference first.
+    public private(set) var lastOldestFirst: [Int] = []
     /// The memory slot the last offered frame (remembered or restored) went into; nil if the
     /// memory did not keep it. Lets a caller keep companion data per slot (full-size frames).
     public private(set) var lastAdmittedSlot: Int?
@@ -42,6 +46,7 @@ public final class Restorer: @unchecked Sendable {
         network = CPNetwork(weights: weights)
         memory = ReferenceMemory(capacity: references, stride: stride, maxAge: maxReferenceAge)
         lastReferenceSlots.reserveCapacity(references)
+        lastOldestFirst.reserveCapacity(references)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }
     }
@@ -73,37 +78,44 @@ public final class Restorer: @unchecked Sendable {
         let references = memory.count
         lastReferenceSlots.removeAll(keepingCapacity: true)
         for slot in memory.occupied { lastReferenceSlots.append(slot) }
+        orderOldestFirst()
         // The decoder's prediction is read only for holes it fills: with aligned pasting that is
         // the unseen ones, and only when they are filled at all.
-        lastTimings = network.restore(ws: ws, memory: memory, decode: paste == .decoder || fillUnseen)
+        lastTimings = network.restore(ws: ws, memory: memory, decode: !paste.copiesAligned || fillUnseen)
         // Write back only the hole pixels; valid ones keep their exact bytes.
         let n = frame.width * frame.height, out = ws.output.data
         var unseen = 0
         let input = ws.targetRGB.data, alignedRGB = ws.alignedRGB.data, aligned = ws.alignedValid.data
         let similarity = ws.globalSimilarity.data
-        let copyAligned = paste == .copyAligned
-        holes.values.withUnsafeBufferPointer { h in
-            lastFilled.values.withUnsafeMutableBufferPointer { filled in
-                frame.pixels.withUnsafeMutableBufferPointer { px in
-                    for i in 0..<n {
-                        filled[i] = 0
-                        guard h[i] != 0 else { continue }
-                        // Seen: some aligned reference shows the pixel ([K, 1, H, W] visibility).
-                        let seen: Bool
-                        if copyAligned {
-                            seen = CPNetwork.copyAligned(pixel: i, planeSize: n, count: references, alignedRGB: alignedRGB,
-                                                         alignedValid: aligned, similarity: similarity, into: out)
-                        } else {
-                            seen = fillUnseen || (0..<references).contains { aligned[$0 * n + i] > 0.5 }
+        let paste = self.paste
+        lastOldestFirst.withUnsafeBufferPointer { oldestFirst in
+            holes.values.withUnsafeBufferPointer { h in
+                lastFilled.values.withUnsafeMutableBufferPointer { filled in
+                    frame.pixels.withUnsafeMutableBufferPointer { px in
+                        for i in 0..<n {
+                            filled[i] = 0
+                            guard h[i] != 0 else { continue }
+                            // Seen: some aligned reference shows the pixel ([K, 1, H, W] visibility).
+                            let seen: Bool
+                            switch paste {
+                            case .oldestAligned:
+                                seen = CPNetwork.copyFirst(pixel: i, planeSize: n, preference: oldestFirst, alignedRGB: alignedRGB,
+                                                           alignedValid: aligned, into: out)
+                            case .blendAligned:
+                                seen = CPNetwork.copyAligned(pixel: i, planeSize: n, count: references, alignedRGB: alignedRGB,
+                                                             alignedValid: aligned, similarity: similarity, into: out)
+                            case .decoder:
+                                seen = fillUnseen || (0..<references).contains { aligned[$0 * n + i] > 0.5 }
+                            }
+                            if !seen && !fillUnseen {
+                                // Left as filmed: the composite (and the memory) keep the input.
+                                for c in 0..<3 { out[c * n + i] = input[c * n + i] }
+                                unseen += 1
+                                continue
+                            }
+                            filled[i] = 1
+                            for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                         }
-                        if !seen && !fillUnseen {
-                            // Left as filmed: the composite (and the memory) keep the input.
-                            for c in 0..<3 { out[c * n + i] = input[c * n + i] }
-                            unseen += 1
-                            continue
-                        }
-                        filled[i] = 1
-                        for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                     }
                 }
             }
@@ -127,6 +139,18 @@ public final class Restorer: @unchecked Sendable {
         }
         lastTimings.alignment += Clock.seconds() - start
         return true
+    }
+
+    /// `lastOldestFirst` for `lastReferenceSlots`: by admission order, oldest first (insertion
+    /// sort: K is a handful, and it allocates nothing).
+    private func orderOldestFirst() {
+        lastOldestFirst.removeAll(keepingCapacity: true)
+        func sequence(_ k: Int) -> Int { memory.entries[lastReferenceSlots[k]]?.sequence ?? Int.max }
+        for k in lastReferenceSlots.indices {
+            var at = lastOldestFirst.count
+            while at > 0, sequence(lastOldestFirst[at - 1]) > sequence(k) { at -= 1 }
+            lastOldestFirst.insert(k, at: at)
+        }
     }
 
     /// Offers a frame to the reference memory without restoring it (e.g. frames before the first
@@ -180,8 +204,13 @@ public final class Restorer: @unchecked Sendable {
 public enum PasteSource: String, Sendable, CaseIterable {
     /// The paste decoder's prediction (cpnet.md §6).
     case decoder
+    /// The aligned pixel of the longest-held reference that shows it (`CPNetwork.copyFirst`).
+    case oldestAligned = "oldest"
     /// The aligned reference pixels, weighted by the context matching (cpnet.md §5).
-    case copyAligned = "aligned"
+    case blendAligned = "blend"
+
+    /// Whether seen hole pixels are copied from the aligned references (not the decoder).
+    public var copiesAligned: Bool { self != .decoder }
 }
 
 /// The paper's offline mode (cpnet.md §7): complete a recording forward and backward in time and

@@ -25,15 +25,16 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var minHoleCoverage: Double
     /// Also fill hole pixels no reference shows (the decoder's guess); off: they stay as filmed.
     public var fillUnseen: Bool
-    /// Where a seen hole pixel's fill comes from: the paste decoder (the paper) or the aligned
-    /// references' pixels blended with the context-matching weights.
+    /// Where a seen hole pixel's fill comes from: the aligned pixel of the longest-held reference
+    /// that shows it, the aligned references' pixels blended with the context-matching weights, or the
+    /// paste decoder (the paper).
     public var paste: Paste
     /// When the CPNet would overrun a frame's deadline, fill its holes with each pixel's last
     /// filmed value instead (copy-last, one pass over the pixels); off: the frame goes out
     /// unrestored.
     public var deadlineFallback: Bool
 
-    public enum Paste: String, Decodable, Sendable, CaseIterable { case decoder, aligned }
+    public enum Paste: String, Decodable, Sendable, CaseIterable { case oldest, blend, decoder }
 
     public static let defaultWeights = "../models/cpnet-road-slim.safetensors"
 
@@ -54,7 +55,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         matchExposure = false
         minHoleCoverage = 0.005
         fillUnseen = false
-        paste = .aligned
+        paste = .oldest
         deadlineFallback = true
     }
 

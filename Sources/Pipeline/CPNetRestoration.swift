@@ -62,7 +62,11 @@ public final class CPNetRestoration: FrameRestoring {
         let restorer = Restorer(weights: weights, references: config.references, stride: config.stride,
                                 maxReferenceAge: config.maxReferenceAge, threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
-        restorer.paste = config.paste == .aligned ? .copyAligned : .decoder
+        switch config.paste {
+        case .oldest: restorer.paste = .oldestAligned
+        case .blend: restorer.paste = .blendAligned
+        case .decoder: restorer.paste = .decoder
+        }
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
                   deadlineFallback: config.deadlineFallback)
     }
@@ -148,7 +152,8 @@ public final class CPNetRestoration: FrameRestoring {
             holes.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
                     _ = fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
-                                   theta: ws.theta.data, similarity: ws.globalSimilarity.data, threads: restorer.threads)
+                                       theta: ws.theta.data, source: restorer.paste, oldestFirst: restorer.lastOldestFirst,
+                                       similarity: ws.globalSimilarity.data, threads: restorer.threads)
                 }
             }
         }
@@ -172,7 +177,7 @@ public final class CPNetRestoration: FrameRestoring {
     }
 
     /// Aligned pasting with the network at a reduced size: the copy is made from full-size frames.
-    private var pastesAtFullSize: Bool { restorer.paste == .copyAligned && scale < 1 }
+    private var pastesAtFullSize: Bool { restorer.paste.copiesAligned && scale < 1 }
 
     /// The reduced frame, whole again (hole-free or restored), is the exposure the memory holds.
     private func keepAsAnchor() {

@@ -38,12 +38,14 @@ final class FullSizeReferences {
     }
 
     /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots`, warped by
-    /// their θ ([K, 2, 3]) and blended as the restorer blends them (`CPNetwork.warp`,
-    /// `CPNetwork.copyAligned`, with the step's `similarity`). Pixels no reference shows are left
-    /// as they are. Returns how many pixels were filled.
+    /// their θ ([K, 2, 3]) and copied as the restorer copies them (`CPNetwork.warp`, then
+    /// `CPNetwork.copyFirst` in the step's `oldestFirst` order, or `CPNetwork.copyAligned` with its
+    /// `similarity`). Pixels no reference shows are left as they are. Returns how many pixels
+    /// were filled.
     @discardableResult
     func paste(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
-               similarity: UnsafePointer<Float>, threads: Int) -> Int {
+               source: PasteSource, oldestFirst: [Int], similarity: UnsafePointer<Float>, threads: Int) -> Int {
+        precondition(source.copiesAligned, "full-size pasting copies aligned references")
         let n = width * height
         for (k, slot) in slots.enumerated() {
             CPNetwork.warp(rgb: rgb[slot].data, valid: valid[slot].data, theta: theta + 6 * k, height: height, width: width,
@@ -51,12 +53,18 @@ final class FullSizeReferences {
         }
         let out = blended.data, count = slots.count
         var filled = 0
-        image.pixels.withUnsafeMutableBufferPointer { px in
-            for i in 0..<n where fill(i) {
-                guard CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: alignedRGB.data,
-                                            alignedValid: alignedValid.data, similarity: similarity, into: out) else { continue }
-                for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
-                filled += 1
+        let rgb = alignedRGB.data, valid = alignedValid.data, oldest = source == .oldestAligned
+        oldestFirst.withUnsafeBufferPointer { order in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<n where fill(i) {
+                    let copied = oldest
+                        ? CPNetwork.copyFirst(pixel: i, planeSize: n, preference: order, alignedRGB: rgb, alignedValid: valid, into: out)
+                        : CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: rgb, alignedValid: valid,
+                                                similarity: similarity, into: out)
+                    guard copied else { continue }
+                    for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+                    filled += 1
+                }
             }
         }
         return filled

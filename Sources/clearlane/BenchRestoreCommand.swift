@@ -48,7 +48,7 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "im2col tile budget in floats per thread (default \(ConvScratch.defaultTileFloats)).")
     var tileFloats: Int = ConvScratch.defaultTileFloats
 
-    @Flag(help: "Skip the paste decoder, as the restorer does with paste: aligned and fill_unseen: false.")
+    @Flag(help: "Skip the paste decoder, as the restorer does with paste: oldest or blend and fill_unseen: false.")
     var noDecoder = false
 
     @Flag(help: "Print one JSON object.")

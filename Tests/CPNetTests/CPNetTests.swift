@@ -209,7 +209,7 @@ struct RestorerTests {
     @Test(arguments: [true, false])
     func alignedPasteCopiesTheAlignedReferencesWeightedByContextMatching(fillUnseen: Bool) throws {
         let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)
-        restorer.paste = .copyAligned
+        restorer.paste = .blendAligned
         restorer.fillUnseen = fillUnseen
         for shift in 0..<2 {
             restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: shift), holes: Mask(width: width, height: height, fill: 0))
@@ -240,6 +240,49 @@ struct RestorerTests {
             #expect(abs(Float(frame.pixels[3 * i]) - value / total * 255) <= 0.5 + 1e-3)
         }
         #expect(checked > 0)
+    }
+
+    /// The shipped paste: each seen hole pixel is the aligned pixel of the longest-held reference
+    /// that shows it. Three frames through a two-slot memory put the newest frame in slot 0, so
+    /// the order must come from admission, not from the slots.
+    @Test func oldestPasteCopiesTheLongestHeldAlignedReferenceThatShowsEachPixel() throws {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        restorer.paste = .oldestAligned
+        restorer.fillUnseen = false
+        // Holes in every remembered frame, in different places, so that some hole pixels are
+        // shown only by the older reference.
+        for shift in 0..<3 {
+            var hole = Mask(width: width, height: height, fill: 0)
+            for y in 0..<height { for x in (shift * 12)..<(shift * 12 + 8) { hole[x, y] = 1 } }
+            restorer.remember(RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: shift), hole), holes: hole)
+        }
+        let slots = restorer.memory.occupied
+        #expect(slots == [0, 1])
+        let sequence = { (slot: Int) in restorer.memory.entries[slot]?.sequence ?? -1 }
+        #expect(sequence(0) > sequence(1), "the third frame replaced the first in slot 0")
+
+        let holes = Mask(width: width, height: height, fill: 1)
+        let original = RGBImageFactory.scene(width: width, height: height, shift: 3)
+        var frame = original
+        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(restorer.lastReferenceSlots == [0, 1])
+        #expect(restorer.lastOldestFirst == [1, 0])
+        let ws = try #require(restorer.workspace)
+        let n = width * height
+        var fromNewer = 0, fromOlder = 0
+        for i in 0..<n {
+            // Reference computation: the first reference, oldest first, that shows the pixel.
+            guard let k = [1, 0].first(where: { ws.alignedValid.slice($0)[i] > 0.5 }) else {
+                #expect(frame.pixels[3 * i] == original.pixels[3 * i])   // unseen: as filmed
+                continue
+            }
+            if k == 0 { fromNewer += 1 } else { fromOlder += 1 }
+            for c in 0..<3 {
+                let expected = ws.alignedRGB.slice(k)[c * n + i] * 255
+                #expect(abs(Float(frame.pixels[3 * i + c]) - expected) <= 0.5 + 1e-3)
+            }
+        }
+        #expect(fromNewer > 0 && fromOlder > 0, "the case needs pixels from both references")
     }
 
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
