@@ -72,7 +72,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CPNet", "Imaging"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CPNet", "NeuralEngine", "Imaging"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),

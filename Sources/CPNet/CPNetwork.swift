@@ -208,14 +208,29 @@ public final class CPNetwork: @unchecked Sendable {
 
     // MARK: The restoration step
 
+    /// How far a restoration step runs: the stages after the last one a caller reads are skipped.
+    public enum LastStage: String, Sendable, CaseIterable, Comparable {
+        /// §1–3: θ and the aligned references (`ws.theta`, `ws.alignedRGB`, `ws.alignedValid`),
+        /// all that copying one aligned reference per pixel reads.
+        case warp
+        /// §1–5: also the copy encoder and context matching (`ws.globalSimilarity`, the paste
+        /// input), which blending the references reads.
+        case matching
+        /// §1–6: also the paste decoder's prediction, composited into `ws.output` (the paper).
+        case decoder
+
+        public static func < (a: LastStage, b: LastStage) -> Bool { a.order < b.order }
+        private var order: Int { self == .warp ? 0 : self == .matching ? 1 : 2 }
+    }
+
     /// One step for the target in `ws.targetRGB`/`ws.targetValid` with the references held in
     /// `memory` (their AE features already cached there). Result in `ws.output`; returns the
     /// time per stage. Allocates nothing.
-    /// - Parameter decode: false skips the paste decoder (§6) when nothing will read its
-    ///   prediction (the restorer pastes aligned pixels and leaves unseen holes as filmed); the
-    ///   output's hole pixels then hold the input's until the caller fills them.
+    /// - Parameter last: the last stage to run. Before `.decoder` the output's hole pixels hold
+    ///   the input's until the caller fills them (the restorer pastes aligned pixels and leaves
+    ///   unseen holes as filmed).
     @discardableResult
-    public func restore(ws: Workspace, memory: ReferenceMemory, decode: Bool = true) -> StageTimings {
+    public func restore(ws: Workspace, memory: ReferenceMemory, through last: LastStage = .decoder) -> StageTimings {
         var timings = StageTimings()
         let count = min(memory.occupied.count, ws.references)
         let rgb = ws.targetRGB.data, valid = ws.targetValid.data
@@ -239,6 +254,11 @@ public final class CPNetwork: @unchecked Sendable {
                  alignedRGB: ws.alignedRGB.slice(k), alignedValid: ws.alignedValid.slice(k))
         }
         lap(\.warp)
+        let n = ws.height * ws.width, out = ws.output.data, pred = ws.prediction.data
+        guard last > .warp else {
+            out.update(from: rgb, count: 3 * n)
+            return timings
+        }
         // §4: copy encoder on the target and each aligned reference.
         copyEncoder(rgb: rgb, valid: valid, ws: ws, features: ws.targetFeatures.data, visibility: ws.targetVisibility.data)
         for k in 0..<count {
@@ -250,8 +270,7 @@ public final class CPNetwork: @unchecked Sendable {
         contextMatching(ws: ws, count: count)
         lap(\.match)
         // §6, then composite: valid pixels pass through, holes take the prediction.
-        let n = ws.height * ws.width, out = ws.output.data, pred = ws.prediction.data
-        guard decode else {
+        guard last > .matching else {
             out.update(from: rgb, count: 3 * n)
             lap(\.decode)
             return timings
@@ -269,12 +288,12 @@ public final class CPNetwork: @unchecked Sendable {
 
     /// FLOPs (2 × multiply-adds of every convolution and linear layer) of one `restore` step with
     /// `references` references whose AE features are cached, on frames of `height`×`width`
-    /// (`decode: false`: without the paste decoder, as `restore(…, decode: false)` runs).
-    public func flopsPerStep(height: Int, width: Int, references k: Int, decode: Bool = true) -> Int {
+    /// run through `last`, as `restore(…, through: last)` runs it.
+    public func flopsPerStep(height: Int, width: Int, references k: Int, through last: LastStage = .decoder) -> Int {
         let arch = architecture, pad = Padding(height: height, width: width)
         let macs = arch.alignmentEncoderMACs + k * arch.alignmentRegressorMACs
-            + (k + 1) * arch.encoderMACs(height: pad.paddedHeight, width: pad.paddedWidth)
-            + (decode ? arch.decoderMACs(featureHeight: pad.paddedHeight / 4, featureWidth: pad.paddedWidth / 4) : 0)
+            + (last >= .matching ? (k + 1) * arch.encoderMACs(height: pad.paddedHeight, width: pad.paddedWidth) : 0)
+            + (last >= .decoder ? arch.decoderMACs(featureHeight: pad.paddedHeight / 4, featureWidth: pad.paddedWidth / 4) : 0)
         return 2 * macs
     }
 

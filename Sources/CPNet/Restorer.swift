@@ -79,9 +79,7 @@ public final class Restorer: @unchecked Sendable {
         lastReferenceSlots.removeAll(keepingCapacity: true)
         for slot in memory.occupied { lastReferenceSlots.append(slot) }
         orderOldestFirst()
-        // The decoder's prediction is read only for holes it fills: with aligned pasting that is
-        // the unseen ones, and only when they are filled at all.
-        lastTimings = network.restore(ws: ws, memory: memory, decode: !paste.copiesAligned || fillUnseen)
+        lastTimings = network.restore(ws: ws, memory: memory, through: lastStage)
         // Write back only the hole pixels; valid ones keep their exact bytes.
         let n = frame.width * frame.height, out = ws.output.data
         var unseen = 0
@@ -139,6 +137,15 @@ public final class Restorer: @unchecked Sendable {
         }
         lastTimings.alignment += Clock.seconds() - start
         return true
+    }
+
+    /// The last network stage a step needs. The decoder's prediction is read only for holes it
+    /// fills: with aligned pasting that is the unseen ones, and only when they are filled at all;
+    /// the context matching only for blending; copying the oldest reference reads θ and the
+    /// aligned references alone (the copy encoder, two thirds of the step, is skipped).
+    public var lastStage: CPNetwork.LastStage {
+        if paste == .decoder || fillUnseen { return .decoder }
+        return paste == .blendAligned ? .matching : .warp
     }
 
     /// `lastOldestFirst` for `lastReferenceSlots`: by admission order, oldest first (insertion

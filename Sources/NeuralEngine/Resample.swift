@@ -91,6 +91,48 @@ public enum Resample {
         return linspace * (Float(n - 1) / Float(n))
     }
 
+    /// The four bilinear corners an affine grid sample reads for one output pixel: offsets into
+    /// an input plane and their weights (zero for corners outside the input: zeros padding; such
+    /// corners' offsets are clamped to a valid pixel whose value then counts 0×).
+    public struct AffineTap {
+        public var o00 = 0, o01 = 0, o10 = 0, o11 = 0
+        public var w00: Float = 0, w01: Float = 0, w10: Float = 0, w11: Float = 0
+
+        /// The tap for output pixel (`column`, `row`) of an `outWidth`×`outHeight` grid under θ
+        /// (row-major 2×3), on an input of `width`×`height`: `affineGridSample`'s arithmetic, so a
+        /// pixel sampled through it is bit-identical to the whole grid's. All weights are 0 where
+        /// the point falls outside the input.
+        @inline(__always)
+        public init(column j: Int, row i: Int, outWidth: Int, outHeight: Int, width: Int, height: Int,
+                    theta: (Float, Float, Float, Float, Float, Float)) {
+            let (t00, t01, t02, t10, t11, t12) = theta
+            let fw = Float(width), fh = Float(height)
+            let x = Resample.baseGrid(j, outWidth), y = Resample.baseGrid(i, outHeight)
+            let gx = t00 * x + t01 * y + t02
+            let gy = t10 * x + t11 * y + t12
+            // Unnormalize (align_corners=False).
+            let ix = ((gx + 1) * fw - 1) / 2
+            let iy = ((gy + 1) * fh - 1) / 2
+            let fx = ix.rounded(.down), fy = iy.rounded(.down)
+            guard fx.isFinite, fy.isFinite, fx > -2, fy > -2, fx < fw, fy < fh else { return }
+            let x0 = Int(fx), y0 = Int(fy)
+            let wx = ix - fx, wy = iy - fy
+            let inX0 = x0 >= 0, inX1 = x0 + 1 < width, inY0 = y0 >= 0, inY1 = y0 + 1 < height
+            w00 = inY0 && inX0 ? (1 - wx) * (1 - wy) : 0
+            w01 = inY0 && inX1 ? wx * (1 - wy) : 0
+            w10 = inY1 && inX0 ? (1 - wx) * wy : 0
+            w11 = inY1 && inX1 ? wx * wy : 0
+            let cx0 = max(x0, 0), cx1 = min(x0 + 1, width - 1), cy0 = max(y0, 0), cy1 = min(y0 + 1, height - 1)
+            o00 = cy0 * width + cx0; o01 = cy0 * width + cx1; o10 = cy1 * width + cx0; o11 = cy1 * width + cx1
+        }
+
+        /// The sampled value of `plane` (an input plane of the size the tap was made for).
+        @inline(__always)
+        public func sample(_ plane: UnsafePointer<Float>) -> Float {
+            plane[o00] * w00 + plane[o01] * w01 + plane[o10] * w10 + plane[o11] * w11
+        }
+    }
+
     struct GridSampleJob: @unchecked Sendable {
         let input: UnsafePointer<Float>
         let channels, height, width: Int
@@ -100,45 +142,15 @@ public enum Resample {
         let companion: Companion?
 
         func run(rows: Range<Int>) {
-            let (t00, t01, t02, t10, t11, t12) = theta
-            let fw = Float(width), fh = Float(height)
             let plane = height * width, outPlane = outHeight * outWidth
             for i in rows {
-                let y = Resample.baseGrid(i, outHeight)
                 for j in 0..<outWidth {
-                    let x = Resample.baseGrid(j, outWidth)
-                    let gx = t00 * x + t01 * y + t02
-                    let gy = t10 * x + t11 * y + t12
-                    // Unnormalize (align_corners=False).
-                    let ix = ((gx + 1) * fw - 1) / 2
-                    let iy = ((gy + 1) * fh - 1) / 2
-                    let fx = ix.rounded(.down), fy = iy.rounded(.down)
+                    let tap = AffineTap(column: j, row: i, outWidth: outWidth, outHeight: outHeight, width: width, height: height,
+                                        theta: theta)
                     let o = i * outWidth + j
-                    guard fx.isFinite, fy.isFinite, fx > -2, fy > -2, fx < fw, fy < fh else {
-                        for c in 0..<channels { output[c * outPlane + o] = 0 }
-                        if let companion { for c in 0..<companion.channels { companion.output[c * outPlane + o] = 0 } }
-                        continue
-                    }
-                    let x0 = Int(fx), y0 = Int(fy)
-                    let wx = ix - fx, wy = iy - fy
-                    // Corner weights, zeroed for corners outside the input (zeros padding); the
-                    // offsets of such corners are clamped to a valid pixel whose value then counts 0×.
-                    let inX0 = x0 >= 0, inX1 = x0 + 1 < width, inY0 = y0 >= 0, inY1 = y0 + 1 < height
-                    let w00: Float = inY0 && inX0 ? (1 - wx) * (1 - wy) : 0
-                    let w01: Float = inY0 && inX1 ? wx * (1 - wy) : 0
-                    let w10: Float = inY1 && inX0 ? (1 - wx) * wy : 0
-                    let w11: Float = inY1 && inX1 ? wx * wy : 0
-                    let cx0 = max(x0, 0), cx1 = min(x0 + 1, width - 1), cy0 = max(y0, 0), cy1 = min(y0 + 1, height - 1)
-                    let o00 = cy0 * width + cx0, o01 = cy0 * width + cx1, o10 = cy1 * width + cx0, o11 = cy1 * width + cx1
-                    for c in 0..<channels {
-                        let p = input + c * plane
-                        output[c * outPlane + o] = p[o00] * w00 + p[o01] * w01 + p[o10] * w10 + p[o11] * w11
-                    }
+                    for c in 0..<channels { output[c * outPlane + o] = tap.sample(input + c * plane) }
                     if let companion {
-                        for c in 0..<companion.channels {
-                            let p = companion.input + c * plane
-                            companion.output[c * outPlane + o] = p[o00] * w00 + p[o01] * w01 + p[o10] * w10 + p[o11] * w11
-                        }
+                        for c in 0..<companion.channels { companion.output[c * outPlane + o] = tap.sample(companion.input + c * plane) }
                     }
                 }
             }

@@ -38,14 +38,15 @@ final class FullSizeReferences {
     }
 
     /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots`, warped by
-    /// their θ ([K, 2, 3]) and copied as the restorer copies them (`CPNetwork.warp`, then
-    /// `CPNetwork.copyFirst` in the step's `oldestFirst` order, or `CPNetwork.copyAligned` with its
-    /// `similarity`). Pixels no reference shows are left as they are. Returns how many pixels
-    /// were filled.
+    /// their θ ([K, 2, 3]) and copied as the restorer copies them: the first reference in the
+    /// step's `oldestFirst` order that shows the pixel (`CPNetwork.copyFirst`), or all of them
+    /// blended with its `similarity` (`CPNetwork.warp`, `CPNetwork.copyAligned`). Pixels no
+    /// reference shows are left as they are. Returns how many pixels were filled.
     @discardableResult
     func paste(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
                source: PasteSource, oldestFirst: [Int], similarity: UnsafePointer<Float>, threads: Int) -> Int {
         precondition(source.copiesAligned, "full-size pasting copies aligned references")
+        if source == .oldestAligned { return pasteFirstShowing(into: &image, fill: fill, slots: slots, theta: theta, order: oldestFirst) }
         let n = width * height
         for (k, slot) in slots.enumerated() {
             CPNetwork.warp(rgb: rgb[slot].data, valid: valid[slot].data, theta: theta + 6 * k, height: height, width: width,
@@ -53,17 +54,40 @@ final class FullSizeReferences {
         }
         let out = blended.data, count = slots.count
         var filled = 0
-        let rgb = alignedRGB.data, valid = alignedValid.data, oldest = source == .oldestAligned
-        oldestFirst.withUnsafeBufferPointer { order in
-            image.pixels.withUnsafeMutableBufferPointer { px in
-                for i in 0..<n where fill(i) {
-                    let copied = oldest
-                        ? CPNetwork.copyFirst(pixel: i, planeSize: n, preference: order, alignedRGB: rgb, alignedValid: valid, into: out)
-                        : CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: rgb, alignedValid: valid,
-                                                similarity: similarity, into: out)
-                    guard copied else { continue }
-                    for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+        let rgb = alignedRGB.data, valid = alignedValid.data
+        image.pixels.withUnsafeMutableBufferPointer { px in
+            for i in 0..<n where fill(i) {
+                guard CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: rgb, alignedValid: valid,
+                                            similarity: similarity, into: out) else { continue }
+                for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
+                filled += 1
+            }
+        }
+        return filled
+    }
+
+    /// `CPNetwork.copyFirst` without warping whole frames: each pixel to fill samples the
+    /// references in `order` at the point θ maps it to (`Resample.AffineTap`, the warp's own
+    /// arithmetic, so the result is bit-identical to warping and then copying) until one shows
+    /// it (visibility > 0.5, as `CPNetwork.warp` thresholds it). The cost follows the hole's
+    /// size, not K full frames: on the vehicle this is what lets the CPNet meet its deadline.
+    private func pasteFirstShowing(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
+                                   order: [Int]) -> Int {
+        let n = width * height
+        var filled = 0
+        image.pixels.withUnsafeMutableBufferPointer { px in
+            for i in 0..<n where fill(i) {
+                let row = i / width, column = i - row * width
+                for k in order {
+                    let t = theta + 6 * k
+                    let tap = Resample.AffineTap(column: column, row: row, outWidth: width, outHeight: height, width: width,
+                                                 height: height, theta: (t[0], t[1], t[2], t[3], t[4], t[5]))
+                    let slot = slots[k]
+                    guard tap.sample(valid[slot].data) > 0.5 else { continue }
+                    let planes = rgb[slot].data
+                    for c in 0..<3 { px[3 * i + c] = UInt8(min(max(tap.sample(planes + c * n) * 255 + 0.5, 0), 255)) }
                     filled += 1
+                    break
                 }
             }
         }

@@ -48,8 +48,8 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "im2col tile budget in floats per thread (default \(ConvScratch.defaultTileFloats)).")
     var tileFloats: Int = ConvScratch.defaultTileFloats
 
-    @Flag(help: "Skip the paste decoder, as the restorer does with paste: oldest or blend and fill_unseen: false.")
-    var noDecoder = false
+    @Option(help: "Run the step through this stage: decoder (the whole network, the paper), matching (no paste decoder: the restorer with paste: blend and fill_unseen: false) or warp (alignment and warp only: paste: oldest, the default).")
+    var through: String = "decoder"
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -58,6 +58,9 @@ struct BenchRestoreCommand: ParsableCommand {
         guard let frame = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360, got '\(size)'") }
         guard refs >= 1, iterations >= 1, threads >= 1 else { throw ValidationError("--refs, --iterations and --threads must be at least 1") }
         guard parallel == "tiles" || parallel == "blas" else { throw ValidationError("--parallel must be 'tiles' or 'blas'") }
+        guard let last = CPNetwork.LastStage(rawValue: through) else {
+            throw ValidationError("--through must be one of \(CPNetwork.LastStage.allCases.map(\.rawValue).joined(separator: ", ")), got '\(through)'")
+        }
         let loaded: CPNetWeights
         var source: String
         if let weights {
@@ -103,18 +106,18 @@ struct BenchRestoreCommand: ParsableCommand {
             }
         }
 
-        for _ in 0..<warmup { network.restore(ws: ws, memory: memory, decode: !noDecoder) }
+        for _ in 0..<warmup { network.restore(ws: ws, memory: memory, through: last) }
         ws.convolutionSeconds = 0
         var stages = StageTimings()
         let cpuStart = Self.cpuSeconds()
         let start = Clock.seconds()
-        for _ in 0..<iterations { stages = stages + network.restore(ws: ws, memory: memory, decode: !noDecoder) }
+        for _ in 0..<iterations { stages = stages + network.restore(ws: ws, memory: memory, through: last) }
         let elapsed = Clock.seconds() - start
         // CPU time (all threads) is far less disturbed than wall time when the machine is shared.
         let cpuMS = 1000 * (Self.cpuSeconds() - cpuStart) / Double(iterations)
 
         let ms = 1000 * elapsed / Double(iterations)
-        let flops = Double(network.flopsPerStep(height: h, width: w, references: k, decode: !noDecoder))
+        let flops = Double(network.flopsPerStep(height: h, width: w, references: k, through: last))
         let gflops = flops / 1e9 / (ms / 1000)
         let convGFLOPS = flops / 1e9 / (ws.convolutionSeconds / Double(iterations))
         var usage = rusage()
@@ -127,14 +130,14 @@ struct BenchRestoreCommand: ParsableCommand {
             let stageObject = perStage.map { "\"\($0.0)\": \(r(1000 * $0.1 / Double(iterations)))" }.joined(separator: ", ")
             print("""
                 {"ms_per_frame": \(r(ms)), "stages": {\(stageObject)}, "threads": \(threads), "parallel": "\(parallel)", \
-                "size": "\(w)x\(h)", "refs": \(k), "alpha": \(widths.alpha), "align_size": \(widths.alignSize), \
+                "size": "\(w)x\(h)", "refs": \(k), "through": "\(last.rawValue)", "alpha": \(widths.alpha), "align_size": \(widths.alignSize), \
                 "iterations": \(iterations), "gflop_per_frame": \(r(flops / 1e9, 1e4)), "gflops": \(r(gflops, 100)), \
                 "cpu_ms_per_frame": \(r(cpuMS)), "conv_ms_per_frame": \(r(1000 * ws.convolutionSeconds / Double(iterations))), "conv_gflops": \(r(convGFLOPS, 100)), \
                 "sgemm_peak_gflops": \(r(peak, 100)), "conv_percent_of_peak": \(r(100 * convGFLOPS / peak, 10)), \
                 "peak_rss_mb": \(r(rssMB, 10)), "workspace_mb": \(r(Double(ws.bytes) / 1e6, 10))}
                 """)
         } else {
-            print("Swift engine, \(threads) threads (\(parallel)): \(source), \(w)x\(h), K \(k), \(iterations) iterations (reference AE features cached\(noDecoder ? ", no decoder" : ""))")
+            print("Swift engine, \(threads) threads (\(parallel)): \(source), \(w)x\(h), K \(k), \(iterations) iterations (reference AE features cached, through \(last.rawValue))")
             print("  " + "total".padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %9.2f ms/frame  %.3f GFLOP  %.1f GFLOP/s", ms, flops / 1e9, gflops))
             for (name, t) in perStage {
                 print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %9.2f ms", 1000 * t / Double(iterations)))

@@ -285,6 +285,43 @@ struct RestorerTests {
         #expect(fromNewer > 0 && fromOlder > 0, "the case needs pixels from both references")
     }
 
+    /// A step runs only the stages its paste reads: the oldest-reference copy stops after the
+    /// warp (θ and the aligned references as the whole step computes them), blending after the
+    /// context matching, the decoder runs everything.
+    @Test func aStepStopsAfterTheLastStageItsPasteReads() throws {
+        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        restorer.fillUnseen = false
+        restorer.paste = .oldestAligned
+        #expect(restorer.lastStage == .warp)
+        restorer.paste = .blendAligned
+        #expect(restorer.lastStage == .matching)
+        restorer.fillUnseen = true
+        #expect(restorer.lastStage == .decoder)
+        restorer.paste = .oldestAligned
+        #expect(restorer.lastStage == .decoder)
+
+        for shift in 0..<2 {
+            restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: shift), holes: Mask(width: width, height: height, fill: 0))
+        }
+        let holes = RGBImageFactory.centralHole(width: width, height: height)
+        let ws = restorer.prepare(for: ImageSize(width: width, height: height))
+        Restorer.load(RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes), holes: holes,
+                      rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        let network = restorer.network, n = width * height
+        let full = network.restore(ws: ws, memory: restorer.memory, through: .decoder)
+        let theta = Array(UnsafeBufferPointer(start: ws.theta.data, count: 12))
+        let aligned = Array(UnsafeBufferPointer(start: ws.alignedRGB.data, count: 2 * 3 * n))
+        ws.referenceFeatures.fill(-7)
+        let short = network.restore(ws: ws, memory: restorer.memory, through: .warp)
+        #expect(Array(UnsafeBufferPointer(start: ws.theta.data, count: 12)) == theta)
+        #expect(Array(UnsafeBufferPointer(start: ws.alignedRGB.data, count: 2 * 3 * n)) == aligned)
+        #expect(ws.referenceFeatures.data[0] == -7, "the copy encoder must not run")
+        #expect(short.encode == 0 && short.match == 0 && short.decode == 0 && full.encode > 0)
+        for i in 0..<(3 * n) { #expect(ws.output.data[i] == ws.targetRGB.data[i]) }
+        #expect(network.flopsPerStep(height: height, width: width, references: 2, through: .warp)
+                < network.flopsPerStep(height: height, width: width, references: 2, through: .matching))
+    }
+
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
         let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
         let holes = RGBImageFactory.centralHole(width: width, height: height)

@@ -1,4 +1,6 @@
+import CPNet
 import Imaging
+import NeuralEngine
 @testable import Pipeline
 import Testing
 
@@ -92,5 +94,63 @@ struct FullSizeReferencesTests {
                 #expect(frame[x, y] == expected)
             }
         }
+    }
+
+    /// The oldest-first paste samples only the pixels it fills (`Resample.AffineTap`); it must
+    /// give exactly what warping every reference whole and then copying the first that shows
+    /// each pixel gives (the simple reference), under rotation, scale and sub-pixel shifts.
+    @Test func oldestPasteSamplesPerPixelExactlyAsWarpingWholeFrames() {
+        let refs = FullSizeReferences()
+        let slotsHeld = 3
+        refs.prepare(size: size, slots: slotsHeld)
+        let n = size.width * size.height
+        var images: [RGBImage] = [], holes: [Mask] = []
+        for k in 0..<slotsHeld {
+            let image = pattern(10 + k)
+            var hole = Mask(width: size.width, height: size.height, fill: 0)
+            for y in 0..<size.height { for x in 0..<size.width where (x / (4 + k) + y / (3 + k)) % 3 == 0 { hole[x, y] = 1 } }
+            images.append(image)
+            holes.append(hole)
+            refs.store(slot: k, image: image, invalid: hole)
+        }
+        let slots = [2, 0, 1]   // per-reference order ≠ slot order
+        let theta: [Float] = [0.97, 0.05, 0.031, -0.04, 1.02, -0.06,
+                              1.1, 0, -0.013, 0, 1.1, 0.02,
+                              1, -0.02, 0.2, 0.03, 0.95, 0.1]
+        let order = [1, 2, 0]
+        var frame = RGBImage(width: size.width, height: size.height, fill: 9)
+        let fill = { (i: Int) in (i * 7) % 5 != 0 }
+        let filled = refs.paste(into: &frame, fill: fill, slots: slots, theta: theta, source: .oldestAligned,
+                                oldestFirst: order, similarity: [1, 1, 1], threads: 2)
+
+        // Reference: each reference warped whole, then the first in `order` that shows the pixel.
+        let alignedRGB = Tensor(shape: [slots.count, 3, size.height, size.width])
+        let alignedValid = Tensor(shape: [slots.count, 1, size.height, size.width])
+        for (k, slot) in slots.enumerated() {
+            let rgb = Tensor(shape: [3, size.height, size.width]), valid = Tensor(shape: [1, size.height, size.width])
+            Restorer.load(images[slot], holes: holes[slot], rgb: rgb.data, valid: valid.data)
+            theta.withUnsafeBufferPointer { t in
+                CPNetwork.warp(rgb: rgb.data, valid: valid.data, theta: t.baseAddress! + 6 * k, height: size.height, width: size.width,
+                               threads: 1, alignedRGB: alignedRGB.slice(k), alignedValid: alignedValid.slice(k))
+            }
+        }
+        let out = Tensor(shape: [3, size.height, size.width])
+        var expectedFilled = 0, fromEach = [0, 0, 0]
+        order.withUnsafeBufferPointer { preference in
+            for i in 0..<n {
+                guard fill(i), CPNetwork.copyFirst(pixel: i, planeSize: n, preference: preference, alignedRGB: alignedRGB.data,
+                                                   alignedValid: alignedValid.data, into: out.data) else {
+                    #expect(frame.pixels[3 * i] == 9)
+                    continue
+                }
+                expectedFilled += 1
+                if let k = preference.first(where: { alignedValid.slice($0)[i] > 0 }) { fromEach[k] += 1 }
+                for c in 0..<3 {
+                    #expect(frame.pixels[3 * i + c] == UInt8(min(max(out.data[c * n + i] * 255 + 0.5, 0), 255)))
+                }
+            }
+        }
+        #expect(filled == expectedFilled)
+        #expect(fromEach.allSatisfy { $0 > 0 }, "every reference should supply some pixels: \(fromEach)")
     }
 }
