@@ -12,7 +12,8 @@ import Imaging
 ///    references yet → `.skipped(.noReferences)`; predicted time over the budget →
 ///    `.copiedLast` (with `deadlineFallback`: each hole pixel takes its last filmed value, one
 ///    pass over the pixels) or `.skipped(.deadline)` (the frame goes out unrestored); either
-///    way on time and flagged;
+///    way on time and flagged; after `remeasureAfter` such skips in a row one restoration runs
+///    anyway to re-measure (`RestoreTimePredictor`);
 /// 3. seams: bring the valid pixels' exposure to the memory's (`ExposureMatcher`), on both the
 ///    reduced and the full-size frame;
 /// 4. restore the reduced frame, upsample the result and write it into the full-size holes only.
@@ -27,7 +28,7 @@ public final class CPNetRestoration: FrameRestoring {
     public let deadlineFallback: Bool
     /// Seconds the next restoration is expected to take (median of the last five that ran).
     public var predictedSeconds: Double? { timing.predicted }
-    private var timing = RestoreTimePredictor()
+    private var timing: RestoreTimePredictor
     /// Exposure gain applied to the last restored frame's valid pixels (1 = none).
     public private(set) var lastGain = 1.0
 
@@ -47,9 +48,12 @@ public final class CPNetRestoration: FrameRestoring {
     /// For the deadline fallback: each full-size pixel's last filmed value.
     private var lastFilmed = LastFilmedPixels()
 
+    /// - Parameter remeasureAfter: restorations skipped in a row on the time prediction after
+    ///   which one runs anyway, to re-measure (`RestoreTimePredictor`).
     public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false,
-                deadlineFallback: Bool = false) {
+                deadlineFallback: Bool = false, remeasureAfter: Int = 30) {
         self.restorer = restorer
+        timing = RestoreTimePredictor(remeasureAfter: remeasureAfter)
         self.scale = scale
         self.minHoleCoverage = minHoleCoverage
         self.matchExposure = matchExposure
@@ -100,7 +104,8 @@ public final class CPNetRestoration: FrameRestoring {
             remember(frame.image, holes: holes)
             return .skipped(.noReferences)
         }
-        if let predicted = predictedSeconds, predicted > budget {
+        if let predicted = predictedSeconds, predicted > budget, !timing.dueForRemeasure {
+            timing.recordSkip()
             remember(frame.image, holes: holes)
             return deadlineFallback && lastFilmed.fill(&frame.image, holes: holes) > 0 ? .copiedLast : .skipped(.deadline)
         }

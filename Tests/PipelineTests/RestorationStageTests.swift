@@ -229,6 +229,20 @@ struct RestoreTimePredictorTests {
         #expect(p.predicted == 0.020)
     }
 
+    @Test func aRunOfSkipsCallsForARemeasurement() {
+        var p = RestoreTimePredictor(window: 3, remeasureAfter: 4)
+        for _ in 0..<3 { p.record(seconds: 0.2) }   // a slow start
+        for _ in 0..<3 { p.recordSkip() }
+        #expect(!p.dueForRemeasure)
+        p.recordSkip()
+        #expect(p.dueForRemeasure)                  // the 5th restoration runs anyway…
+        p.record(seconds: 0.01)
+        #expect(!p.dueForRemeasure)                 // …and the count starts again
+        #expect(p.predicted == 0.2)                 // one fast one is not yet a majority
+        p.record(seconds: 0.01)
+        #expect(p.predicted == 0.01)
+    }
+
     @Test func predictionIsTheMedianOfTheLastWindow() {
         var p = RestoreTimePredictor(window: 3)
         p.record(seconds: 3)
