@@ -49,6 +49,9 @@ public final class FramePipeline {
     private let filmedDetector: LaneDetector?
     private var filmedDetection = LaneDetection()
     private var restoredDetection = LaneDetection()
+    /// Seconds the stages after restoration (correction, lane detection) took on the last frame:
+    /// kept back from the restoration's budget so the whole frame meets its deadline.
+    private var afterRestoreSeconds = 0.0
 
     /// - Parameters:
     ///   - geometry: the camera geometry at the processing size.
@@ -89,7 +92,7 @@ public final class FramePipeline {
             for i in holes.values.indices { holes.values[i] = 0 }
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
-        var result = runStages(&frame, stats: stats, budget: budget)
+        var result = runStages(&frame, stats: stats, budget: budget, started: t0)
         result.exposureSeconds = Double(t1 - t0) / 1e9
         return result
     }
@@ -97,13 +100,14 @@ public final class FramePipeline {
     /// Runs restoration, correction and lane detection with holes found elsewhere (replay
     /// computes them once per frame for all variants).
     public func process(_ frame: inout Frame, holes given: Mask, budget: Double = .infinity) -> Result {
+        let started = DispatchTime.now().uptimeNanoseconds
         holes.reshape(width: given.width, height: given.height, fill: 0)
         holes.values.withUnsafeMutableBufferPointer { dst in
             given.values.withUnsafeBufferPointer { src in
                 for i in 0..<src.count { dst[i] = src[i] }
             }
         }
-        return runStages(&frame, stats: HoleStats(roiCoverage: coverage(of: holes)), budget: budget)
+        return runStages(&frame, stats: HoleStats(roiCoverage: coverage(of: holes)), budget: budget, started: started)
     }
 
     /// Share of the ROI covered by `mask` (same size as the processing frames).
@@ -114,7 +118,9 @@ public final class FramePipeline {
         return Double(n) / Double(roiPixelCount)
     }
 
-    private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double) -> Result {
+    /// `budget` is the frame's, counted from `started` (uptime nanoseconds): restoration gets what
+    /// is left of it after the stages before it, less what the stages after it took last time.
+    private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double, started: UInt64) -> Result {
         // The filmed frame's lanes are taken before restoration overwrites its holes.
         let t0 = DispatchTime.now().uptimeNanoseconds
         filmedDetector?.detect(frame.image, into: &filmedDetection)
@@ -122,7 +128,8 @@ public final class FramePipeline {
         var outcome = RestorationOutcome.notNeeded
         let hasHoles = stats.roiCoverage > 0
         if let restorer {
-            outcome = restorer.restore(&frame, holes: holes, budget: budget)
+            let restoreBudget = budget - Double(t1 - started) / 1e9 - afterRestoreSeconds
+            outcome = restorer.restore(&frame, holes: holes, budget: restoreBudget)
         } else if hasHoles {
             outcome = .skipped(.disabled)
         }
@@ -141,6 +148,7 @@ public final class FramePipeline {
             detector.detect(frame.image, ignoring: ignoring, into: &detection)
         }
         let t4 = DispatchTime.now().uptimeNanoseconds
+        afterRestoreSeconds = Double(t4 - t2) / 1e9
         var result = Result(holes: stats, restoration: outcome)
         result.restoreSeconds = Double(t2 - t1) / 1e9
         result.correctionSeconds = Double(t3 - t2) / 1e9
