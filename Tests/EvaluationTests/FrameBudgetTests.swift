@@ -61,12 +61,12 @@ struct FrameBudgetTests {
         for budget in restorer.budgets { #expect(budget <= frameBudget - delay) }
         for budget in restorer.budgets.dropFirst() { #expect(budget < frameBudget - delay) }
 
-        // With holes given (replay), only the stages of this call count.
+        // With holes given (replay), the stages before restoration in this call count too.
         let given = BudgetNotingRestorer()
         let replayed = try #require(FramePipeline(geometry: geometry, hSamples: synthesizer.geometry.hSamples, restorer: given))
         var frame = Frame(image: frames[5], pts: nil, index: 0)
         _ = replayed.process(&frame, holes: masks[5], budget: frameBudget)
         let first = try #require(given.budgets.first)
-        #expect(first < frameBudget && first > frameBudget / 2, "only the filmed frame's lanes (a few ms) come off")
+        #expect(first < frameBudget, "the filmed frame's lanes come off")
     }
 }
