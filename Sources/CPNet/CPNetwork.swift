@@ -254,7 +254,7 @@ public final class CPNetwork: @unchecked Sendable {
                  alignedRGB: ws.alignedRGB.slice(k), alignedValid: ws.alignedValid.slice(k))
         }
         lap(\.warp)
-        let n = ws.height * ws.width, out = ws.output.data, pred = ws.prediction.data
+        let n = ws.height * ws.width, out = ws.output.data
         guard last > .warp else {
             out.update(from: rgb, count: 3 * n)
             return timings
@@ -275,7 +275,8 @@ public final class CPNetwork: @unchecked Sendable {
             lap(\.decode)
             return timings
         }
-        pasteDecoder(ws: ws, prediction: ws.prediction.data)
+        let pred = ws.prediction.data
+        pasteDecoder(ws: ws, prediction: pred)
         for c in 0..<3 {
             for i in 0..<n {
                 let v = valid[i]

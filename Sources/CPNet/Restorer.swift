@@ -30,7 +30,9 @@ public final class Restorer: @unchecked Sendable {
     /// per-reference tensors (θ, aligned frames, similarities). Reused.
     public private(set) var lastReferenceSlots: [Int] = []
     /// Indices into `lastReferenceSlots` (and the per-reference tensors), in the order `.oldestAligned`
-    /// copies from them: the longest-held reference first.
+    /// copies from them: the longest-held reference first. Kept, not derived on demand: once the
+    /// restored frame enters the memory, a slot's admission order no longer describes the
+    /// reference that was copied from it.
     public private(set) var lastOldestFirst: [Int] = []
     /// The memory slot the last offered frame (remembered or restored) went into; nil if the
     /// memory did not keep it. Lets a caller keep companion data per slot (full-size frames).

@@ -41,6 +41,9 @@ public final class CPNetRestoration: FrameRestoring {
     private let fullSize = FullSizeReferences()
     /// Full-size pixels left as filmed in a restored frame (holes again in the memory).
     private var leftAsFilmed = Mask(width: 0, height: 0, fill: 0)
+    /// Full-size hole pixels that take the upsampled restoration: all filled ones, or with
+    /// aligned pasting those no full-size reference shows.
+    private var upsampledFill = Mask(width: 0, height: 0, fill: 0)
     /// The last frame that went into the memory whole (no holes, or restored): the exposure the
     /// memory holds, which restored frames are matched to.
     private var anchor = RGBImage(width: 0, height: 0)
@@ -124,41 +127,58 @@ public final class CPNetRestoration: FrameRestoring {
         }
         guard restored else { return .skipped(.noReferences) }
         keepAsAnchor()
-        // Fill the full-size holes from the upsampled restoration where the network filled them
-        // (all holes, or with fill_unseen off only those a reference showed); valid pixels and
-        // unseen hole pixels keep their full-resolution bytes.
-        Resize.bilinear(small, into: &upsampled)
+        // The full-size hole pixels the network filled (all holes, or with fill_unseen off only
+        // those a reference showed); the others stay as filmed, and stay holes in the memory.
         let fw = full.width, fh = full.height, sw = small.width, sh = small.height
+        var pending = 0
         holes.values.withUnsafeBufferPointer { h in
             restorer.lastFilled.values.withUnsafeBufferPointer { filled in
-                upsampled.pixels.withUnsafeBufferPointer { u in
-                    frame.image.pixels.withUnsafeMutableBufferPointer { px in
-                        leftAsFilmed.values.withUnsafeMutableBufferPointer { left in
-                            for y in 0..<fh {
-                                let srow = min(sh - 1, y * sh / fh) * sw
-                                for x in 0..<fw {
-                                    let i = y * fw + x
-                                    left[i] = 0
-                                    guard h[i] != 0 else { continue }
-                                    guard filled[srow + min(sw - 1, x * sw / fw)] != 0 else { left[i] = 1; continue }
-                                    px[3 * i] = u[3 * i]
-                                    px[3 * i + 1] = u[3 * i + 1]
-                                    px[3 * i + 2] = u[3 * i + 2]
-                                }
-                            }
+                leftAsFilmed.values.withUnsafeMutableBufferPointer { left in
+                    for y in 0..<fh {
+                        let srow = min(sh - 1, y * sh / fh) * sw
+                        for x in 0..<fw {
+                            let i = y * fw + x
+                            left[i] = h[i] != 0 && filled[srow + min(sw - 1, x * sw / fw)] == 0 ? 1 : 0
+                            if h[i] != 0 && left[i] == 0 { pending += 1 }
                         }
                     }
                 }
             }
         }
-        // Aligned pasting: copy the filled holes again from the full-size references (sharp paint);
-        // the upsampled fill stays only where no full-size reference shows the pixel.
+        // Aligned pasting copies them from the full-size references (sharp paint); the upsampled
+        // restoration fills only what that leaves (`upsampledFill`), so it is made only then.
         if pastesAtFullSize, let ws = restorer.workspace {
             holes.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
-                    _ = fullSize.paste(into: &frame.image, fill: { h[$0] != 0 && left[$0] == 0 }, slots: restorer.lastReferenceSlots,
-                                       theta: ws.theta.data, source: restorer.paste, oldestFirst: restorer.lastOldestFirst,
-                                       similarity: ws.globalSimilarity.data, threads: restorer.threads)
+                    let fill = { (i: Int) in h[i] != 0 && left[i] == 0 }
+                    if restorer.paste == .oldestAligned {
+                        pending -= fullSize.pasteOldestFirst(into: &frame.image, fill: fill, slots: restorer.lastReferenceSlots,
+                                                             theta: ws.theta.data, order: restorer.lastOldestFirst, missed: &upsampledFill)
+                    } else {
+                        pending -= fullSize.pasteBlended(into: &frame.image, fill: fill, slots: restorer.lastReferenceSlots,
+                                                         theta: ws.theta.data, similarity: ws.globalSimilarity.data,
+                                                         threads: restorer.threads, missed: &upsampledFill)
+                    }
+                }
+            }
+        } else {
+            holes.values.withUnsafeBufferPointer { h in
+                leftAsFilmed.values.withUnsafeBufferPointer { left in
+                    upsampledFill.values.withUnsafeMutableBufferPointer { up in
+                        for i in 0..<(fw * fh) { up[i] = h[i] != 0 && left[i] == 0 ? 1 : 0 }
+                    }
+                }
+            }
+        }
+        if pending > 0 {
+            Resize.bilinear(small, into: &upsampled)
+            upsampledFill.values.withUnsafeBufferPointer { up in
+                upsampled.pixels.withUnsafeBufferPointer { u in
+                    frame.image.pixels.withUnsafeMutableBufferPointer { px in
+                        for i in 0..<(fw * fh) where up[i] != 0 {
+                            px[3 * i] = u[3 * i]; px[3 * i + 1] = u[3 * i + 1]; px[3 * i + 2] = u[3 * i + 2]
+                        }
+                    }
                 }
             }
         }
@@ -202,6 +222,7 @@ public final class CPNetRestoration: FrameRestoring {
         if upsampled.size != full {
             upsampled.reshape(width: full.width, height: full.height)
             leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
+            upsampledFill.reshape(width: full.width, height: full.height, fill: 0)
         }
         if deadlineFallback { lastFilmed.prepare(size: full) }
         if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }

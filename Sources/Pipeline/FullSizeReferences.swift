@@ -37,16 +37,49 @@ final class FullSizeReferences {
         Restorer.load(image, holes: invalid, rgb: rgb[slot].data, valid: valid[slot].data)
     }
 
-    /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots`, warped by
-    /// their θ ([K, 2, 3]) and copied as the restorer copies them: the first reference in the
-    /// step's `oldestFirst` order that shows the pixel (`CPNetwork.copyFirst`), or all of them
-    /// blended with its `similarity` (`CPNetwork.warp`, `CPNetwork.copyAligned`). Pixels no
-    /// reference shows are left as they are. Returns how many pixels were filled.
+    /// Fills the pixels of `image` where `fill(i)` holds from the references in `slots` (θ
+    /// [K, 2, 3] per reference) as the restorer's `.oldestAligned` paste does
+    /// (`CPNetwork.copyFirst`), without warping whole frames: each pixel samples the references in
+    /// `order` at the point θ maps it to (`Resample.AffineTap`, the warp's own arithmetic, so the
+    /// result is bit-identical to warping and then copying) until one shows it (visibility > 0.5,
+    /// as `CPNetwork.warp` thresholds it). The cost follows the hole's size, not K full frames.
+    /// `missed` (frame size) gets 1 where `fill(i)` held but no reference shows the pixel (left as
+    /// it was), 0 elsewhere. Returns how many pixels were filled.
     @discardableResult
-    func paste(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
-               source: PasteSource, oldestFirst: [Int], similarity: UnsafePointer<Float>, threads: Int) -> Int {
-        precondition(source.copiesAligned, "full-size pasting copies aligned references")
-        if source == .oldestAligned { return pasteFirstShowing(into: &image, fill: fill, slots: slots, theta: theta, order: oldestFirst) }
+    func pasteOldestFirst(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
+                          order: [Int], missed: inout Mask) -> Int {
+        let n = width * height
+        var filled = 0
+        missed.values.withUnsafeMutableBufferPointer { miss in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<n {
+                    miss[i] = 0
+                    guard fill(i) else { continue }
+                    let row = i / width, column = i - row * width
+                    miss[i] = 1
+                    for k in order {
+                        let t = theta + 6 * k
+                        let tap = Resample.AffineTap(column: column, row: row, outWidth: width, outHeight: height, width: width,
+                                                     height: height, theta: (t[0], t[1], t[2], t[3], t[4], t[5]))
+                        let slot = slots[k]
+                        guard tap.sample(valid[slot].data) > 0.5 else { continue }
+                        let planes = rgb[slot].data
+                        for c in 0..<3 { px[3 * i + c] = UInt8(min(max(tap.sample(planes + c * n) * 255 + 0.5, 0), 255)) }
+                        miss[i] = 0
+                        filled += 1
+                        break
+                    }
+                }
+            }
+        }
+        return filled
+    }
+
+    /// As `pasteOldestFirst`, for the restorer's `.blendAligned` paste: the references are warped
+    /// whole (`CPNetwork.warp`) and blended with the step's `similarity` (`CPNetwork.copyAligned`).
+    @discardableResult
+    func pasteBlended(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
+                      similarity: UnsafePointer<Float>, threads: Int, missed: inout Mask) -> Int {
         let n = width * height
         for (k, slot) in slots.enumerated() {
             CPNetwork.warp(rgb: rgb[slot].data, valid: valid[slot].data, theta: theta + 6 * k, height: height, width: width,
@@ -55,39 +88,15 @@ final class FullSizeReferences {
         let out = blended.data, count = slots.count
         var filled = 0
         let rgb = alignedRGB.data, valid = alignedValid.data
-        image.pixels.withUnsafeMutableBufferPointer { px in
-            for i in 0..<n where fill(i) {
-                guard CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: rgb, alignedValid: valid,
-                                            similarity: similarity, into: out) else { continue }
-                for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
-                filled += 1
-            }
-        }
-        return filled
-    }
-
-    /// `CPNetwork.copyFirst` without warping whole frames: each pixel to fill samples the
-    /// references in `order` at the point θ maps it to (`Resample.AffineTap`, the warp's own
-    /// arithmetic, so the result is bit-identical to warping and then copying) until one shows
-    /// it (visibility > 0.5, as `CPNetwork.warp` thresholds it). The cost follows the hole's
-    /// size, not K full frames: on the vehicle this is what lets the CPNet meet its deadline.
-    private func pasteFirstShowing(into image: inout RGBImage, fill: (Int) -> Bool, slots: [Int], theta: UnsafePointer<Float>,
-                                   order: [Int]) -> Int {
-        let n = width * height
-        var filled = 0
-        image.pixels.withUnsafeMutableBufferPointer { px in
-            for i in 0..<n where fill(i) {
-                let row = i / width, column = i - row * width
-                for k in order {
-                    let t = theta + 6 * k
-                    let tap = Resample.AffineTap(column: column, row: row, outWidth: width, outHeight: height, width: width,
-                                                 height: height, theta: (t[0], t[1], t[2], t[3], t[4], t[5]))
-                    let slot = slots[k]
-                    guard tap.sample(valid[slot].data) > 0.5 else { continue }
-                    let planes = rgb[slot].data
-                    for c in 0..<3 { px[3 * i + c] = UInt8(min(max(tap.sample(planes + c * n) * 255 + 0.5, 0), 255)) }
+        missed.values.withUnsafeMutableBufferPointer { miss in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<n {
+                    miss[i] = 0
+                    guard fill(i) else { continue }
+                    guard CPNetwork.copyAligned(pixel: i, planeSize: n, count: count, alignedRGB: rgb, alignedValid: valid,
+                                                similarity: similarity, into: out) else { miss[i] = 1; continue }
+                    for c in 0..<3 { px[3 * i + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                     filled += 1
-                    break
                 }
             }
         }

@@ -27,10 +27,10 @@ struct FullSizeReferencesTests {
         // θ shifting by exactly dx pixels (align_corners=False: x_n + 2·dx/W lands on pixel x + dx).
         let dx = 3
         let theta: [Float] = [1, 0, 2 * Float(dx) / Float(size.width), 0, 1, 0]
-        let similarity: [Float] = [1]
         var frame = RGBImage(width: size.width, height: size.height, fill: 0)
-        let filled = refs.paste(into: &frame, fill: { $0 % size.width < 20 }, slots: [1], theta: theta, source: .oldestAligned,
-                                oldestFirst: [0], similarity: similarity, threads: 2)
+        var missed = Mask(width: size.width, height: size.height, fill: 0)
+        let filled = refs.pasteOldestFirst(into: &frame, fill: { $0 % size.width < 20 }, slots: [1], theta: theta, order: [0],
+                                           missed: &missed)
         #expect(filled == 20 * size.height)
         for y in 0..<size.height {
             for x in 0..<size.width {
@@ -52,8 +52,9 @@ struct FullSizeReferencesTests {
         let identity: [Float] = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0]
         let similarity: [Float] = [1, 3]
         var frame = RGBImage(width: size.width, height: size.height, fill: 7)
-        refs.paste(into: &frame, fill: { _ in true }, slots: [0, 1], theta: identity, source: .blendAligned, oldestFirst: [0, 1],
-                   similarity: similarity, threads: 1)
+        var missed = Mask(width: size.width, height: size.height, fill: 0)
+        refs.pasteBlended(into: &frame, fill: { _ in true }, slots: [0, 1], theta: identity, similarity: similarity, threads: 1,
+                          missed: &missed)
         for y in 0..<size.height {
             for x in 0..<size.width {
                 let got = frame[x, y]
@@ -69,8 +70,8 @@ struct FullSizeReferencesTests {
         }
     }
 
-    /// Oldest-first pasting: each pixel from the longest-held reference that shows it, whatever
-    /// the similarities; a pixel only the newer reference shows comes from it.
+    /// Oldest-first pasting: each pixel from the longest-held reference that shows it; a pixel
+    /// only the newer reference shows comes from it.
     @Test func oldestPasteTakesEachPixelFromTheLongestHeldReferenceThatShowsIt() {
         let refs = FullSizeReferences()
         refs.prepare(size: size, slots: 3)
@@ -83,10 +84,10 @@ struct FullSizeReferencesTests {
         refs.store(slot: 2, image: older, invalid: holeInOlder)
         refs.store(slot: 0, image: newer, invalid: holeInNewer)
         let identity: [Float] = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0]
-        let similarity: [Float] = [100, 1]   // the blend would all but ignore the older frame
         var frame = RGBImage(width: size.width, height: size.height, fill: 7)
-        let filled = refs.paste(into: &frame, fill: { _ in true }, slots: [0, 2], theta: identity, source: .oldestAligned,
-                                oldestFirst: [1, 0], similarity: similarity, threads: 2)
+        var missed = Mask(width: size.width, height: size.height, fill: 0)
+        let filled = refs.pasteOldestFirst(into: &frame, fill: { _ in true }, slots: [0, 2], theta: identity, order: [1, 0],
+                                           missed: &missed)
         #expect(filled == size.width * size.height - 10 * 5)
         for y in 0..<size.height {
             for x in 0..<size.width {
@@ -120,8 +121,8 @@ struct FullSizeReferencesTests {
         let order = [1, 2, 0]
         var frame = RGBImage(width: size.width, height: size.height, fill: 9)
         let fill = { (i: Int) in (i * 7) % 5 != 0 }
-        let filled = refs.paste(into: &frame, fill: fill, slots: slots, theta: theta, source: .oldestAligned,
-                                oldestFirst: order, similarity: [1, 1, 1], threads: 2)
+        var missed = Mask(width: size.width, height: size.height, fill: 0)
+        let filled = refs.pasteOldestFirst(into: &frame, fill: fill, slots: slots, theta: theta, order: order, missed: &missed)
 
         // Reference: each reference warped whole, then the first in `order` that shows the pixel.
         let alignedRGB = Tensor(shape: [slots.count, 3, size.height, size.width])
