@@ -82,5 +82,7 @@ let package = Package(
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Imaging", "Configuration"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
+        // The clearlane command line as a user runs it: the built binary, from another directory.
+        .testTarget(name: "CLITests", dependencies: ["Configuration", "Drives", "Evaluation"]),
     ]
 )

@@ -140,3 +140,23 @@ public struct BaselinesConfig: Decodable, Sendable, Equatable {
         gammaTarget = try c.value(.gammaTarget, default: d.gammaTarget)
     }
 }
+
+extension LoadedConfig {
+    /// `lanes.cameras_folder` resolved against the config file's folder.
+    public var camerasFolder: String { resolve(config.lanes.camerasFolder) }
+
+    /// A camera reference written in this config (`lanes.camera`) made usable from anywhere: a bare
+    /// name stays a name (a profile in `camerasFolder`), a path resolves against the config's folder.
+    /// Every command that reads `lanes.camera` goes through this, so a config means the same
+    /// profile to `run`, `config check` and `replay`.
+    public func cameraReference(_ nameOrPath: String) -> String {
+        LanesConfig.isProfilePath(nameOrPath) ? resolve(nameOrPath) : nameOrPath
+    }
+}
+
+extension LanesConfig {
+    /// A camera reference that is a path to a profile file (else a name in the cameras folder).
+    public static func isProfilePath(_ nameOrPath: String) -> Bool {
+        nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml")
+    }
+}

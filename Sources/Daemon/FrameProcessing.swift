@@ -3,6 +3,9 @@ import Imaging
 /// What the daemon needs from the per-frame pipeline (hole detection → restoration → lanes).
 /// The daemon owns timing, queues, sinks and faults; the processor owns the image work.
 public protocol FrameProcessing: AnyObject {
+    /// The size frames must arrive at: the config's processing box fitted to the camera's aspect
+    /// ratio (`ImageSize.fitting(aspectOf:)`), so a 4:3 camera is neither stretched nor letterboxed.
+    var frameSize: ImageSize { get }
     /// Processes `frame` in place (restored pixels written into it). `budget` is the time left for
     /// this frame in seconds: a processor skips restoration it predicts would overrun it.
     func process(_ frame: inout Frame, budget: Double) -> ProcessedFrame

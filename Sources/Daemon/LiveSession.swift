@@ -270,7 +270,7 @@ public final class LiveSession: @unchecked Sendable {
     private func openSource() throws {
         let settings = config.config
         let (fragment, live) = try config.sourceFragment()
-        let size = ImageSize(width: settings.processing.width, height: settings.processing.height)
+        let size = processor.frameSize
         let options = FrameSource.Options(
             stallTimeout: settings.source.stallTimeoutSeconds, realTime: false,
             maxBuffers: live ? settings.daemon.queueFrames : 4, dropOldest: live, requireCompleteFile: false)
@@ -298,8 +298,9 @@ public final class LiveSession: @unchecked Sendable {
             let newProcessor = try makeProcessor(fresh)
             let newLanes = fresh.config.daemon.lanesOutput == config.config.daemon.lanesOutput
                 ? lanes : try LaneRecordWriter(fresh.config.daemon.lanesOutput, baseDirectory: fresh.baseDirectory)
-            let sourceChanged = fresh.config.source != config.config.source || fresh.config.processing != config.config.processing
-            let sinkChanged = (try fresh.videoSinkFragment()) != videoSinkFragment || fresh.config.processing != config.config.processing
+            let sizeChanged = newProcessor.frameSize != processor.frameSize || fresh.config.processing != config.config.processing
+            let sourceChanged = fresh.config.source != config.config.source || sizeChanged
+            let sinkChanged = (try fresh.videoSinkFragment()) != videoSinkFragment || sizeChanged
             if newLanes !== lanes { lanes.close() }
             lanes = newLanes
             processor = newProcessor

@@ -4,7 +4,8 @@ import Imaging
 import Media
 
 /// A drive folder on disk (README § Drives): drive.yaml, the frames (video file or frames/),
-/// and optionally labels.json, clean/, masks/, exposure.json.
+/// and optionally labels (labels.json in TuSimple JSON lines, or labels/ with CULane
+/// NNNNNN.lines.txt files, not both), clean/, masks/, exposure.json.
 public struct Drive: Sendable {
     public let folder: String
     public let manifest: DriveManifest
@@ -18,7 +19,10 @@ public struct Drive: Sendable {
 
     public var name: String { URL(fileURLWithPath: folder).lastPathComponent }
     public var manifestPath: String { path("drive.yaml") }
+    /// labels.json (TuSimple JSON lines), when the drive has it.
     public var labelsPath: String? { existing("labels.json") }
+    /// labels/ (CULane NNNNNN.lines.txt per labeled frame), when the drive has it.
+    public var culaneLabelsFolder: String? { existingFolder("labels") }
     public var exposurePath: String? { existing("exposure.json") }
     public var cleanFolder: String? { existingFolder("clean") }
     /// clean.mkv / clean.mp4: the clean frames as one video (smaller samples), when the drive has it.
@@ -56,6 +60,22 @@ public struct Drive: Sendable {
     }
 
     public func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// The drive's labels: labels.json (TuSimple) or labels/ (CULane, resampled at every 10th row
+    /// from the top-most labeled y to the bottom, see `LaneLabelFile.init(culaneFolder:imageHeight:)`);
+    /// nil without labels. Malformed labels throw a `LaneLabelFile.Problem` naming file and line.
+    public func loadLabels() throws -> LaneLabelFile? {
+        switch (labelsPath, culaneLabelsFolder) {
+        case (let json?, nil):
+            return try LaneLabelFile(path: json)
+        case (nil, let culane?):
+            return try LaneLabelFile(culaneFolder: culane, imageHeight: manifest.height)
+        case (let json?, _?):
+            throw LaneLabelFile.Problem(file: json, line: 0, message: "and labels/ (CULane) are both present; a drive keeps its labels in one of them")
+        case (nil, nil):
+            return nil
+        }
+    }
 
     /// Opens the drive's frames, scaled to `size` (native when nil).
     public func openFrames(size: ImageSize? = nil, options: FrameSource.Options = .init()) throws -> FrameSource {

@@ -22,6 +22,7 @@ extension DriveManifest {
         lines.append("source: \(DriveManifest.quoted(source))")
         lines.append("license: \(DriveManifest.quoted(license))")
         if let labels { lines.append("labels: \(DriveManifest.quoted(labels))") }
+        if let frames { lines.append("frames: \(frames)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -12,13 +12,17 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
     /// Where the footage comes from (URL, generator and seed, …) and its license.
     public var source: String
     public var license: String
-    /// How labels.json was made, e.g. "synthetic (exact)" or "detector-proposed, visually verified".
+    /// How the labels (labels.json, or CULane labels/) were made, e.g. "synthetic (exact)" or
+    /// "detector-proposed, visually verified". Which format a drive uses is seen from the files.
     public var labels: String?
+    /// Number of frames, when the writer knew it (optional; replay uses it to estimate the time
+    /// left before a video has been read).
+    public var frames: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case fps, width, height, camera, source, license, labels }
+    enum CodingKeys: String, CodingKey, CaseIterable { case fps, width, height, camera, source, license, labels, frames }
 
     public init(fps: Double, width: Int, height: Int, camera: CameraReference? = nil,
-                source: String, license: String, labels: String? = nil) {
+                source: String, license: String, labels: String? = nil, frames: Int? = nil) {
         self.fps = fps
         self.width = width
         self.height = height
@@ -26,6 +30,7 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
         self.source = source
         self.license = license
         self.labels = labels
+        self.frames = frames
     }
 
     public init(from decoder: Decoder) throws {
@@ -38,6 +43,7 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
         source = try c.value(.source, default: "")
         license = try c.value(.license, default: "")
         labels = try c.decodeIfPresent(String.self, forKey: .labels)
+        frames = try c.decodeIfPresent(Int.self, forKey: .frames)
     }
 
     func problems() -> [(path: [String], message: String)] {
@@ -45,6 +51,7 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
         if !(fps > 0 && fps <= 240) { out.append((["fps"], "must be in (0, 240] frames per second, got \(fps)")) }
         if !(1...8192).contains(width) { out.append((["width"], "must be a positive pixel count, got \(width)")) }
         if !(1...8192).contains(height) { out.append((["height"], "must be a positive pixel count, got \(height)")) }
+        if let frames, frames < 1 { out.append((["frames"], "must be a positive frame count, got \(frames)")) }
         return out
     }
 }

@@ -9,6 +9,10 @@ public struct LaneLabel: Codable, Sendable, Equatable {
     public var hSamples: [Int]
     /// One array per lane, x (column) at each h_sample, or -2 where the lane is absent.
     public var lanes: [[Double]]
+    /// The lanes as labeled, when the label came from a CULane `.lines.txt` (its points, in file
+    /// order); `lanes` then holds them resampled at `hSamples`. Nil for TuSimple labels (not in
+    /// the JSON). The CULane F1 draws these instead of the resampled lanes.
+    public var points: [[LanePoint]]? = nil
 
     /// TuSimple's marker for "no lane at this row".
     public static let absent: Double = -2
@@ -25,14 +29,27 @@ public struct LaneLabel: Codable, Sendable, Equatable {
         self.lanes = lanes
     }
 
-    /// The frame index this label refers to: the number in "frames/000123.png" or "123".
+    /// The frame index this label refers to: the number in "frames/000123.png", "123" or
+    /// "labels/000123.lines.txt" (CULane).
     public var frameIndex: Int? {
-        let stem = URL(fileURLWithPath: rawFile).deletingPathExtension().lastPathComponent
+        var stem = URL(fileURLWithPath: rawFile).deletingPathExtension().lastPathComponent
+        if stem.hasSuffix(".lines") { stem.removeLast(".lines".count) }
         return Int(stem)
     }
 }
 
-/// A labels.json read and checked line by line.
+/// A point of a lane as labeled (image pixels; x = column, y = row).
+public struct LanePoint: Sendable, Equatable, Hashable {
+    public var x: Double
+    public var y: Double
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
+}
+
+/// A drive's labels, keyed by frame: labels.json (TuSimple JSON lines) read and checked line by
+/// line, or a `labels/` folder of CULane `NNNNNN.lines.txt` files (`init(culaneFolder:imageHeight:)`).
 public struct LaneLabelFile: Sendable {
     public let path: String
     /// Labels keyed by frame index.
@@ -52,6 +69,11 @@ public struct LaneLabelFile: Sendable {
             throw Problem(file: path, line: 0, message: "cannot be read (missing file or not UTF-8)")
         }
         try self.init(path: path, text: text)
+    }
+
+    public init(path: String, byFrame: [Int: LaneLabel]) {
+        self.path = path
+        self.byFrame = byFrame
     }
 
     public init(path: String, text: String) throws {

@@ -1,21 +1,32 @@
 import Drives
 import Foundation
 
-/// The result of `clearlane replay`, written as report.json. Schema "clearlane.replay-report/1"
-/// (README § Reading the report documents every field):
+/// The result of `clearlane replay`, written as report.json. Schema "clearlane.replay-report/2"
+/// (README § Reading the report documents every field; docs/design/metrics.md the metrics):
 ///
 ///     { schema, created, command, processing_size, affected_coverage, variants, notes,
 ///       overall:  {VARIANT: VariantReport},
 ///       presets:  {PRESET: {VARIANT: VariantReport}},
-///       drives:   [DriveReport] }
+///       drives:   [DriveReport],
+///       failed_drives: [{name, path, error}] }
 ///     VariantReport = { all: Summary, exposure_affected: Summary, quality: Quality|null, detector_fps }
-///     Summary = { frames, accuracy, fp_rate, fn_rate, ego_pair_rate|null, ego_pair_frames }
+///     Summary = { frames, empty_truth_frames,
+///                 accuracy, fp_rate, fn_rate,                (official TuSimple: the headline)
+///                 accuracy_sum, fp_rate_sum, fn_rate_sum,
+///                 culane_tp, culane_fp, culane_fn,
+///                 culane_precision|absent, culane_recall|absent, culane_f1|absent,
+///                 ego_pair_rate|absent, ego_pair_frames, ego_pair_matched }
 ///     Quality = { frames, psnr, ssim, hole_frames, psnr_holes|null, ssim_holes|null }
 ///
-/// Means are over labeled frames (accuracy) and over frames with clean truth (quality); overall
-/// and per-preset figures pool the frames of their drives.
+/// TuSimple means (`accuracy`, `fp_rate`, `fn_rate`) are over the labeled frames whose truth has
+/// a lane (`frames − empty_truth_frames`; the sums are stored, so summaries pool exactly, also
+/// after reading a report back); CULane TP / FP / FN are summed over all labeled frames. Quality
+/// means are over frames with clean truth. Overall and per-preset figures pool the frames of their
+/// drives. /1 → /2: TuSimple made exact (line accuracy over all h_samples, unfiltered truth lanes,
+/// the early return for too many predictions), empty-truth frames left out of the TuSimple means,
+/// CULane F1 and the sums added.
 public struct ReplayReport: Codable, Sendable {
-    public var schema = "clearlane.replay-report/1"
+    public var schema = "clearlane.replay-report/2"
     public var created: String
     public var command: String
     public var processingSize: String
@@ -26,13 +37,18 @@ public struct ReplayReport: Codable, Sendable {
     public var overall: [String: VariantReport]
     public var presets: [String: [String: VariantReport]]
     public var drives: [DriveReport]
+    /// Drives that could not be replayed (unreadable video, bad labels, bad drive.yaml) and why;
+    /// the figures above leave them out. Absent (nil) only in reports written before it existed.
+    public var failedDrives: [FailedDrive]?
 
     enum CodingKeys: String, CodingKey {
         case schema, created, command, processingSize = "processing_size", affectedCoverage = "affected_coverage"
         case variants, notes, overall, presets, drives
+        case failedDrives = "failed_drives"
     }
 
-    public init(command: String, processingSize: String, affectedCoverage: Double, variants: [String], notes: [String], drives: [DriveReport]) {
+    public init(command: String, processingSize: String, affectedCoverage: Double, variants: [String], notes: [String], drives: [DriveReport],
+                failedDrives: [FailedDrive] = []) {
         created = ISO8601DateFormatter().string(from: Date())
         self.command = command
         self.processingSize = processingSize
@@ -40,10 +56,27 @@ public struct ReplayReport: Codable, Sendable {
         self.variants = variants
         self.notes = notes
         self.drives = drives
+        self.failedDrives = failedDrives
         overall = Self.pool(drives)
         var byPreset: [String: [DriveReport]] = [:]
         for d in drives { byPreset[d.preset ?? d.name, default: []].append(d) }
         presets = byPreset.mapValues(Self.pool)
+        self.notes += Self.metricNotes(overall: overall, variants: variants)
+    }
+
+    /// What the figures are (always), and how many labeled frames the TuSimple means leave out.
+    static func metricNotes(overall: [String: VariantReport], variants: [String]) -> [String] {
+        var out = [
+            "accuracy / FP / FN: official TuSimple LaneEval.bench per labeled frame, averaged over frames "
+                + "(pixel_thresh 20 px at 1280 px wide, scaled by width/1280); "
+                + "CULane F1: lanes drawn 30 px wide at 1640 px wide (scaled by width/1640), IoU >= 0.5, "
+                + "TP/FP/FN summed over frames (docs/design/metrics.md)",
+        ]
+        if let all = variants.lazy.compactMap({ overall[$0]?.all }).first(where: { $0.frames > 0 }), all.emptyTruthFrames > 0 {
+            out.append("\(all.emptyTruthFrames) of \(all.frames) labeled frames have no truth lane: left out of the "
+                       + "TuSimple means (TuSimple would score them 0), counted in CULane (their predictions are false positives)")
+        }
+        return out
     }
 
     static func pool(_ drives: [DriveReport]) -> [String: VariantReport] {
@@ -156,7 +189,7 @@ public struct TimelinePoint: Codable, Sendable, Equatable {
     public var frame: Int
     public var holeCoverage: Double
     public var affected: Bool
-    /// Frame accuracy per variant (labeled frames only).
+    /// TuSimple frame accuracy per variant (labeled frames whose truth has a lane).
     public var accuracy: [String: Double]?
 
     enum CodingKeys: String, CodingKey { case frame, holeCoverage = "hole_coverage", affected, accuracy }
@@ -180,6 +213,10 @@ public struct DriveReport: Codable, Sendable {
     public var affectedFrames = 0
     public var affectedLabeledFrames = 0
     public var meanHoleCoverage = 0.0
+    /// The drive's own frame size ("640x480"): labels are scored in these pixels.
+    public var nativeSize: String?
+    /// The size frames were processed at: the processing box fitted to the drive's aspect ratio.
+    public var processingSize: String?
     /// Where the camera geometry came from.
     public var camera: String
     /// Where the hole masks came from ("truth masks (masks/)", "ExposureAnalyzer (detected)", "none").
@@ -197,6 +234,7 @@ public struct DriveReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, path, preset, frames, labeledFrames = "labeled_frames", affectedFrames = "affected_frames"
         case affectedLabeledFrames = "affected_labeled_frames", meanHoleCoverage = "mean_hole_coverage", camera
+        case nativeSize = "native_size", processingSize = "processing_size"
         case holeSource = "hole_source", labels, replayFPS = "replay_fps", variants, timeline, events, strips
     }
 
@@ -217,7 +255,7 @@ public struct Strip: Codable, Sendable, Equatable {
     public var frame: Int
     /// Variants left to right.
     public var variants: [String]
-    /// Frame accuracy of each variant, same order.
+    /// TuSimple frame accuracy of each variant, same order.
     public var accuracy: [Double]
 
     public init(file: String, frame: Int, variants: [String], accuracy: [Double]) {

@@ -4,19 +4,34 @@ import Foundation
 extension ReplayReport {
     private static func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", 100 * $0) } ?? "    –" }
 
-    /// The report as the table `clearlane replay` prints: per drive and overall, per variant,
-    /// accuracy / FP / FN / ego-pair on all labeled frames and on exposure-affected frames.
-    public func table() -> String {
+    /// The report as the table `clearlane replay` prints: per drive and overall, per variant, on
+    /// all labeled frames and on exposure-affected frames: official TuSimple accuracy / FP / FN
+    /// (the headline), the ego-pair rate and the CULane F1.
+    /// The lane metric a table shows (`clearlane replay --metric`); report.json always has both.
+    public enum Metric: String, CaseIterable, Sendable {
+        /// Official TuSimple accuracy / FP / FN, the ego-pair rate, and CULane F1 beside them.
+        case tusimple
+        /// CULane precision / recall / F1 (lanes 30 px wide at 1640 px, IoU ≥ 0.5).
+        case culane
+    }
+
+    public func table(metric: Metric = .tusimple) -> String {
         var lines: [String] = []
-        let header = "variant   |  frames  acc     FP     FN    ego   | affected  acc     FP     FN    ego   | det fps"
+        let header = metric == .tusimple
+            ? "variant   |  frames  acc     FP     FN    ego    F1   | affected  acc     FP     FN    ego    F1   | det fps"
+            : "variant   |  frames  prec   recall  F1   | affected  prec   recall  F1   | det fps"
+        func cells(_ s: ScoreSummary) -> String {
+            let t = s.tusimpleFrames > 0
+            let values: [Double?] = metric == .tusimple
+                ? [t ? s.accuracy : nil, t ? s.fpRate : nil, t ? s.fnRate : nil, s.egoPairRate, s.culaneF1]
+                : [s.culanePrecision, s.culaneRecall, s.culaneF1]
+            return values.map { Self.pct($0) }.joined(separator: " ")
+        }
         func row(_ name: String, _ v: VariantReport) -> String {
             let a = v.all, e = v.exposureAffected
             let padded = name.padding(toLength: 9, withPad: " ", startingAt: 0)
-            return String(format: "%@ | %6d %@ %@ %@ %@ | %6d %@ %@ %@ %@ | %7@",
-                          padded as NSString, a.frames, Self.pct(a.frames > 0 ? a.accuracy : nil), Self.pct(a.frames > 0 ? a.fpRate : nil),
-                          Self.pct(a.frames > 0 ? a.fnRate : nil), Self.pct(a.egoPairRate),
-                          e.frames, Self.pct(e.frames > 0 ? e.accuracy : nil), Self.pct(e.frames > 0 ? e.fpRate : nil),
-                          Self.pct(e.frames > 0 ? e.fnRate : nil), Self.pct(e.egoPairRate),
+            return String(format: "%@ | %6d %@ | %6d %@ | %7@",
+                          padded as NSString, a.frames, cells(a) as NSString, e.frames, cells(e) as NSString,
                           (v.detectorFPS.map { String(format: "%.0f", $0) } ?? "–") as NSString)
         }
         func block(_ title: String, _ variants: [String: VariantReport]) {
@@ -25,8 +40,9 @@ extension ReplayReport {
             for name in self.variants where variants[name] != nil { lines.append(row(name, variants[name]!)) }
         }
         for d in drives {
-            block(String(format: "%@ — %d frames (%d labeled, %d exposure-affected, mean hole coverage %.1f%%), %.1f frames/s; holes: %@; camera: %@",
-                         d.name, d.frames, d.labeledFrames, d.affectedFrames, 100 * d.meanHoleCoverage, d.replayFPS, d.holeSource, d.camera),
+            block(String(format: "%@ — %d frames %@ (%d labeled, %d exposure-affected, mean hole coverage %.1f%%), %.1f frames/s, processed at %@; holes: %@; camera: %@",
+                         d.name, d.frames, d.nativeSize ?? "", d.labeledFrames, d.affectedFrames, 100 * d.meanHoleCoverage, d.replayFPS,
+                         d.processingSize ?? "–", d.holeSource, d.camera),
                   d.variants)
             if let q = qualityLine(d.variants) { lines.append(q) }
             lines.append("")
@@ -41,6 +57,7 @@ extension ReplayReport {
         if let q = qualityLine(overall) { lines.append(q) }
         if let r = restorationLine(overall) { lines.append(r) }
         for note in notes { lines.append("note: \(note)") }
+        if let missing = missingBlock() { lines.append(missing) }
         return lines.joined(separator: "\n")
     }
 
@@ -85,9 +102,11 @@ extension ReplayReport {
         <h1>ClearLane replay report</h1>
         <p class="muted">\(Self.escape(created)) · <code>\(Self.escape(command))</code> · processing \(processingSize) ·
         a frame is <em>exposure-affected</em> when its hole mask covers ≥ \(String(format: "%.1f", 100 * affectedCoverage)) % of the lane ROI.
-        Accuracy is the TuSimple metric (design/drives.md).</p>
+        Accuracy, FP and FN are the official TuSimple metric (the headline; frames whose truth has no lane are left out of it),
+        F1 the CULane F1 (docs/design/metrics.md).</p>
         """
         for note in notes { h += "<p class=\"note\">Note: \(Self.escape(note))</p>\n" }
+        h += missingHTML()
         h += "<h2>Overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))</h2>\n" + tableHTML(overall)
         if presets.count > 1 && presets.count < drives.count {
             for (name, v) in presets.sorted(by: { $0.key < $1.key }) { h += "<h3>Preset \(Self.escape(name))</h3>\n" + tableHTML(v) }
@@ -110,15 +129,19 @@ extension ReplayReport {
 
     private func tableHTML(_ v: [String: VariantReport]) -> String {
         func p(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
-        var t = "<table><tr><th>variant</th><th>frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th>"
-        t += "<th>affected frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>PSNR / SSIM</th><th>holes PSNR / SSIM</th><th>detector fps</th></tr>\n"
+        var t = "<table><tr><th>variant</th><th>frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>CULane F1</th>"
+        t += "<th>affected frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>CULane F1</th>"
+        t += "<th>PSNR / SSIM</th><th>holes PSNR / SSIM</th><th>detector fps</th></tr>\n"
         for name in variants {
             guard let r = v[name] else { continue }
             let a = r.all, e = r.exposureAffected
-            t += "<tr><td style=\"color:\(Self.colors[name] ?? "#000")\">\(name)</td><td>\(a.frames)</td><td>\(a.frames > 0 ? p(a.accuracy) : "–")</td>"
-            t += "<td>\(a.frames > 0 ? p(a.fpRate) : "–")</td><td>\(a.frames > 0 ? p(a.fnRate) : "–")</td><td>\(p(a.egoPairRate))</td>"
-            t += "<td>\(e.frames)</td><td>\(e.frames > 0 ? p(e.accuracy) : "–")</td><td>\(e.frames > 0 ? p(e.fpRate) : "–")</td>"
-            t += "<td>\(e.frames > 0 ? p(e.fnRate) : "–")</td><td>\(p(e.egoPairRate))</td>"
+            func cells(_ s: ScoreSummary) -> String {
+                let v = s.tusimpleFrames > 0
+                return "<td>\(v ? p(s.accuracy) : "–")</td><td>\(v ? p(s.fpRate) : "–")</td><td>\(v ? p(s.fnRate) : "–")</td>"
+                    + "<td>\(p(s.egoPairRate))</td><td>\(p(s.culaneF1))</td>"
+            }
+            t += "<tr><td style=\"color:\(Self.colors[name] ?? "#000")\">\(name)</td><td>\(a.frames)</td>" + cells(a)
+            t += "<td>\(e.frames)</td>" + cells(e)
             if let q = r.quality, q.frames > 0 {
                 t += String(format: "<td>%.2f dB / %.3f</td>", q.psnr, q.ssim)
                 t += q.psnrHoles.map { String(format: "<td>%.2f dB / %.3f</td>", $0, q.ssimHoles ?? 0) } ?? "<td>–</td>"

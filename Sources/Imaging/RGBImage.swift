@@ -84,4 +84,21 @@ public struct ImageSize: Equatable, Hashable, Sendable, CustomStringConvertible 
 
     public var pixelCount: Int { width * height }
     public var description: String { "\(width)x\(height)" }
+
+    /// The processing size for frames of `native` size when `self` is the processing box (the
+    /// `processing:` width × height of the config): the largest frame with `native`'s aspect ratio
+    /// that fits inside the box, the width a multiple of 4 (GStreamer pads RGB rows to 4 bytes, and
+    /// written video wants it) and the height even (the network's 2× reductions need it). Scaling by it is uniform up to the rounding to even pixels, so a camera profile,
+    /// a label or a mask maps between native and processing pixels by one scale per axis that
+    /// differs from the other by less than one pixel in the frame. A 16:9 camera in a 640x360 box
+    /// keeps 640x360; 4:3 gets 480x360, CULane's 1640x590 gets 640x230.
+    public func fitting(aspectOf native: ImageSize) -> ImageSize {
+        guard native.width > 0, native.height > 0, width > 0, height > 0 else { return self }
+        let scale = min(Double(width) / Double(native.width), Double(height) / Double(native.height))
+        func multiple(_ m: Int, of v: Double, limit: Int) -> Int {
+            min(max(m, limit - limit % m), max(m, Int((v / Double(m)).rounded()) * m))
+        }
+        return ImageSize(width: multiple(4, of: Double(native.width) * scale, limit: width),
+                         height: multiple(2, of: Double(native.height) * scale, limit: height))
+    }
 }

@@ -81,10 +81,17 @@ public final class FrameSource {
 
     /// The tail every ClearLane source description ends with: convert to packed RGB of the wanted
     /// size (or the native size when `size` is nil) and hand frames to an appsink named `sink`.
+    ///
+    /// The frame is scaled to exactly `size`, never letterboxed: videoscale's default
+    /// (`add-borders=true`) keeps the display aspect ratio by padding with black, so a 4:3 camera
+    /// asked for 640x360 came out as a 480x360 picture between black bars while every coordinate
+    /// (camera profile, labels, masks) was scaled as if it filled the frame. Callers choose a size
+    /// with the source's aspect (`ImageSize.fitting(aspectOf:)`); any other size is a stretch that
+    /// coordinates scaled per axis describe exactly.
     public static func appSinkTail(size: ImageSize?) -> String {
         var caps = "video/x-raw,format=RGB"
         if let size { caps += ",width=\(size.width),height=\(size.height),pixel-aspect-ratio=1/1" }
-        return "videoconvert ! videoscale ! \(caps) ! appsink name=sink"
+        return "videoconvert ! videoscale add-borders=false ! \(caps) ! appsink name=sink"
     }
 
     /// A video file (anything decodebin handles), decoded and converted to RGB.

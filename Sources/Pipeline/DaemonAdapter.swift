@@ -12,6 +12,8 @@ public final class PipelineFrameProcessor: FrameProcessing {
 
     public init(pipeline: FramePipeline) { self.pipeline = pipeline }
 
+    public var frameSize: ImageSize { pipeline.geometry.imageSize }
+
     public func process(_ frame: inout Frame, budget: Double) -> ProcessedFrame {
         let result: FramePipeline.Result
         do {

@@ -21,6 +21,9 @@ public enum ReplayVariant: String, CaseIterable, Sendable {
 /// and never dropping a frame, and scores each against the drive's labels.
 public struct DriveReplay {
     public struct Options {
+        /// The processing box: each drive is processed at the largest size with its own aspect
+        /// ratio that fits inside it (`ImageSize.fitting(aspectOf:)`), so a 4:3 camera is neither
+        /// stretched nor letterboxed, and scored in its native pixels.
         public var processingSize = ImageSize(width: 640, height: 360)
         public var lanes = LanesConfig()
         /// Folder of named camera profiles (lanes.cameras_folder resolved).
@@ -84,9 +87,9 @@ public struct DriveReplay {
     /// Runs the replay; `notes` receives variants that could not be computed and why.
     public func run(notes: inout [String]) throws -> DriveReport {
         let started = Date()
-        let size = options.processingSize
         let labelSize = ImageSize(width: drive.manifest.width, height: drive.manifest.height)
-        let labels = try drive.labelsPath.map { try LaneLabelFile(path: $0) }
+        let size = options.processingSize.fitting(aspectOf: labelSize)
+        let labels = try drive.loadLabels()
         // Camera: --camera, drive.yaml, else estimated from the first frames.
         var resolved = try CameraProfiles.resolve(drive: drive, override: options.camera, folder: options.camerasFolder)
         if resolved == nil {
@@ -158,6 +161,8 @@ public struct DriveReplay {
         var report = DriveReport(name: drive.name, path: drive.folder, preset: preset, camera: camera.origin,
                                  holeSource: holeSource, labels: drive.manifest.labels)
         report.events = try drive.exposurePath.map { try ExposureLog.read($0).events }
+        report.nativeSize = labelSize.description
+        report.processingSize = size.description
         var raw = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         var clean = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         var holes = Mask(width: size.width, height: size.height, fill: 0)
@@ -210,10 +215,11 @@ public struct DriveReplay {
                 if let label {
                     state.readout.setRows(label.hSamples)
                     state.readout.read(state.pipeline.detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)
-                    let score = LaneMetric.score(predicted: state.lanes, truth: label.lanes, rows: label.hSamples, imageWidth: labelSize.width)
+                    let score = LaneMetric.score(predicted: state.lanes, label: label, imageWidth: labelSize.width, imageHeight: labelSize.height)
                     state.report.all.add(score)
                     if affected { state.report.exposureAffected.add(score) }
-                    accuracies[state.variant.rawValue] = score.accuracy
+                    // Frames whose truth has no lane are out of the TuSimple figures (and timeline).
+                    if !score.emptyTruth { accuracies[state.variant.rawValue] = score.accuracy }
                 }
                 if haveClean && state.variant != .clean {
                     state.report.quality = state.report.quality ?? QualitySummary()
@@ -242,7 +248,7 @@ public struct DriveReplay {
         if holeDetector == nil {
             appendOnce(&notes, "exposure-affected figures: absent for \(drive.name) (no truth masks/ and no hole detector)")
         }
-        if labels == nil { appendOnce(&notes, "\(drive.name): no labels.json, so no accuracy figures") }
+        if labels == nil { appendOnce(&notes, "\(drive.name): no labels (labels.json or CULane labels/), so no accuracy figures") }
         report.replayFPS = Double(index) / max(Date().timeIntervalSince(started), 1e-9)
         if let folder = options.stripFolder {
             report.strips = try writeStrips(worst, folder: folder, labelSize: labelSize)
@@ -284,7 +290,8 @@ public struct DriveReplay {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var strips: [Strip] = []
         for candidate in worst {
-            let tileSize = ImageSize(width: options.processingSize.width / 2, height: options.processingSize.height / 2)
+            let processing = options.processingSize.fitting(aspectOf: labelSize)
+            let tileSize = ImageSize(width: processing.width / 2, height: processing.height / 2)
             var strip = RGBImage(width: tileSize.width * candidate.images.count, height: tileSize.height)
             let sx = Double(tileSize.width) / Double(labelSize.width), sy = Double(tileSize.height) / Double(labelSize.height)
             let rows = candidate.truth.hSamples.map { Int((Double($0) + 0.5) * sy - 0.5) }

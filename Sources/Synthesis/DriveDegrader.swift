@@ -24,12 +24,13 @@ public enum DriveDegrader {
         let drive = isDirectory.boolValue ? try Drive(folder: source) : nil
         // Replay-style reading: never drop, and be patient on a loaded machine.
         let options = FrameSource.Options(stallTimeout: 120, maxBuffers: 4)
-        func open() throws -> FrameSource {
-            if let drive { return try drive.openFrames(size: wanted, options: options) }
-            return try FrameSource.file(source, size: wanted, options: options)
+        func open(size: ImageSize?) throws -> FrameSource {
+            if let drive { return try drive.openFrames(size: size, options: options) }
+            return try FrameSource.file(source, size: size, options: options)
         }
-        // First pass: count frames and learn the size and rate, so events land inside the clip.
-        let probe = try open()
+        // First pass, at the native size: count frames and learn the size and rate, so events land
+        // inside the clip and `--size` (a box) keeps the source's aspect ratio.
+        let probe = try open(size: nil)
         var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         var count = 0
         while try probe.read(into: &frame) {
@@ -37,7 +38,8 @@ public enum DriveDegrader {
             if let maxFrames, count >= maxFrames { probe.close(); break }
         }
         guard count > 0, let info = probe.streamInfo else { throw MediaError.unsupportedFormat("\(source) delivered no frames") }
-        let size = ImageSize(width: info.width, height: info.height)
+        let native = ImageSize(width: info.width, height: info.height)
+        let size = wanted.map { $0.fitting(aspectOf: native) } ?? native
         let fps = drive?.manifest.fps ?? info.fps ?? 30
         // Camera profile: the drive's inline one scaled, or a generic dashcam trapezoid.
         let sourceSize = drive.map { ImageSize(width: $0.manifest.width, height: $0.manifest.height) }
@@ -63,13 +65,13 @@ public enum DriveDegrader {
         if case .mp4 = storage { video = true } else { video = false }
         if let labelFile {
             let file = try LaneLabelFile(path: labelFile)
-            let from = sourceSize ?? size
+            let from = sourceSize ?? native
             labels = file.byFrame.filter { $0.key < count }.sorted { $0.key < $1.key }.map { index, label in
                 scale(label, index: index, from: from, to: size, video: video)
             }
         }
         let writer = try DriveWriter(folder: out, size: size, fps: fps, storage: storage)
-        let frames = try open()
+        let frames = try open(size: size)
         var holes = Mask(width: size.width, height: size.height, fill: 0)
         var degraded = RGBImage(width: size.width, height: size.height)
         var perFrame: [ExposureLog.FrameExposure] = []
@@ -89,7 +91,8 @@ public enum DriveDegrader {
             fps: fps, width: size.width, height: size.height, camera: .inline(profile),
             source: "degraded with the ClearLane camera model (\(command)) from: \(sourceText)",
             license: drive?.manifest.license ?? "that of the source footage (\(URL(fileURLWithPath: source).lastPathComponent)); see its SOURCES.md",
-            labels: labels == nil ? nil : "carried over from the source (\(drive?.manifest.labels ?? "source labels"))")
+            labels: labels == nil ? nil : "carried over from the source (\(drive?.manifest.labels ?? "source labels"))",
+            frames: index)
         try writer.finish(manifest: manifest, labels: labels,
                           exposure: ExposureLog(events: DriveSynthesizer.events(plan.events, hunting: plan.hunting, frames: perFrame), frames: perFrame),
                           comment: "Degraded ClearLane drive. Regenerate: \(command)")
@@ -112,7 +115,8 @@ public enum DriveDegrader {
 }
 
 /// A camera profile file, config/cameras/NAME.yaml (roi, birdseye, horizon_y in pixels of
-/// width × height), found by walking up from a drive folder to the repository's config/.
+/// width × height), found by walking up from a drive folder to the repository's config/, else
+/// among the installed profiles (`ResourceLocator`).
 struct NamedCamera: Decodable {
     var width: Int
     var height: Int
@@ -133,6 +137,10 @@ struct NamedCamera: Decodable {
                 return try YAMLLoader(contentsOf: file).decode(NamedCamera.self)
             }
             dir = dir.deletingLastPathComponent()
+        }
+        // A drive outside the repository: the installed profiles (CLEARLANE_SHARE, next to the executable, …).
+        if let file = ResourceLocator.current.locate("\(ResourceLocator.defaultCameras)/\(name).yaml") {
+            return try YAMLLoader(contentsOf: file).decode(NamedCamera.self)
         }
         return nil
     }

@@ -32,6 +32,15 @@ public struct EvaluationSet: Sendable {
             case .path: return nil
             }
         }
+
+        /// Frames the recipe generates, when it says (nil for plain folders).
+        public var frames: Int? {
+            switch recipe {
+            case .synth(_, _, let frames, _): return frames
+            case .degrade(_, _, _, _, let frames): return frames
+            case .path: return nil
+            }
+        }
     }
 
     public let file: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Foundation
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,9 +11,12 @@ struct ConfigCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validates a config file: YAML syntax, keys, types, ranges, pipeline templates.",
+            abstract: "Validates a config file: YAML syntax, keys, types, ranges, pipeline templates, camera profile, weights.",
             discussion: """
-                Prints every problem with file, line and key path, and exits non-zero if there is any.
+                Prints every problem with file, line and key path, and exits non-zero if there is any. \
+                The check is the one `clearlane run` makes before it starts (and on every reload): \
+                the config is loaded and the daemon's frame processor is built from it (camera \
+                profile, road geometry, CPNet weights), so a config that passes starts.
 
                 Example: clearlane config check config/default.yaml
                 """
@@ -25,10 +29,18 @@ struct ConfigCommand: ParsableCommand {
             do {
                 let loaded = try LoadedConfig.load(file)
                 let source = try loaded.sourceFragment()
+                // The daemon's own construction, built and dropped: the same code path as `run`.
+                _ = try FrameProcessorFactory.make(loaded)
                 print("\(file): ok")
                 print("  source: \(loaded.config.source.template) → \(source.fragment)\(source.live ? " (live)" : "")")
                 print("  processing: \(loaded.config.processing.width)x\(loaded.config.processing.height) @ \(loaded.config.processing.fps) fps")
                 if let sink = try loaded.videoSinkFragment() { print("  video out: \(sink)") }
+                if let camera = loaded.config.lanes.camera {
+                    let path = LanesConfig.isProfilePath(camera)
+                        ? loaded.cameraReference(camera) : (loaded.camerasFolder as NSString).appendingPathComponent("\(camera).yaml")
+                    print("  camera: \(path)")
+                }
+                print("  restorer: \(loaded.config.restorer.enabled ? loaded.resolve(loaded.config.restorer.weights) : "disabled")")
             } catch let error as ConfigError {
                 throw CommandFailure(error.description)
             } catch let errors as ConfigErrors {

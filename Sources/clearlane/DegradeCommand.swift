@@ -33,10 +33,10 @@ struct DegradeCommand: ParsableCommand {
     @Option(help: "Random seed (event time, tunnel darkness, exposure speed, noise).")
     var seed: UInt64 = 1
 
-    @Option(help: "Output drive folder (replaced if it exists).")
+    @Option(help: "Output drive folder: written beside it and moved there when complete; an earlier drive there is replaced only then. Never the source, inside it, or around it.")
     var out: String
 
-    @Option(help: "Frame size WxH (default: the source's size).")
+    @Option(help: "Frame size box WxH: the largest size with the source's aspect ratio inside it (default: the source's size).")
     var size: String?
 
     @Option(help: "Use only the first N frames of the source.")
@@ -61,12 +61,23 @@ struct DegradeCommand: ParsableCommand {
             target = parsed
         }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        // Never onto (or into, or around) what is read; written beside --out and moved onto it when complete.
+        var inputs = StagedOutput.driveInputs(source, role: "SOURCE")
+        if let labels { inputs.append((labels, "--labels")) }
+        let staged: StagedOutput
         do {
-            let result = try DriveDegrader.degrade(
-                source: source, preset: preset, seed: seed, size: target, maxFrames: frames, labelsPath: labels,
-                out: out, storage: video ? .mp4(quantizer: 16) : .png(compression: 2),
-                command: "clearlane degrade \(source) --preset \(preset.rawValue) --seed \(seed)"
-                    + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? ""))
+            staged = try StagedOutput(target: out, flag: "--out", inputs: inputs, kind: "drive folder", isEarlierOutput: Drive.isReplaceableOutput)
+        } catch {
+            throw CommandFailure("degrade: \(error)")
+        }
+        do {
+            let result = try staged.write { folder in
+                try DriveDegrader.degrade(
+                    source: source, preset: preset, seed: seed, size: target, maxFrames: frames, labelsPath: labels,
+                    out: folder, storage: video ? .mp4(quantizer: 16) : .png(compression: 2),
+                    command: "clearlane degrade \(source) --preset \(preset.rawValue) --seed \(seed)"
+                        + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? ""))
+            }
             print(String(format: "wrote %@: %d frames %@%@, %.1f frames/s", out, result.frames, result.size.description,
                          result.labeled ? ", labels carried over" : "", Double(result.frames) / max(result.seconds, 1e-9)))
         } catch let error as ValidationError {

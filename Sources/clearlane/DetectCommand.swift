@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Drives
 import Evaluation
 import Foundation
@@ -26,10 +27,10 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Camera profile: a name in --cameras or a path to a profile .yaml.")
     var camera: String?
 
-    @Option(help: "Folder of named camera profiles.")
-    var cameras = "config/cameras"
+    @Option(help: "Folder of named camera profiles (default: config/cameras of the installed resources: \(DefaultResources.searchHelp)).")
+    var cameras: String?
 
-    @Option(help: "Processing size the detector runs at.")
+    @Option(help: "Processing box the detector runs in: frames keep their aspect ratio inside it (4:3 in 640x360 runs at 480x360).")
     var size = "640x360"
 
     @Option(help: "Write an overlay PNG (native size) of every --every'th frame into this folder.")
@@ -54,7 +55,7 @@ struct DetectCommand: ParsableCommand {
     var maxFrames: Int?
 
     func run() throws {
-        guard let processing = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360") }
+        guard let box = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360") }
         let keepFrames = try keep.map(Self.parseFrames)
         let drive = Drive.isDrive(source) ? try Drive(folder: source) : nil
         // Decode at native size: overlays and labels are in native pixels.
@@ -65,6 +66,7 @@ struct DetectCommand: ParsableCommand {
             if let maxFrames, frames.count >= maxFrames { src.close(); break }
         }
         guard let first = frames.first else { throw CommandFailure("\(source) has no frames") }
+        let cameras = self.cameras ?? ResourceLocator.current.path(ResourceLocator.defaultCameras)
         let resolved: ResolvedCamera
         if let drive, let r = try CameraProfiles.resolve(drive: drive, override: camera, folder: cameras) {
             resolved = r
@@ -76,6 +78,7 @@ struct DetectCommand: ParsableCommand {
             throw CommandFailure("no camera profile for \(source) and none could be estimated from its frames; pass --camera PROFILE")
         }
         let native = first.size
+        let processing = box.fitting(aspectOf: native)
         let nativeGeometry = resolved.geometry.scaled(to: native)
         print("camera: \(resolved.origin)")
         print("  roi: \(nativeGeometry.roi.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")

@@ -10,38 +10,65 @@ import Pipeline
 /// Builds the daemon's per-frame processor from a config: the shared `FramePipeline` stages
 /// (live hole detection → CPNet restoration → lane detection) behind the daemon's
 /// `FrameProcessing`. Called at start and on every SIGHUP reload; a throw keeps the old one.
+///
+/// It is also the check: `clearlane config check` builds the processor through this same
+/// function (and drops it), so the camera profile, the weights and the road geometry are checked
+/// the way `clearlane run` uses them, and a config that passes the check starts.
 enum FrameProcessorFactory {
     static func make(_ loaded: LoadedConfig) throws -> FrameProcessing {
         let config = loaded.config
         let lanes = config.lanes
-        let size = ImageSize(width: config.processing.width, height: config.processing.height)
+        let box = ImageSize(width: config.processing.width, height: config.processing.height)
 
-        // A live camera has no drive.yaml: its mounting must be named in the config.
-        guard let cameraName = lanes.camera else {
-            throw loaded.loader.error(at: ["lanes", "camera"],
-                                      "clearlane run needs the camera's profile: a name in \(lanes.camerasFolder)/ or a path to a profile .yaml")
-        }
-        // A bare name is looked up in the cameras folder; only a path resolves against the config's folder.
-        let isPath = cameraName.contains("/") || cameraName.hasSuffix(".yaml")
-        let camera = try CameraProfiles.load(nameOrPath: isPath ? loaded.resolve(cameraName) : cameraName,
-                                             folder: loaded.resolve(lanes.camerasFolder))
-        let geometry = camera.geometry.scaled(to: size)
-
+        // Independent problems are collected, so one check names them all.
+        var problems: [ConfigError] = []
+        let camera = cameraProfile(loaded, problems: &problems)
         let restorerConfig = config.restorer
         var restorer: FrameRestoring?
         if restorerConfig.enabled {
             let path = loaded.resolve(restorerConfig.weights)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw loaded.loader.error(at: ["restorer", "weights"],
-                                          "weight file \(path) not found (ship models/cpnet-road-slim.safetensors, or set restorer.enabled: false)")
+            if !FileManager.default.fileExists(atPath: path) {
+                problems.append(loaded.loader.error(at: ["restorer", "weights"],
+                                                    "weight file \(path) not found (the shipped model is models/cpnet-road-slim.safetensors; or set restorer.enabled: false)"))
+            } else {
+                do {
+                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded)
+                } catch {
+                    problems.append(loaded.loader.error(at: ["restorer", "weights"], "\(error)"))
+                }
             }
-            restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded)
         }
+        guard problems.isEmpty, let camera else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
+        // Frames are processed at the camera's own aspect ratio inside the processing box.
+        let size = box.fitting(aspectOf: camera.geometry.imageSize)
+        let geometry = camera.geometry.scaled(to: size)
+
         guard let pipeline = FramePipeline(geometry: geometry, parameters: LaneDetectorParameters(lanes.detector),
                                            holeDetector: ExposureAnalyzer(configuration: .init(config.exposure), roi: geometry.roiMask(), size: size),
                                            restorer: restorer, prefersFilmedLanes: lanes.preferFilmed) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
         return PipelineFrameProcessor(pipeline: pipeline)
+    }
+
+    /// `lanes.camera` as the daemon uses it: required (a live camera has no drive.yaml), a bare
+    /// name looked up in `lanes.cameras_folder`, a path resolved against the config's folder.
+    private static func cameraProfile(_ loaded: LoadedConfig, problems: inout [ConfigError]) -> ResolvedCamera? {
+        guard let name = loaded.config.lanes.camera else {
+            problems.append(loaded.loader.error(at: ["lanes", "camera"],
+                                                "clearlane run needs the camera's profile: a name in \(loaded.camerasFolder)/ or a path to a profile .yaml "
+                                                + "(null suits only replay and detect, which take each drive's own profile)"))
+            return nil
+        }
+        do {
+            return try CameraProfiles.load(nameOrPath: loaded.cameraReference(name), folder: loaded.camerasFolder)
+        } catch let error as ConfigError where error.line == nil && !FileManager.default.fileExists(atPath: error.file) {
+            problems.append(loaded.loader.error(at: ["lanes", "camera"], "'\(name)': \(error.file): \(error.message)"))
+        } catch let error as ConfigError {
+            problems.append(error)
+        } catch {
+            problems.append(loaded.loader.error(at: ["lanes", "camera"], "'\(name)': \(error)"))
+        }
+        return nil
     }
 }

@@ -16,8 +16,8 @@ struct PassthroughCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The YAML config file.")
-    var config: String = "config/default.yaml"
+    @Option(help: "The YAML config file. Default: config/default.yaml of the installed resources (\(DefaultResources.searchHelp)).")
+    var config: String?
 
     @Option(help: "Sink template to use instead of the config's outputs.video.")
     var outputTemplate: String?
@@ -30,6 +30,7 @@ struct PassthroughCommand: ParsableCommand {
 
     func run() throws {
         let loaded: LoadedConfig
+        let config = try DefaultResources.configFile(self.config)
         do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
         let settings = loaded.config
         let size = ImageSize(width: settings.processing.width, height: settings.processing.height)

@@ -18,7 +18,11 @@ struct ReplayCommand: ParsableCommand {
             TuSimple accuracy, FP and FN rates and the ego-pair rate are printed for all labeled \
             frames and for exposure-affected frames (hole mask ≥ lanes.affected_coverage of the lane \
             ROI; truth masks/ when the drive has them). With --report DIR, report.json, report.html \
-            and frame strips are written there. A variant that cannot be computed is omitted with a note.
+            and frame strips are written there (beside it first, moved there when complete; never \
+            into an input). A variant a drive cannot have (clean without clean frames) is omitted \
+            with a note; restored without loadable weights is an error. A drive that fails \
+            (unreadable video, bad labels, bad drive.yaml) is reported and skipped; the report lists \
+            it as missing and the command exits non-zero after writing it.
 
             Example: clearlane replay evaluation/sets/dev.yaml --report evaluation/reports/dev
             """
@@ -30,20 +34,24 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Comma-separated variants: raw, clahe, gamma, restored, clean, and the restoration baselines copy-last, median.")
     var variants = "raw,clahe,gamma,restored,clean"
 
-    @Option(help: "Write report.json, report.html and strips/ into this folder.")
+    @Option(help: "Write report.json, report.html and strips/ into this folder (an earlier report there is replaced once the new one is complete).")
     var report: String?
 
     @Option(help: "Config file (its lanes: section and processing size are used).")
     var config: String?
 
-    @Option(help: "CPNet weights for the restored variant (default: the config's restorer.weights, models/cpnet-road-slim.safetensors).")
+    @Option(help: "CPNet weights for the restored variant (default: the config's restorer.weights, else models/cpnet-road-slim.safetensors of the installed resources: \(DefaultResources.searchHelp)).")
     var weights: String?
 
-    @Option(help: "Camera profile for every drive (name in the cameras folder, or a path); overrides drive.yaml.")
+    @Option(help: "Camera profile for every drive (name in the cameras folder, or a path); overrides drive.yaml. A config's lanes.camera serves only drives without one.")
     var camera: String?
 
-    @Option(help: "Processing size (default: the config's processing size, 640x360).")
+    @Option(help: "Processing box (default: the config's processing size, 640x360); each drive is processed at the largest size with its own aspect ratio inside it.")
     var size: String?
+
+    @Option(help: ArgumentHelp("Lane metric of the printed table: tusimple (official LaneEval.bench accuracy, FP, FN; CULane F1 beside it) or culane (precision, recall, F1).",
+                               discussion: "report.json and report.html always carry both; docs/design/metrics.md defines them."))
+    var metric = "tusimple"
 
     @Option(help: "Worst frames per drive rendered as strips.")
     var strips = 2
@@ -66,24 +74,33 @@ struct ReplayCommand: ParsableCommand {
             }
             chosen.append(v)
         }
+        guard let tableMetric = ReplayReport.Metric(rawValue: metric) else {
+            throw ValidationError("--metric: '\(metric)' is not a metric; use \(ReplayReport.Metric.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
         var options = DriveReplay.Options()
         options.variants = chosen
         if let frameBudgetMs {
             guard frameBudgetMs > 0 else { throw ValidationError("--frame-budget-ms must be > 0 milliseconds, got \(frameBudgetMs)") }
             options.frameBudget = frameBudgetMs / 1000
         }
-        var configBase = FileManager.default.currentDirectoryPath + "/config"
+        // Defaults come from the installed resources, wherever the command runs (ResourceLocator);
+        // with --config, its own paths resolve against its folder.
+        let locator = ResourceLocator.current
         var loadedConfig: LoadedConfig?
+        // The config's lanes.camera serves the drives whose drive.yaml names none; --camera overrides every drive's.
+        var configCamera: String?
         if let config {
-            let loaded = try LoadedConfig.load(config)
+            let loaded: LoadedConfig
+            do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
             loadedConfig = loaded
             options.lanes = loaded.config.lanes
             options.processingSize = ImageSize(width: loaded.config.processing.width, height: loaded.config.processing.height)
-            configBase = loaded.baseDirectory
-            if options.camera == nil { options.camera = options.lanes.camera }
+            options.camerasFolder = loaded.camerasFolder
+            configCamera = options.lanes.camera.map(loaded.cameraReference)
+        } else {
+            options.camerasFolder = options.lanes.camerasFolder.hasPrefix("/")
+                ? options.lanes.camerasFolder : (locator.configFolder as NSString).appendingPathComponent(options.lanes.camerasFolder)
         }
-        options.camerasFolder = options.lanes.camerasFolder.hasPrefix("/")
-            ? options.lanes.camerasFolder : (configBase as NSString).appendingPathComponent(options.lanes.camerasFolder)
         if let camera { options.camera = camera }
         if let size {
             guard let s = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360") }
@@ -91,82 +108,132 @@ struct ReplayCommand: ParsableCommand {
         }
         options.strips = strips
         options.maxFrames = maxFrames
-        if let report {
-            try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
-            options.stripFolder = (report as NSString).appendingPathComponent("strips")
-        }
         options.makeHoleDetector = HoleDetectors.live
-        // The restored variant: the CPNet named by --weights, else the config's restorer.weights
-        // (the shipped model by default). Without a weight file it is omitted with a note.
+        // The restored variant: the CPNet named by --weights, else the config's restorer.weights,
+        // else the shipped model found like every default. Asked for and not loadable is an error,
+        // never a silently missing variant.
         let restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
-        let weightsPath: String
-        if let weights {
-            weightsPath = weights
-        } else if let loadedConfig {
-            weightsPath = loadedConfig.resolve(restorerConfig.weights)
-        } else {
-            weightsPath = FileManager.default.currentDirectoryPath + "/models/cpnet-road-slim.safetensors"
-        }
-        if chosen.contains(.restored), FileManager.default.fileExists(atPath: weightsPath) {
+        if chosen.contains(.restored) {
+            let weightsPath: String
+            let missing: String
+            if let weights {
+                weightsPath = weights
+                missing = "the restored variant needs CPNet weights: --weights \(weights) not found"
+            } else if let loadedConfig {
+                weightsPath = loadedConfig.resolve(restorerConfig.weights)
+                missing = "the restored variant needs CPNet weights: \(weightsPath) (restorer.weights of \(loadedConfig.file)) not found"
+            } else {
+                weightsPath = locator.path(ResourceLocator.defaultWeights)
+                missing = locator.notFound(ResourceLocator.defaultWeights, what: "the restored variant's CPNet weights", flag: "--weights FILE")
+            }
+            guard FileManager.default.fileExists(atPath: weightsPath) else {
+                var fix = "\(missing)"
+                if weights != nil || loadedConfig != nil {
+                    fix += "; give \(weights == nil ? "" : "another ")--weights FILE, or set \(ResourceLocator.environmentVariable) to a folder holding \(ResourceLocator.defaultWeights)"
+                }
+                throw CommandFailure(fix + ", or leave restored out of --variants")
+            }
             // Loaded (and validated) once: a damaged file is an error here, not a silently missing variant.
-            let model = try CPNetWeights(path: weightsPath)
+            let model: CPNetWeights
+            do { model = try CPNetWeights(path: weightsPath) } catch { throw CommandFailure("the restored variant: \(error)") }
             options.makeRestorer = { _ in CPNetRestoration(weights: model, config: restorerConfig) }
         }
-        var entries: [(Drive, String?)] = []
+        // The drives to replay. A set file that does not load is an error up front (its drives are
+        // unknown); a drive that fails later (generation, drive.yaml, video, labels) is skipped.
+        var pending: [PendingDrive] = []
+        var readInputs: [(path: String, role: String)] = []
         for input in inputs {
             if input.hasSuffix(".yaml") || input.hasSuffix(".yml") {
                 // Sets list drive folders and recipes; recipes are generated into the set's cache once.
-                let set = try EvaluationSet.load(input)
+                let set: EvaluationSet
+                do { set = try EvaluationSet.load(input) } catch { throw CommandFailure("\(error)") }
+                readInputs.append((input, "evaluation set"))
+                readInputs.append((set.cache, "cache of \(input)"))
                 for e in set.entries {
-                    let folder = try set.materialize(e) { message in
-                        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-                    }
-                    entries.append((try Drive(folder: folder), e.preset?.rawValue))
+                    let folder = set.folder(of: e)
+                    readInputs += StagedOutput.driveInputs(folder, role: "drive of \(input)")
+                    pending.append(PendingDrive(name: e.name, folder: folder, preset: e.preset?.rawValue, recipeFrames: e.frames) { [quiet] in
+                        try set.materialize(e) { message in
+                            if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                        }
+                    })
                 }
             } else {
-                entries.append((try Drive(folder: input), nil))
+                readInputs += StagedOutput.driveInputs(input, role: "drive")
+                pending.append(PendingDrive(name: URL(fileURLWithPath: input).standardized.lastPathComponent, folder: input, preset: nil,
+                                            recipeFrames: nil, materialize: nil))
             }
         }
-        let showProgress = !quiet && isatty(2) != 0
+        // The report goes to a temporary sibling, moved onto --report once written; never into an input.
+        var staged: StagedOutput?
+        if let report {
+            do {
+                // An earlier report (or one whose writing stopped short) may be replaced; any other folder is left alone.
+                staged = try StagedOutput(target: report, flag: "--report", inputs: readInputs, kind: "replay report") { folder in
+                    let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                    return entries.contains("report.json") || entries.allSatisfy { ["report.html", "strips"].contains($0) }
+                }
+            } catch { throw CommandFailure("\(error)") }
+            options.stripFolder = (staged!.staging as NSString).appendingPathComponent("strips")
+        }
+        let progress = ReplayProgress(estimates: pending.map { $0.estimatedFrames(maxFrames: maxFrames) },
+                                      terminal: isatty(2) != 0, quiet: quiet)
         var notes: [String] = []
         var drives: [DriveReport] = []
-        for (k, (drive, preset)) in entries.enumerated() {
-            var o = options
-            if showProgress {
-                let label = "[\(k + 1)/\(entries.count)] \(drive.name)"
-                o.progress = { done, total in ProgressBar.draw(label: label, done: done, total: total) }
+        var failed: [FailedDrive] = []
+        for (k, entry) in pending.enumerated() {
+            let started = Date()
+            do {
+                let folder = try entry.materialize?() ?? entry.folder
+                let drive = try Drive(folder: folder)
+                var o = options
+                if o.camera == nil, drive.manifest.camera == nil { o.camera = configCamera }
+                o.progress = { done, total in progress.frame(drive: k, name: entry.name, done: done, total: total) }
+                let result = try DriveReplay(drive: drive, preset: entry.preset, options: o).run(notes: &notes)
+                drives.append(result)
+                progress.finished(drive: k, name: entry.name, frames: result.frames, seconds: Date().timeIntervalSince(started))
+            } catch {
+                failed.append(FailedDrive(name: entry.name, path: entry.folder, error: "\(error)"))
+                progress.failed(drive: k, name: entry.name, error: "\(error)")
             }
-            let result = try DriveReplay(drive: drive, preset: preset, options: o).run(notes: &notes)
-            if showProgress { ProgressBar.finish() }
-            drives.append(result)
         }
         if !chosen.contains(.restored) { notes.removeAll { $0.hasPrefix("restored:") } }
         let command = "clearlane " + CommandLine.arguments.dropFirst().joined(separator: " ")
         let full = ReplayReport(command: command, processingSize: options.processingSize.description,
                                 affectedCoverage: options.lanes.affectedCoverage, variants: chosen.map(\.rawValue),
-                                notes: notes, drives: drives)
-        print(full.table())
-        if let report {
-            try full.write(to: (report as NSString).appendingPathComponent("report.json"))
-            try full.html().write(toFile: (report as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+                                notes: notes, drives: drives, failedDrives: failed)
+        print(full.table(metric: tableMetric))
+        if let report, let staged {
+            try full.write(to: (staged.staging as NSString).appendingPathComponent("report.json"))
+            try full.html().write(toFile: (staged.staging as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+            try staged.commit()
             print("wrote \(report)/report.json, report.html and \(drives.reduce(0) { $0 + $1.strips.count }) strips")
+        }
+        // After the report: the run is incomplete, and scripts must be able to tell.
+        if !failed.isEmpty {
+            throw CommandFailure("\(failed.count) of \(pending.count) drive\(pending.count == 1 ? "" : "s") failed and \(failed.count == 1 ? "is" : "are") missing from the report: "
+                                 + failed.map(\.name).joined(separator: ", "))
         }
     }
 }
 
-/// A one-line progress bar on stderr (only drawn on a terminal).
-enum ProgressBar {
-    static func draw(label: String, done: Int, total: Int?) {
-        guard done % 5 == 0 || done == total else { return }
-        var line = "\r\(label) "
-        if let total, total > 0 {
-            let width = 30, filled = min(width, done * width / total)
-            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)"
-        } else {
-            line += "\(done) frames"
-        }
-        FileHandle.standardError.write(Data(line.utf8))
-    }
+/// A drive to replay: a folder, or a set's recipe generated on first use.
+struct PendingDrive {
+    var name: String
+    var folder: String
+    var preset: String?
+    /// Frames a set's recipe will generate, when it says.
+    var recipeFrames: Int?
+    var materialize: (() throws -> String)?
 
-    static func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    /// Frames expected (for the time left): numbered images counted, else drive.yaml's `frames:`,
+    /// else what the recipe generates.
+    func estimatedFrames(maxFrames: Int?) -> Int? {
+        var frames = recipeFrames
+        if Drive.isDrive(folder), let drive = try? Drive(folder: folder) {
+            if case .images(let sequence) = drive.frames { frames = sequence.count } else { frames = drive.manifest.frames ?? frames }
+        }
+        guard let frames else { return maxFrames }
+        return maxFrames.map { min($0, frames) } ?? frames
+    }
 }

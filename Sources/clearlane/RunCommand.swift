@@ -21,8 +21,8 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The YAML config file (re-read on SIGHUP).")
-    var config: String = "config/default.yaml"
+    @Option(help: "The YAML config file (re-read on SIGHUP). Default: config/default.yaml of the installed resources (\(DefaultResources.searchHelp)).")
+    var config: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "clearlane")
 
         let loaded: LoadedConfig
+        let config = try DefaultResources.configFile(self.config)
         do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
 
         let notifier = SystemdNotifier()

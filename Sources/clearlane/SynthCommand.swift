@@ -1,4 +1,5 @@
 import ArgumentParser
+import Drives
 import Foundation
 import Imaging
 import Synthesis
@@ -32,7 +33,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Frame size WxH.")
     var size: String = "640x360"
 
-    @Option(help: "Output drive folder (replaced if it exists).")
+    @Option(help: "Output drive folder: written beside it and moved there when complete; an earlier drive there is replaced only then.")
     var out: String?
 
     @Flag(help: "Render only (no files) and print render speed; with --out, also time the writing.")
@@ -54,7 +55,12 @@ struct SynthCommand: ParsableCommand {
         let command = "clearlane synth --preset \(preset.rawValue) --seed \(seed) --frames \(frames) --size \(size)"
         let timing: DriveSynthesizer.Timing
         do {
-            timing = try synthesizer.synthesize(into: out, command: command)
+            if let out {
+                let staged = try StagedOutput(target: out, flag: "--out", inputs: [], kind: "drive folder", isEarlierOutput: Drive.isReplaceableOutput)
+                timing = try staged.write { try synthesizer.synthesize(into: $0, command: command) }
+            } else {
+                timing = try synthesizer.synthesize(into: nil, command: command)
+            }
         } catch {
             throw CommandFailure("synth: \(error)")
         }

@@ -2,7 +2,7 @@ import Evaluation
 import Foundation
 import Testing
 
-/// Hand-computed cases for every rule of the metric in design/drives.md.
+/// Hand-computed cases for every rule of the official TuSimple metric (docs/design/metrics.md).
 @Suite("LaneMetric")
 struct LaneMetricTests {
     let rows = Array(stride(from: 100, through: 290, by: 10))  // 20 rows
@@ -11,6 +11,7 @@ struct LaneMetricTests {
     @Test func pixelThresholdScalesWithWidth() {
         #expect(LaneMetric.pixelThreshold(imageWidth: 1280) == 20)
         #expect(LaneMetric.pixelThreshold(imageWidth: 640) == 10)
+        #expect(LaneMetric.pixelThreshold(imageWidth: 1640) == 25.625)
     }
 
     @Test func verticalLaneUsesThePlainThresholdStrictly() {
@@ -32,14 +33,77 @@ struct LaneMetricTests {
         #expect(outside.accuracy == 0)
     }
 
-    @Test func onlyValidTruthPointsCountAndMissingPredictionsMiss() {
-        // Truth valid on the first 10 rows only; the prediction is right on 8 of them and
-        // absent (−2) on 2: 8 / 10 = 0.8 (the 10 absent truth rows do not count).
+    @Test func lineAccuracyCountsEveryRowWithAbsentPointsAsMinusHundred() {
+        // Truth valid on the first 10 of 20 rows. A prediction right on 8 of them, absent (−2 →
+        // −100) on 2, and at 500 where the truth is absent (−100): 8 / 20 (TuSimple divides by
+        // all rows; before: 8 / 10).
         let truth = rows.enumerated().map { $0.offset < 10 ? 300.0 : -2 }
         let pred = rows.enumerated().map { $0.offset < 8 ? 301.0 : ($0.offset < 10 ? -2 : 500) }
         let s = LaneMetric.score(predicted: [pred], truth: [truth], rows: rows, imageWidth: 1280)
-        #expect(abs(s.accuracy - 0.8) < 1e-12)
+        #expect(abs(s.accuracy - 0.4) < 1e-12)
         #expect(s.matched == 0 && s.fnRate == 1 && s.fpRate == 1)
+        // Absent where the truth is absent: both −100, a hit: (8 + 10) / 20 = 0.9 → matched.
+        let quiet = rows.enumerated().map { $0.offset < 8 ? 301.0 : -2 }
+        let q = LaneMetric.score(predicted: [quiet], truth: [truth], rows: rows, imageWidth: 1280)
+        #expect(abs(q.accuracy - 0.9) < 1e-12 && q.matched == 1 && q.fnRate == 0 && q.fpRate == 0)
+    }
+
+    @Test func aPredictionBeyondTheTruthsRowsCountsAgainstIt() {
+        // Exact on the truth's 10 rows and continued over the 10 rows the truth lacks: 10 / 20.
+        let truth = rows.enumerated().map { $0.offset >= 10 ? 300.0 : -2 }
+        let s = LaneMetric.score(predicted: [vertical(300)], truth: [truth], rows: rows, imageWidth: 1280)
+        #expect(abs(s.accuracy - 0.5) < 1e-12 && s.matched == 0)
+    }
+
+    @Test func theMinusHundredTrickReachesSteepLanes() {
+        // x = 6·(y − 100) on rows 140…290 (absent on 100…130): angle atan 6, threshold
+        // 20 / cos(atan 6) = 20·√37 ≈ 121.7 > 100, so a predicted x of 1 where the truth is absent
+        // (−100) is within it: a hit. The prediction is 200 px off on rows 140…170:
+        // (4 + 12) / 20 = 0.8 (before: 12 / 16).
+        let truth = rows.map { $0 >= 140 ? 6.0 * Double($0 - 100) : -2 }
+        let pred = rows.map { $0 >= 140 ? 6.0 * Double($0 - 100) + ($0 < 180 ? 200 : 5) : 1 }
+        #expect(abs(20 / cos(LaneMetric.angle(xs: truth, rows: rows)) - 20 * 37.0.squareRoot()) < 1e-9)
+        let s = LaneMetric.score(predicted: [pred], truth: [truth], rows: rows, imageWidth: 1280)
+        #expect(abs(s.accuracy - 0.8) < 1e-12)
+    }
+
+    @Test func truthLanesAreNotFiltered() {
+        // A label lane without any point still counts as a truth lane (len(gt) = 2): the single
+        // prediction matches one, the other gets best 0 → accuracy 1/2, FN 1/2.
+        let truth = [vertical(300), vertical(-2)]
+        let s = LaneMetric.score(predicted: [vertical(300)], truth: truth, rows: rows, imageWidth: 1280)
+        #expect(s.truthLanes == 2 && abs(s.accuracy - 0.5) < 1e-12 && abs(s.fnRate - 0.5) < 1e-12 && s.fpRate == 0)
+        #expect(s.bestAccuracies == [1, 0] && !s.emptyTruth)
+        // An all-absent prediction matches the all-absent truth lane everywhere (both −100).
+        let both = LaneMetric.score(predicted: [vertical(300), vertical(-2)], truth: truth, rows: rows, imageWidth: 1280)
+        #expect(both.accuracy == 1 && both.matched == 2 && both.fpRate == 0)
+    }
+
+    @Test func moreThanTwoExtraPredictionsScoreTheFrameZero() {
+        // One truth lane, 4 predictions (> 1 + 2): TuSimple's early return (0, 0, 1), although
+        // one prediction is exact.
+        let truth = [vertical(300)]
+        let four = [vertical(300), vertical(500), vertical(700), vertical(900)]
+        let s = LaneMetric.score(predicted: four, truth: truth, rows: rows, imageWidth: 1280)
+        #expect(s.tooManyPredictions && s.accuracy == 0 && s.fpRate == 0 && s.fnRate == 1 && s.matched == 0)
+        // Three (= 1 + 2) are scored: accuracy 1, FP 2/3.
+        let three = LaneMetric.score(predicted: Array(four.prefix(3)), truth: truth, rows: rows, imageWidth: 1280)
+        #expect(!three.tooManyPredictions && three.accuracy == 1 && abs(three.fpRate - 2.0 / 3) < 1e-12)
+    }
+
+    @Test func framesWithoutTruthLanesAreLeftOutOfTheTuSimpleMeans() {
+        var summary = ScoreSummary()
+        let empty = LaneMetric.score(predicted: [vertical(300)], truth: [vertical(-2)], rows: rows, imageWidth: 1280)
+        #expect(empty.emptyTruth)
+        #expect(LaneMetric.score(predicted: [], truth: [], rows: rows, imageWidth: 1280).emptyTruth)
+        let half = LaneMetric.score(predicted: [vertical(300)], truth: [vertical(300), vertical(900)], rows: rows, imageWidth: 1280)
+        summary.add(empty)
+        summary.add(half)
+        #expect(summary.frames == 2 && summary.emptyTruthFrames == 1 && summary.tusimpleFrames == 1)
+        #expect(abs(summary.accuracy - 0.5) < 1e-12 && summary.fpRate == 0 && abs(summary.fnRate - 0.5) < 1e-12)
+        // CULane counts the empty frame: its prediction is a false positive.
+        #expect(summary.culaneTP == 1 && summary.culaneFP == 1 && summary.culaneFN == 1)
+        #expect(abs((summary.culaneF1 ?? -1) - 0.5) < 1e-12)
     }
 
     @Test func matchNeedsEightyFivePercentOfPoints() {
@@ -96,7 +160,7 @@ struct LaneMetricTests {
         #expect(noRight.egoPairMatched == nil)
     }
 
-    @Test func summaryAveragesOverFramesAndPoolsExactly() {
+    @Test func summaryAveragesOverFramesAndPoolsExactlyAlsoAfterJSON() throws {
         var a = ScoreSummary(), b = ScoreSummary()
         let good = LaneMetric.score(predicted: [vertical(300), vertical(900)], truth: [vertical(300), vertical(900)], rows: rows, imageWidth: 1280)
         let half = LaneMetric.score(predicted: [vertical(300)], truth: [vertical(300), vertical(900)], rows: rows, imageWidth: 1280)
@@ -108,5 +172,13 @@ struct LaneMetricTests {
         #expect(pooled.frames == 3)
         #expect(abs(pooled.accuracy - (1 + 0.5 + 0.5) / 3) < 1e-12)
         #expect(abs((pooled.egoPairRate ?? -1) - 1.0 / 3) < 1e-12)
+        // CULane: TP 2 + 1 + 1, FN 0 + 1 + 1, FP 0 → precision 1, recall 4/6, F1 8/10.
+        #expect(pooled.culaneTP == 4 && pooled.culaneFN == 2 && pooled.culaneFP == 0)
+        #expect(pooled.culanePrecision == 1 && abs((pooled.culaneRecall ?? 0) - 4.0 / 6) < 1e-12 && abs((pooled.culaneF1 ?? 0) - 0.8) < 1e-12)
+        // Sums travel in report.json, so a summary read back pools like the original.
+        let decoded = try JSONDecoder().decode(ScoreSummary.self, from: JSONEncoder().encode(b))
+        var again = a
+        again.merge(decoded)
+        #expect(again == pooled)
     }
 }

@@ -63,7 +63,7 @@ struct ReplayTests {
             if let label = labels.byFrame[index] {
                 readout.setRows(label.hSamples)
                 readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
-                direct.add(LaneMetric.score(predicted: lanes, truth: label.lanes, rows: label.hSamples, imageWidth: 960))
+                direct.add(LaneMetric.score(predicted: lanes, label: label, imageWidth: 960, imageHeight: 540))
             }
             index += 1
         }
@@ -73,15 +73,20 @@ struct ReplayTests {
         #expect(abs(raw.all.fpRate - direct.fpRate) < 1e-9)
         #expect(abs(raw.all.fnRate - direct.fnRate) < 1e-9)
         #expect(raw.all.egoPairRate == direct.egoPairRate)
+        #expect(raw.all.emptyTruthFrames == direct.emptyTruthFrames)
+        #expect(raw.all.culaneTP == direct.culaneTP && raw.all.culaneFP == direct.culaneFP && raw.all.culaneFN == direct.culaneFN)
         // The labels were proposed by this detector and checked by eye: it must agree with them.
         #expect(raw.all.accuracy >= 0.9)
         #expect(read.overall["raw"]?.all.accuracy == raw.all.accuracy)
+        #expect(read.schema == "clearlane.replay-report/2")
+        #expect(read.overall["raw"]?.all == raw.all)
         // Strips and the HTML page.
         #expect(read.drives.first?.strips.count == 1)
         #expect(FileManager.default.fileExists(atPath: out + "/" + (read.drives.first?.strips.first?.file ?? "-")))
         let html = read.html()
         #expect(html.contains("<svg") && html.contains("solidWhiteRight") && !html.contains("<script"))
-        #expect(read.table().contains("raw"))
+        #expect(read.table().contains("raw") && read.table().contains("F1"))
+        #expect(html.contains("CULane F1") && read.notes.contains { $0.contains("official TuSimple") })
     }
 
     /// A drive folder holding the sample's video and the given labels.json text.
