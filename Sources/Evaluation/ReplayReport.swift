@@ -9,7 +9,11 @@ import Foundation
 ///       presets:  {PRESET: {VARIANT: VariantReport}},
 ///       drives:   [DriveReport],
 ///       failed_drives: [{name, path, error}] }
-///     VariantReport = { all: Summary, exposure_affected: Summary, quality: Quality|null, detector_fps }
+///     VariantReport = { all: Summary, exposure_affected: Summary, quality: Quality|null, detector_fps,
+///                       restorations|absent, diagnosis: Diagnosis|absent }
+///     Diagnosis = { frames, behind_clean: {CAUSE: n}, behind_baseline: {CAUSE: n}|absent,
+///                   paint_pixels, paint_in_truth_holes, missed, over_detected, filled, unseen,
+///                   filled_error_sum }            (RestorationDiagnosis; restoring variants only)
 ///     Summary = { frames, empty_truth_frames,
 ///                 accuracy, fp_rate, fn_rate,                (official TuSimple: the headline)
 ///                 accuracy_sum, fp_rate_sum, fn_rate_sum,
@@ -92,6 +96,11 @@ public struct ReplayReport: Codable, Sendable {
                     pooled.quality = pq
                 }
                 for (outcome, n) in v.restorations ?? [:] { pooled.countRestoration(outcome, frames: n) }
+                if let d = v.diagnosis {
+                    var pd = pooled.diagnosis ?? DiagnosisSummary()
+                    pd.merge(d)
+                    pooled.diagnosis = pd
+                }
                 pooled.lanesSeconds += v.lanesSeconds
                 pooled.framesTimed += v.framesTimed
                 pooled.detectorFPS = pooled.lanesSeconds > 0 ? Double(pooled.framesTimed) / pooled.lanesSeconds : nil
@@ -122,11 +131,13 @@ public struct VariantReport: Codable, Sendable, Equatable {
     /// Restoring variants: frames per restoration outcome ("restored", "copied_last",
     /// "skipped_deadline", …), so a replay with a frame budget shows who filled the holes.
     public var restorations: [String: Int]?
+    /// Restoring variants: where they lose lanes on exposure-affected frames (RestorationDiagnosis).
+    public var diagnosis: DiagnosisSummary?
     var lanesSeconds = 0.0
     var framesTimed = 0
 
     enum CodingKeys: String, CodingKey {
-        case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps", restorations
+        case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps", restorations, diagnosis
     }
 
     public init() {}

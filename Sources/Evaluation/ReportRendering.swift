@@ -56,6 +56,7 @@ extension ReplayReport {
         block("overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))", overall)
         if let q = qualityLine(overall) { lines.append(q) }
         if let r = restorationLine(overall) { lines.append(r) }
+        lines += diagnosisLines(overall)
         for note in notes { lines.append("note: \(note)") }
         if let missing = missingBlock() { lines.append(missing) }
         return lines.joined(separator: "\n")
@@ -70,6 +71,24 @@ extension ReplayReport {
         return parts.isEmpty ? nil : "frames with holes by outcome: " + parts.joined(separator: "; ")
     }
 
+    /// Where restoring variants lose lanes on affected frames (RestorationDiagnosis), one line each.
+    private func diagnosisLines(_ variants: [String: VariantReport]) -> [String] {
+        self.variants.compactMap { name -> String? in
+            guard let d = variants[name]?.diagnosis, d.frames > 0 else { return nil }
+            func counts(_ c: [String: Int]) -> String {
+                let parts = RestorationDiagnosis.Cause.allCases.compactMap { cause in c[cause.rawValue].map { "\(cause.rawValue) \($0)" } }
+                return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+            }
+            var line = "diagnosis \(name) (\(d.frames) affected frames): behind clean: \(counts(d.behindClean))"
+            if let b = d.behindBaseline { line += "; behind the better baseline: \(counts(b))" }
+            let p = Double(max(d.paintPixels, 1))
+            line += String(format: "; paint missed %.1f %%, unseen %.1f %%, filled %.1f %% (error %@), over-detected %.1f %%",
+                           100 * Double(d.missed) / p, 100 * Double(d.unseen) / p, 100 * Double(d.filled) / p,
+                           d.meanFilledError.map { String(format: "%.1f", $0) } ?? "–", 100 * Double(d.overDetected) / p)
+            return line
+        }
+    }
+
     private func qualityLine(_ variants: [String: VariantReport]) -> String? {
         let parts = self.variants.compactMap { name -> String? in
             guard let q = variants[name]?.quality, q.frames > 0 else { return nil }
@@ -81,6 +100,33 @@ extension ReplayReport {
     }
 
     // MARK: - HTML
+
+    /// The diagnosis table: per restoring variant, frames behind clean / the better baseline by
+    /// cause, and what happened to the paint pixels of the affected frames.
+    private func diagnosisHTML(_ v: [String: VariantReport]) -> String {
+        let rows = variants.compactMap { name in v[name]?.diagnosis.map { (name, $0) } }.filter { $0.1.frames > 0 }
+        guard !rows.isEmpty else { return "" }
+        let causes = RestorationDiagnosis.Cause.allCases
+        var t = "<h3>Where restoration loses lanes (exposure-affected frames)</h3>\n<p class=\"muted\">A frame behind clean (or, for restored, "
+        t += "behind the better of copy-last and median) by more than 2 points is attributed to the first cause that holds on the true lane paint: "
+        t += "hole detection missed it (≥ 25 % of the paint in truth holes), no reference showed it (≥ 25 % of the paint in live holes left as filmed), "
+        t += "the paste is wrong (mean error ≥ 30 levels against clean: alignment, or a reference too old or itself restored), holes over-detected "
+        t += "(≥ 50 %), else the detector (the paint came back, the lane did not: seams or the detector).</p>\n<table><tr><th>variant</th><th>frames</th><th>compared with</th>"
+        for c in causes { t += "<th>\(c.rawValue.replacingOccurrences(of: "_", with: " "))</th>" }
+        t += "<th>paint missed</th><th>unseen</th><th>filled (error)</th><th>over-detected</th></tr>\n"
+        for (name, d) in rows {
+            let p = Double(max(d.paintPixels, 1))
+            let paint = String(format: "<td>%.1f %%</td><td>%.1f %%</td><td>%.1f %% (%@)</td><td>%.1f %%</td>",
+                               100 * Double(d.missed) / p, 100 * Double(d.unseen) / p, 100 * Double(d.filled) / p,
+                               d.meanFilledError.map { String(format: "%.1f", $0) } ?? "–", 100 * Double(d.overDetected) / p)
+            for (label, counts) in [("clean", d.behindClean)] + (d.behindBaseline.map { [("better baseline", $0)] } ?? []) {
+                t += "<tr><td>\(name)</td><td>\(d.frames)</td><td>\(label)</td>"
+                for c in causes { t += "<td>\(counts[c.rawValue] ?? 0)</td>" }
+                t += paint + "</tr>\n"
+            }
+        }
+        return t + "</table>\n"
+    }
 
     private static let colors = ["raw": "#d62728", "clahe": "#ff7f0e", "gamma": "#9467bd", "restored": "#2ca02c", "clean": "#1f77b4"]
 
@@ -108,6 +154,7 @@ extension ReplayReport {
         for note in notes { h += "<p class=\"note\">Note: \(Self.escape(note))</p>\n" }
         h += missingHTML()
         h += "<h2>Overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))</h2>\n" + tableHTML(overall)
+        h += diagnosisHTML(overall)
         if presets.count > 1 && presets.count < drives.count {
             for (name, v) in presets.sorted(by: { $0.key < $1.key }) { h += "<h3>Preset \(Self.escape(name))</h3>\n" + tableHTML(v) }
         }

@@ -69,6 +69,8 @@ public struct DriveReplay {
         var confidences: [Double] = []
         var report = VariantReport()
         var quality = ImageQuality()
+        /// This frame's paint evidence (restoring variants on affected labeled frames with clean truth).
+        var evidence: RestorationDiagnosis.Evidence?
         init(variant: ReplayVariant, pipeline: FramePipeline, readout: LaneReadout) {
             self.variant = variant
             self.pipeline = pipeline
@@ -181,6 +183,7 @@ public struct DriveReplay {
             appendOnce(&notes, "restored, copy-last, median: a lane seen in the frame as filmed is reported over the restored frame's (lanes.prefer_filmed)")
         }
         var liveHoles = Mask(width: size.width, height: size.height, fill: 0)
+        var paint = Mask(width: size.width, height: size.height, fill: 0)
         var coverageSum = 0.0
         var worst: [StripCandidate] = []
         let wantStrips = options.stripFolder != nil && options.strips > 0 && labels != nil
@@ -204,7 +207,14 @@ public struct DriveReplay {
             if affected { report.affectedFrames += 1 }
             let label = labels?.byFrame[index]
             var accuracies: [String: Double] = [:]
+            // Diagnosis: where restoring variants lose the paint, on affected labeled frames.
+            let diagnose = affected && haveClean && label != nil && states.contains { $0.variant.restoresHoles }
+            if diagnose, let label {
+                LanePaint.rasterize(lanes: label.lanes, rows: label.hSamples, labelSize: labelSize, into: &paint,
+                                    radius: max(1, 2 * Double(size.width) / 640))
+            }
             for state in states {
+                state.evidence = nil
                 let source = state.variant == .clean ? clean : raw
                 if state.variant == .clean && !haveClean { continue }
                 copy(source, into: &state.frame)
@@ -212,6 +222,11 @@ public struct DriveReplay {
                 let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes, budget: options.frameBudget)
                 state.report.addTiming(seconds: result.lanesSeconds)
                 if state.variant.restoresHoles { state.report.countRestoration(result.restoration.name) }
+                if diagnose && state.variant.restoresHoles {
+                    state.evidence = RestorationDiagnosis.measure(paint: paint, filmed: raw.image, restored: state.frame.image, clean: clean.image,
+                                                                  truthHoles: drive.masksFolder != nil ? holes : nil,
+                                                                  liveHoles: useLive ? liveHoles : holes)
+                }
                 if let label {
                     state.readout.setRows(label.hSamples)
                     state.readout.read(state.pipeline.detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)
@@ -226,6 +241,7 @@ public struct DriveReplay {
                     state.report.quality!.add(state.quality.measure(state.frame.image, clean: clean.image, holes: coverage != nil ? holes : nil))
                 }
             }
+            if diagnose { diagnoseFrame(states: states, accuracies: accuracies) }
             if let label {
                 report.labeledFrames += 1
                 if affected { report.affectedLabeledFrames += 1 }
@@ -254,6 +270,26 @@ public struct DriveReplay {
             report.strips = try writeStrips(worst, folder: folder, labelSize: labelSize)
         }
         return report
+    }
+
+    /// Attributes each restoring variant's loss on this frame: behind clean, and (restored) behind
+    /// the better copy baseline, by more than the diagnosis margin.
+    private func diagnoseFrame(states: [VariantState], accuracies: [String: Double]) {
+        let margin = RestorationDiagnosis.Thresholds().margin
+        let clean = accuracies[ReplayVariant.clean.rawValue]
+        let baselines = [ReplayVariant.copyLast, .median].compactMap { accuracies[$0.rawValue] }
+        for state in states {
+            guard let evidence = state.evidence, let accuracy = accuracies[state.variant.rawValue] else { continue }
+            let cause = RestorationDiagnosis.cause(evidence)
+            let behindClean = clean.map { accuracy < $0 - margin } == true ? cause : nil
+            var behindBaseline: RestorationDiagnosis.Cause?? = nil
+            if state.variant == .restored, baselines.count == 2 {
+                behindBaseline = .some(accuracy < baselines.max()! - margin ? cause : nil)
+            }
+            var d = state.report.diagnosis ?? DiagnosisSummary()
+            d.add(evidence, behindClean: behindClean, behindBaseline: behindBaseline)
+            state.report.diagnosis = d
+        }
     }
 
     private func appendOnce(_ notes: inout [String], _ note: String) {
