@@ -14,11 +14,7 @@ import Testing
 /// 640x360 by GStreamer while its camera profile and labels were stretched: about 25 % vs 95 %).
 @Suite("Aspect ratio", .serialized)
 struct AspectRatioTests {
-    static let repo: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static var repo: String { ReplayTests.repo }
 
     @Test func processingSizeKeepsTheCameraAspectInsideTheBox() {
         let box = ImageSize(width: 640, height: 360)

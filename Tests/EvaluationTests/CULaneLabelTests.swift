@@ -8,11 +8,7 @@ import Testing
 /// and a drive with a labels/ folder replayed end to end.
 @Suite("CULane labels", .serialized)
 struct CULaneLabelTests {
-    static let repo: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static var repo: String { ReplayTests.repo }
 
     @Test func parsesOneLanePerLine() throws {
         let lanes = try LaneLabelFile.parseCULane("100.5 590 120 580 140 570 \n\n 300 590\t290 580\n", file: "x.lines.txt")

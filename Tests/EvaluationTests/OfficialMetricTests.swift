@@ -9,11 +9,7 @@ import Testing
 /// the same here (TuSimple values within 1e-12, CULane counts exactly).
 @Suite("Official lane metrics vs the Python reference")
 struct OfficialMetricTests {
-    static let repo: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static var repo: String { ReplayTests.repo }
     static var python: String { repo + "/training/.venv/bin/python" }
     static var hasPython: Bool { FileManager.default.isExecutableFile(atPath: python) }
 
