@@ -7,11 +7,14 @@ public struct FailedDrive: Codable, Sendable, Equatable {
     public var name: String
     public var path: String
     public var error: String
+    /// Position among the replay's drives (as `DriveReport.index`).
+    public var index: Int?
 
-    public init(name: String, path: String, error: String) {
+    public init(name: String, path: String, error: String, index: Int? = nil) {
         self.name = name
         self.path = path
         self.error = error
+        self.index = index
     }
 }
 

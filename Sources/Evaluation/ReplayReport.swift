@@ -44,11 +44,39 @@ public struct ReplayReport: Codable, Sendable {
     /// Drives that could not be replayed (unreadable video, bad labels, bad drive.yaml) and why;
     /// the figures above leave them out. Absent (nil) only in reports written before it existed.
     public var failedDrives: [FailedDrive]?
+    /// `--shard I/N`: which slice of the inputs' drives this report covers (absent: all of them).
+    public var shard: Shard?
+
+    /// A deterministic slice of a replay's drives: those whose index k satisfies k mod count = index − 1.
+    public struct Shard: Codable, Sendable, Equatable {
+        /// 1-based.
+        public var index: Int
+        public var count: Int
+        /// Drives of the whole replay (all shards together).
+        public var totalDrives: Int
+
+        enum CodingKeys: String, CodingKey { case index, count, totalDrives = "total_drives" }
+
+        public init(index: Int, count: Int, totalDrives: Int) {
+            self.index = index
+            self.count = count
+            self.totalDrives = totalDrives
+        }
+
+        /// Parses "I/N" (1 ≤ I ≤ N).
+        public init?(parsing text: String, totalDrives: Int) {
+            let parts = text.split(separator: "/")
+            guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else { return nil }
+            self.init(index: i, count: n, totalDrives: totalDrives)
+        }
+
+        public func contains(driveIndex k: Int) -> Bool { k % count == index - 1 }
+    }
 
     enum CodingKeys: String, CodingKey {
         case schema, created, command, processingSize = "processing_size", affectedCoverage = "affected_coverage"
         case variants, notes, overall, presets, drives
-        case failedDrives = "failed_drives"
+        case failedDrives = "failed_drives", shard
     }
 
     public init(command: String, processingSize: String, affectedCoverage: Double, variants: [String], notes: [String], drives: [DriveReport],
@@ -58,17 +86,23 @@ public struct ReplayReport: Codable, Sendable {
         self.processingSize = processingSize
         self.affectedCoverage = affectedCoverage
         self.variants = variants
-        self.notes = notes
         self.drives = drives
         self.failedDrives = failedDrives
         overall = Self.pool(drives)
         var byPreset: [String: [DriveReport]] = [:]
         for d in drives { byPreset[d.preset ?? d.name, default: []].append(d) }
         presets = byPreset.mapValues(Self.pool)
-        self.notes += Self.metricNotes(overall: overall, variants: variants)
+        // One order whatever order the drives ran in (so shards merge into the same report), and
+        // the metric notes of these very drives (a shard's empty-truth count is not the whole's).
+        let metric = Self.metricNotes(overall: overall, variants: variants)
+        self.notes = Array(Set(notes.filter { !Self.isMetricNote($0) })).sorted() + metric
     }
 
     /// What the figures are (always), and how many labeled frames the TuSimple means leave out.
+    static func isMetricNote(_ note: String) -> Bool {
+        note.hasPrefix("accuracy / FP / FN: official TuSimple") || note.contains("labeled frames have no truth lane")
+    }
+
     static func metricNotes(overall: [String: VariantReport], variants: [String]) -> [String] {
         var out = [
             "accuracy / FP / FN: official TuSimple LaneEval.bench per labeled frame, averaged over frames "
@@ -133,14 +167,28 @@ public struct VariantReport: Codable, Sendable, Equatable {
     public var restorations: [String: Int]?
     /// Restoring variants: where they lose lanes on exposure-affected frames (RestorationDiagnosis).
     public var diagnosis: DiagnosisSummary?
+    /// The detector's time and frame count behind `detector_fps` (stored, so reports merge).
     var lanesSeconds = 0.0
     var framesTimed = 0
 
     enum CodingKeys: String, CodingKey {
         case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps", restorations, diagnosis
+        case lanesSeconds = "lanes_seconds", framesTimed = "frames_timed"
     }
 
     public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        all = try c.decode(ScoreSummary.self, forKey: .all)
+        exposureAffected = try c.decode(ScoreSummary.self, forKey: .exposureAffected)
+        quality = try c.decodeIfPresent(QualitySummary.self, forKey: .quality)
+        detectorFPS = try c.decodeIfPresent(Double.self, forKey: .detectorFPS)
+        restorations = try c.decodeIfPresent([String: Int].self, forKey: .restorations)
+        diagnosis = try c.decodeIfPresent(DiagnosisSummary.self, forKey: .diagnosis)
+        lanesSeconds = try c.decodeIfPresent(Double.self, forKey: .lanesSeconds) ?? 0
+        framesTimed = try c.decodeIfPresent(Int.self, forKey: .framesTimed) ?? 0
+    }
 
     public mutating func countRestoration(_ outcome: String, frames: Int = 1) {
         restorations = restorations ?? [:]
@@ -161,13 +209,43 @@ public struct QualitySummary: Codable, Sendable, Equatable {
     public var holeFrames = 0
     public var psnrHoles: Double?
     public var ssimHoles: Double?
+    /// Σ psnr, Σ ssim, Σ psnr_holes, Σ ssim_holes: stored, so reports merge exactly.
     private var sums = [0.0, 0.0, 0.0, 0.0]
 
     enum CodingKeys: String, CodingKey {
         case frames, psnr, ssim, holeFrames = "hole_frames", psnrHoles = "psnr_holes", ssimHoles = "ssim_holes"
+        case psnrSum = "psnr_sum", ssimSum = "ssim_sum", psnrHolesSum = "psnr_holes_sum", ssimHolesSum = "ssim_holes_sum"
     }
 
     public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        frames = try c.decode(Int.self, forKey: .frames)
+        holeFrames = try c.decode(Int.self, forKey: .holeFrames)
+        let psnr = try c.decode(Double.self, forKey: .psnr), ssim = try c.decode(Double.self, forKey: .ssim)
+        let psnrHoles = try c.decodeIfPresent(Double.self, forKey: .psnrHoles), ssimHoles = try c.decodeIfPresent(Double.self, forKey: .ssimHoles)
+        // Reports written before the sums were stored: rebuilt from the means (not bit-exact).
+        sums = [try c.decodeIfPresent(Double.self, forKey: .psnrSum) ?? psnr * Double(frames),
+                try c.decodeIfPresent(Double.self, forKey: .ssimSum) ?? ssim * Double(frames),
+                try c.decodeIfPresent(Double.self, forKey: .psnrHolesSum) ?? (psnrHoles ?? 0) * Double(holeFrames),
+                try c.decodeIfPresent(Double.self, forKey: .ssimHolesSum) ?? (ssimHoles ?? 0) * Double(holeFrames)]
+        update()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(psnr, forKey: .psnr)
+        try c.encode(ssim, forKey: .ssim)
+        try c.encode(holeFrames, forKey: .holeFrames)
+        try c.encodeIfPresent(psnrHoles, forKey: .psnrHoles)
+        try c.encodeIfPresent(ssimHoles, forKey: .ssimHoles)
+        try c.encode(sums[0], forKey: .psnrSum)
+        try c.encode(sums[1], forKey: .ssimSum)
+        try c.encode(sums[2], forKey: .psnrHolesSum)
+        try c.encode(sums[3], forKey: .ssimHolesSum)
+    }
 
     public mutating func add(_ r: ImageQuality.Result) {
         frames += 1
@@ -216,6 +294,9 @@ public struct TimelinePoint: Codable, Sendable, Equatable {
 public struct DriveReport: Codable, Sendable {
     public var name: String
     public var path: String
+    /// Position among the drives of the replay's inputs (0-based), kept by `--shard` so shards
+    /// merge back in the order one whole replay would have pooled them.
+    public var index: Int?
     /// Scenario preset (from the evaluation set), used to group figures.
     public var preset: String?
     public var frames = 0
@@ -243,7 +324,7 @@ public struct DriveReport: Codable, Sendable {
     public var strips: [Strip] = []
 
     enum CodingKeys: String, CodingKey {
-        case name, path, preset, frames, labeledFrames = "labeled_frames", affectedFrames = "affected_frames"
+        case name, path, index, preset, frames, labeledFrames = "labeled_frames", affectedFrames = "affected_frames"
         case affectedLabeledFrames = "affected_labeled_frames", meanHoleCoverage = "mean_hole_coverage", camera
         case nativeSize = "native_size", processingSize = "processing_size"
         case holeSource = "hole_source", labels, replayFPS = "replay_fps", variants, timeline, events, strips

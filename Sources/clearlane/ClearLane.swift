@@ -11,6 +11,6 @@ struct ClearLane: AsyncParsableCommand {
             to a lane detector.
             """,
         subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self, BenchCommand.self,
-                      SynthCommand.self, DegradeCommand.self, HolesCommand.self, DetectCommand.self, ReplayCommand.self, RunCommand.self]
+                      SynthCommand.self, DegradeCommand.self, HolesCommand.self, DetectCommand.self, ReplayCommand.self, ReportCommand.self, RunCommand.self]
     )
 }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Drives
+import Evaluation
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Works with replay reports.",
+        subcommands: [Merge.self]
+    )
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merges replay reports of disjoint drives (e.g. the shards of `clearlane replay --shard I/N`) into one.",
+            discussion: """
+                Reads DIR/report.json of each report, puts the drives back in replay order and pools \
+                their stored sums and counts exactly as one replay of all of them would: report.json \
+                is identical to that replay's except for created, command and the timing figures \
+                (replay_fps, detector_fps). Strips are copied. Reports must share variants, \
+                processing size and affected coverage; a drive in two reports is an error; missing \
+                shards are named in a note.
+
+                Example: clearlane report merge out/shard-1 out/shard-2 out/shard-3 --out out/all
+                """
+        )
+
+        @Argument(help: "Report folders (each holding report.json).")
+        var reports: [String]
+
+        @Option(help: "Folder for the merged report.json, report.html, report.txt and strips/.")
+        var out: String
+
+        func run() throws {
+            var loaded: [ReplayReport] = []
+            for folder in reports {
+                let path = (folder as NSString).appendingPathComponent("report.json")
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CommandFailure("\(folder): no report.json (give the folders `clearlane replay --report` wrote)")
+                }
+                do { loaded.append(try ReplayReport.read(path)) } catch {
+                    throw CommandFailure("\(path): not a replay report (\(error))")
+                }
+            }
+            let command = "clearlane " + CommandLine.arguments.dropFirst().joined(separator: " ")
+            let merged: ReplayReport
+            do { merged = try ReplayReport.merged(loaded, command: command) } catch { throw CommandFailure("\(error)") }
+            let staged: StagedOutput
+            do {
+                staged = try StagedOutput(target: out, flag: "--out", inputs: reports.map { ($0, "report") }, kind: "replay report") { folder in
+                    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains("report.json")
+                }
+            } catch { throw CommandFailure("\(error)") }
+            let table = merged.table()
+            try staged.write { folder in
+                let fm = FileManager.default
+                let strips = (folder as NSString).appendingPathComponent("strips")
+                for source in reports {
+                    let from = (source as NSString).appendingPathComponent("strips")
+                    for name in (try? fm.contentsOfDirectory(atPath: from)) ?? [] {
+                        try fm.createDirectory(atPath: strips, withIntermediateDirectories: true)
+                        let target = (strips as NSString).appendingPathComponent(name)
+                        if !fm.fileExists(atPath: target) { try fm.copyItem(atPath: (from as NSString).appendingPathComponent(name), toPath: target) }
+                    }
+                }
+                try merged.write(to: (folder as NSString).appendingPathComponent("report.json"))
+                try merged.html().write(toFile: (folder as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+                try (table + "\n").write(toFile: (folder as NSString).appendingPathComponent("report.txt"), atomically: true, encoding: .utf8)
+            }
+            print(table)
+            print("wrote \(out)/report.json, report.html, report.txt (\(merged.drives.count) drives from \(reports.count) reports)")
+        }
+    }
+}
