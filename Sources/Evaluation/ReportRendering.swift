@@ -134,22 +134,45 @@ extension ReplayReport {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// A self-contained HTML page (inline CSS and SVG; strips are PNGs beside it).
-    public func html() -> String {
-        var h = """
-        <!doctype html><html><head><meta charset="utf-8"><title>ClearLane replay report</title>
-        <style>
-        body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
-        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-        th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-        .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd}
-        img{max-width:100%;border:1px solid #ddd}
-        </style></head><body>
+    /// Drives beyond which report.html summarizes and links one page per drive (drives/).
+    public static let inlineDriveLimit = 40
+
+    /// The report's pages, by path relative to the report folder: report.html and, for sets of
+    /// more than `inlineDriveLimit` drives, drives/index.html and one drives/NNNNN-NAME.html per
+    /// drive (report.html then summarizes per preset, camera and event, and lists the worst drives).
+    public func htmlPages(inlineDriveLimit limit: Int = ReplayReport.inlineDriveLimit) -> [String: String] {
+        guard drives.count > limit else { return ["report.html": html(inlineDriveLimit: limit)] }
+        var pages = ["report.html": html(inlineDriveLimit: limit)]
+        var index = head(title: "ClearLane replay report: all drives", up: "../report.html")
+        index += "<h1>All \(drives.count) drives</h1>\n" + driveList(drives, linkPrefix: "")
+        pages["drives/index.html"] = index + "</body></html>\n"
+        for (k, d) in drives.enumerated() {
+            pages["drives/" + drivePage(d, position: k)] = head(title: "ClearLane replay: \(d.name)", up: "../report.html")
+                + driveSection(d, stripPrefix: "../") + "</body></html>\n"
+        }
+        return pages
+    }
+
+    /// Writes `htmlPages()` into `folder`.
+    public func writeHTML(to folder: String) throws {
+        for (path, page) in htmlPages() {
+            let file = (folder as NSString).appendingPathComponent(path)
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try page.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// report.html: one self-contained page (inline CSS and SVG; strips are PNGs beside it) with
+    /// every drive, or, beyond `limit` drives, the summary with links to the drive pages.
+    public func html(inlineDriveLimit limit: Int = ReplayReport.inlineDriveLimit) -> String {
+        var h = head(title: "ClearLane replay report", up: nil)
+        h += """
         <h1>ClearLane replay report</h1>
         <p class="muted">\(Self.escape(created)) · <code>\(Self.escape(command))</code> · processing \(processingSize) ·
         a frame is <em>exposure-affected</em> when its hole mask covers ≥ \(String(format: "%.1f", 100 * affectedCoverage)) % of the lane ROI.
         Accuracy, FP and FN are the official TuSimple metric (the headline; frames whose truth has no lane are left out of it),
         F1 the CULane F1 (docs/design/metrics.md).</p>
+
         """
         for note in notes { h += "<p class=\"note\">Note: \(Self.escape(note))</p>\n" }
         h += missingHTML()
@@ -158,19 +181,94 @@ extension ReplayReport {
         if presets.count > 1 && presets.count < drives.count {
             for (name, v) in presets.sorted(by: { $0.key < $1.key }) { h += "<h3>Preset \(Self.escape(name))</h3>\n" + tableHTML(v) }
         }
-        for d in drives {
-            h += "<h2>\(Self.escape(d.name))</h2>\n<p class=\"muted\">\(d.frames) frames, \(d.labeledFrames) labeled"
-            h += " (\(Self.escape(d.labels ?? "label origin not stated"))), \(d.affectedFrames) exposure-affected;"
-            h += String(format: " mean hole coverage %.1f %%; %.1f frames/s replay.", 100 * d.meanHoleCoverage, d.replayFPS)
-            h += "<br>Holes: \(Self.escape(d.holeSource)). Camera: \(Self.escape(d.camera)).</p>\n"
-            h += tableHTML(d.variants)
-            h += accuracyPlot(d) + coveragePlot(d)
-            for s in d.strips {
-                let caption = zip(s.variants, s.accuracy).map { String(format: "%@ %.0f %%", $0.0, 100 * $0.1) }.joined(separator: " · ")
-                h += "<figure><img src=\"\(Self.escape(s.file))\" alt=\"frame \(s.frame)\"><figcaption>frame \(s.frame), left to right: \(Self.escape(caption)); true lanes red, detected green</figcaption></figure>\n"
+        guard drives.count > limit else {
+            for d in drives { h += driveSection(d, stripPrefix: "") }
+            return h + "</body></html>\n"
+        }
+        // A large set: groups and the worst drives here, every drive on its own page.
+        for (title, key) in [("camera", { (d: DriveReport) in [d.camera] }),
+                             ("exposure event", { (d: DriveReport) in Array(Set((d.events ?? []).map(\.kind))).sorted() })] as [(String, (DriveReport) -> [String])] {
+            var groups: [String: [DriveReport]] = [:]
+            for d in drives { for k in key(d) { groups[k, default: []].append(d) } }
+            guard groups.count > 1 else { continue }
+            for (name, members) in groups.sorted(by: { $0.key < $1.key }) {
+                h += "<h3>By \(title): \(Self.escape(name)) (\(members.count) drives)</h3>\n" + tableHTML(Self.pool(members))
             }
         }
-        h += "</body></html>\n"
+        let worst = worstDrives(20)
+        h += "<h2>The \(worst.count) worst drives</h2>\n<p class=\"muted\">By \(Self.escape(rankingVariant)) accuracy on exposure-affected frames "
+        h += "(all labeled frames where a drive has no affected ones). <a href=\"drives/index.html\">All \(drives.count) drives</a>.</p>\n"
+        h += driveList(worst, linkPrefix: "drives/")
+        return h + "</body></html>\n"
+    }
+
+    private func head(title: String, up: String?) -> String {
+        var h = """
+        <!doctype html><html><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
+        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+        .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd}
+        img{max-width:100%;border:1px solid #ddd}
+        </style></head><body>
+
+        """
+        if let up { h += "<p><a href=\"\(up)\">← the report</a></p>\n" }
+        return h
+    }
+
+    /// The variant drives are ranked by: restored when replayed, else the first one.
+    private var rankingVariant: String { variants.contains("restored") ? "restored" : variants.first ?? "raw" }
+
+    private func rankingAccuracy(_ d: DriveReport) -> Double? {
+        guard let v = d.variants[rankingVariant] else { return nil }
+        let s = v.exposureAffected.tusimpleFrames > 0 ? v.exposureAffected : v.all
+        return s.tusimpleFrames > 0 ? s.accuracy : nil
+    }
+
+    /// The `count` drives with the lowest ranking accuracy (drives without one last).
+    public func worstDrives(_ count: Int) -> [DriveReport] {
+        Array(drives.sorted { (rankingAccuracy($0) ?? 2) < (rankingAccuracy($1) ?? 2) }.prefix(count))
+    }
+
+    private func drivePage(_ d: DriveReport, position: Int) -> String {
+        let safe = d.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        return String(format: "%05d-", d.index ?? position) + String(safe) + ".html"
+    }
+
+    /// One row per drive: its affected/all accuracy per variant, linked to its page.
+    private func driveList(_ list: [DriveReport], linkPrefix: String) -> String {
+        var t = "<table><tr><th>drive</th><th>frames</th><th>affected</th>"
+        for v in variants { t += "<th>\(Self.escape(v)) affected / all</th>" }
+        t += "</tr>\n"
+        for d in list {
+            let position = drives.firstIndex { $0.index == d.index && $0.name == d.name } ?? 0
+            t += "<tr><td><a href=\"\(linkPrefix)\(Self.escape(drivePage(d, position: position)))\">\(Self.escape(d.name))</a></td>"
+            t += "<td>\(d.frames)</td><td>\(d.affectedFrames)</td>"
+            for v in variants {
+                let r = d.variants[v]
+                func p(_ s: ScoreSummary?) -> String { s.flatMap { $0.tusimpleFrames > 0 ? String(format: "%.1f", 100 * $0.accuracy) : nil } ?? "–" }
+                t += "<td>\(p(r?.exposureAffected)) / \(p(r?.all))</td>"
+            }
+            t += "</tr>\n"
+        }
+        return t + "</table>\n"
+    }
+
+    /// One drive: its facts, tables, plots and strips (`stripPrefix` leads from the page to the report folder).
+    private func driveSection(_ d: DriveReport, stripPrefix: String) -> String {
+        var h = "<h2>\(Self.escape(d.name))</h2>\n<p class=\"muted\">\(d.frames) frames, \(d.labeledFrames) labeled"
+        h += " (\(Self.escape(d.labels ?? "label origin not stated"))), \(d.affectedFrames) exposure-affected;"
+        h += String(format: " mean hole coverage %.1f %%; %.1f frames/s replay.", 100 * d.meanHoleCoverage, d.replayFPS)
+        h += "<br>Holes: \(Self.escape(d.holeSource)). Camera: \(Self.escape(d.camera)).</p>\n"
+        h += tableHTML(d.variants)
+        h += diagnosisHTML(d.variants)
+        h += accuracyPlot(d) + coveragePlot(d)
+        for s in d.strips {
+            let caption = zip(s.variants, s.accuracy).map { String(format: "%@ %.0f %%", $0.0, 100 * $0.1) }.joined(separator: " · ")
+            h += "<figure><img src=\"\(Self.escape(stripPrefix + s.file))\" alt=\"frame \(s.frame)\"><figcaption>frame \(s.frame), left to right: \(Self.escape(caption)); true lanes red, detected green</figcaption></figure>\n"
+        }
         return h
     }
 

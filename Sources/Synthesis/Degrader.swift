@@ -33,8 +33,16 @@ public struct DegradePlan: Sendable {
     public var hunting: Hunting?
     public var sunX: Double
     public var underpassLength: Double
+    /// glare-long: peak radiance of the wet road's sheen under the sun (relative to the footage's
+    /// own exposure, where asphalt is ≈ 0.05–0.2).
+    public var sheen: Double = 0
+    /// Frames over which a long event's light fades in and out.
+    public var fadeFrames: Double = 1
 
-    public init(preset: Preset, seed: UInt64, frames: Int, size: ImageSize, fps: Double, horizonY: Double?) {
+    /// `frames` and `fps` are the source's; `eventSeconds` sets the duration of a long event
+    /// (glare-long, flicker; else drawn from the seed). `retimed(fps:frames:)` maps the plan to
+    /// resampled footage.
+    public init(preset: Preset, seed: UInt64, frames: Int, size: ImageSize, fps: Double, horizonY: Double?, eventSeconds: Double? = nil) {
         var rng = SeededRandom(seed: seed, stream: "degrade-\(preset.rawValue)")
         self.preset = preset
         self.seed = seed
@@ -68,6 +76,20 @@ public struct DegradePlan: Sendable {
         case .lowSun: events = [ScheduledEvent(kind: "low-sun", frame: eventFrame(0.2, 0.5))]
         case .nightHeadlights: events = [ScheduledEvent(kind: "headlights", frame: eventFrame(0.35, 0.6))]
         case .clear: events = []
+        case .glareLong:
+            // The sun ahead, low, a little to one side, its reflection on a wet road below it.
+            sunX = w * (0.5 + (rng.chance(0.5) ? 1 : -1) * rng.uniform(0.04, 0.16))
+            sheen = rng.uniform(150, 300)
+            let drawn = rng.uniform(2, 5)
+            let (start, end) = Scenario.longEvent(seconds: eventSeconds ?? drawn, frames: n, fps: fps, position: rng.uniform(0, 1))
+            events = [ScheduledEvent(kind: "glare-long", frame: start, endFrame: end)]
+            fadeFrames = max(0.3 * fps, 1)
+        case .flicker:
+            let drawn = rng.uniform(2, 4)
+            let (start, end) = Scenario.longEvent(seconds: eventSeconds ?? drawn, frames: n, fps: fps, position: rng.uniform(0, 1))
+            let hertz = rng.uniform(1.5, 4)
+            hunting = Hunting(startFrame: start, endFrame: end, amplitudeEV: rng.uniform(3.2, 4.2), periodFrames: fps / hertz, shape: 1.6)
+            events = [ScheduledEvent(kind: "flicker", frame: start, endFrame: end)]
         case .mixed:
             var frame = eventFrame(0.1, 0.25)
             while frame < n - 8 {
@@ -92,6 +114,25 @@ public struct DegradePlan: Sendable {
         self.hunting = hunting
         autoExposure = AutoExposure.Parameters(key: 0.18, rate: rng.uniform(0.05, 0.12), maxStepEV: rng.uniform(0.08, 0.2),
                                                minExposure: 1.0 / 64, maxExposure: 64)
+    }
+
+    /// The plan for the footage resampled to `newFPS` (`newFrames` frames, the same clip in time):
+    /// event frames mapped by time, hunting's period and fades scaled, the auto-exposure's
+    /// per-frame rate and step changed so its lag is the same in seconds. Unchanged at the same rate.
+    public func retimed(fps newFPS: Double, frames newFrames: Int) -> DegradePlan {
+        guard newFPS != fps || newFrames != frames else { return self }
+        var p = self
+        let k = newFPS / fps
+        func map(_ f: Int) -> Int { min(max(Int((Double(f) * k).rounded()), 0), max(newFrames - 1, 0)) }
+        p.fps = newFPS
+        p.frames = max(newFrames, 1)
+        p.events = events.map { ScheduledEvent(kind: $0.kind, frame: map($0.frame), endFrame: $0.endFrame.map(map)) }
+        if let h = hunting {
+            p.hunting = Hunting(startFrame: map(h.startFrame), endFrame: map(h.endFrame), amplitudeEV: h.amplitudeEV, periodFrames: h.periodFrames * k, shape: h.shape)
+        }
+        p.fadeFrames = max(fadeFrames * k, 1)
+        p.autoExposure = autoExposure.retimed(by: k)
+        return p
     }
 
     /// Whether the camera is inside a tunnel at frame t (between an entry and the next exit).
@@ -152,7 +193,11 @@ public struct Degrader {
         if t == 0 { autoExposure.settle(meteredMean: metered) } else { autoExposure.step(meteredMean: metered) }
         var exposure = autoExposure.exposure
         if let hunting = plan.hunting, t >= hunting.startFrame && t <= hunting.endFrame {
-            exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * Double(t - hunting.startFrame) / hunting.periodFrames))
+            if hunting.shape == 1 {  // (kept as first written: the same bytes as before)
+                exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * Double(t - hunting.startFrame) / hunting.periodFrames))
+            } else {
+                exposure *= hunting.factor(at: t)
+            }
         }
         camera.develop(radiance, glare: hasGlare ? glare : nil, exposure: exposure, frame: t, mode: .sensor, into: &frame, holes: &holes)
         return (exposure, autoExposure.target(meteredMean: radiance.logAverageLuminance(rows: rows, cap: cap)))
@@ -166,6 +211,7 @@ public struct Degrader {
         let hy = p.horizonY, vx = p.vanishingX, f = p.focal
         var factor: @Sendable (Int, Int) -> SIMD3<Float> = { _, _ in SIMD3(1, 1, 1) }
         var glareSources: [(x: Double, y: Double, amplitude: Float)] = []
+        var sheenAmplitude: Float = 0
         let metresPerFrame = p.speed / p.fps
         switch p.preset {
         case .tunnelExit, .tunnelEntry, .tunnelPass, .mixed:
@@ -256,7 +302,17 @@ public struct Degrader {
                     glareSources.append((x, y, Float(1.2 / (1 + (distance / 12) * (distance / 12)))))
                 }
             }
-        case .clear:
+        case .glareLong:
+            let e = p.events[0]
+            let end = e.endFrame ?? e.frame
+            let fadeIn = min(max(Double(t - e.frame + 1) / p.fadeFrames, 0), 1)
+            let fadeOut = min(max(Double(end - t + 1) / p.fadeFrames, 0), 1)
+            let ramp = Float(min(fadeIn, fadeOut))
+            if ramp > 0 {
+                glareSources.append((p.sunX, hy - 0.03 * Double(h), 16 * ramp))
+                sheenAmplitude = Float(p.sheen) * ramp
+            }
+        case .flicker, .clear:
             break
         }
         let fn = factor
@@ -279,6 +335,9 @@ public struct Degrader {
         guard !glareSources.isEmpty else { return false }
         let sources = glareSources
         let width = Float(w)
+        // glare-long: the sun's reflection on the wet road, a bright path below the sun that
+        // widens toward the camera and fills most of the road near it.
+        let sheen = sheenAmplitude, sheenX = Float(p.sunX), horizon = Float(hy), height = Float(h)
         glare.values.withUnsafeMutableBufferPointer { g in
             let out = SharedPointer(g.baseAddress!)
             ParallelRows.run(rows: h) { rows in
@@ -294,6 +353,12 @@ public struct Degrader {
                                 a += s.amplitude * 0.5 * expf(-across * across / 4) * expf(-r / 0.16)
                             }
                             if r * width < 3 { a += 3000 }  // the source itself
+                        }
+                        if sheen > 0 && Float(y) > horizon + 2 {
+                            let below = (Float(y) - horizon) / (height - horizon)  // 0 at the horizon, 1 at the bottom
+                            let spread = width * (0.03 + 0.45 * below)
+                            let dx = (Float(x) - sheenX) / spread
+                            a += sheen * expf(-dx * dx) * (0.55 + 0.45 * expf(-below / 0.35))
                         }
                         let i = (y * w + x) * 3
                         out[i] = a

@@ -15,8 +15,12 @@ public enum DriveDegrader {
         public var seconds: Double
     }
 
+    /// `fps`: resample the source to this rate by dropping frames (at most the source's rate;
+    /// `keptFrames` says which); events keep their time in seconds. `eventSeconds`: the duration
+    /// of a long event (glare-long, flicker).
     public static func degrade(source: String, preset: Preset, seed: UInt64, size wanted: ImageSize?, maxFrames: Int?,
-                               labelsPath: String?, out: String, storage: DriveWriter.Storage, command: String) throws -> Result {
+                               labelsPath: String?, out: String, storage: DriveWriter.Storage, command: String,
+                               fps wantedFPS: Double? = nil, eventSeconds: Double? = nil) throws -> Result {
         let start = Date()
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -41,6 +45,12 @@ public enum DriveDegrader {
         let native = ImageSize(width: info.width, height: info.height)
         let size = wanted.map { $0.fitting(aspectOf: native) } ?? native
         let fps = drive?.manifest.fps ?? info.fps ?? 30
+        let outFPS = wantedFPS ?? fps
+        guard outFPS > 0 && outFPS <= fps * (1 + 1e-9) else {
+            throw DegradeError(description: "--fps \(EvaluationSet.number(outFPS)) is above the source's \(EvaluationSet.number(fps)) frames/s; degrade only drops frames")
+        }
+        let kept = keptFrames(count: count, from: fps, to: outFPS)
+        let outputIndex = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
         // Camera profile: the drive's inline one scaled, or a generic dashcam trapezoid.
         let sourceSize = drive.map { ImageSize(width: $0.manifest.width, height: $0.manifest.height) }
         var profile: CameraProfile
@@ -54,7 +64,8 @@ public enum DriveDegrader {
                                     birdseye: [[0.16 * w, 0.95 * h], [0.44 * w, hy + 0.07 * h], [0.56 * w, hy + 0.07 * h], [0.84 * w, 0.95 * h]],
                                     horizonY: hy)
         }
-        let plan = DegradePlan(preset: preset, seed: seed, frames: count, size: size, fps: fps, horizonY: profile.horizonY)
+        let plan = DegradePlan(preset: preset, seed: seed, frames: count, size: size, fps: fps, horizonY: profile.horizonY, eventSeconds: eventSeconds)
+            .retimed(fps: outFPS, frames: kept.count)
         var degrader = Degrader(plan: plan)
         let roi = PolygonMask.rasterize(profile.roi, size: size)
         let roiCount = max(roi.setCount, 1)
@@ -66,17 +77,19 @@ public enum DriveDegrader {
         if let labelFile {
             let file = try LaneLabelFile(path: labelFile)
             let from = sourceSize ?? native
-            labels = file.byFrame.filter { $0.key < count }.sorted { $0.key < $1.key }.map { index, label in
+            labels = file.byFrame.compactMap { index, label in outputIndex[index].map { ($0, label) } }.sorted { $0.0 < $1.0 }.map { index, label in
                 scale(label, index: index, from: from, to: size, video: video)
             }
         }
-        let writer = try DriveWriter(folder: out, size: size, fps: fps, storage: storage)
+        let writer = try DriveWriter(folder: out, size: size, fps: outFPS, storage: storage)
         let frames = try open(size: size)
         var holes = Mask(width: size.width, height: size.height, fill: 0)
         var degraded = RGBImage(width: size.width, height: size.height)
         var perFrame: [ExposureLog.FrameExposure] = []
-        var index = 0
-        while index < count, try frames.read(into: &frame) {
+        var index = 0, sourceIndex = -1
+        while index < kept.count, try frames.read(into: &frame) {
+            sourceIndex += 1
+            guard sourceIndex == kept[index] else { continue }
             let exposure = degrader.degrade(frame.image, frame: index, into: &degraded, holes: &holes)
             try writer.write(frame: degraded, clean: frame.image, holes: holes)
             var inside = 0
@@ -88,7 +101,7 @@ public enum DriveDegrader {
         frames.close()
         let sourceText = drive.map { "\($0.manifest.source) (license: \($0.manifest.license))" } ?? URL(fileURLWithPath: source).lastPathComponent
         let manifest = DriveManifest(
-            fps: fps, width: size.width, height: size.height, camera: .inline(profile),
+            fps: outFPS, width: size.width, height: size.height, camera: .inline(profile),
             source: "degraded with the ClearLane camera model (\(command)) from: \(sourceText)",
             license: drive?.manifest.license ?? "that of the source footage (\(URL(fileURLWithPath: source).lastPathComponent)); see its SOURCES.md",
             labels: labels == nil ? nil : "carried over from the source (\(drive?.manifest.labels ?? "source labels"))",
@@ -97,6 +110,15 @@ public enum DriveDegrader {
                           exposure: ExposureLog(events: DriveSynthesizer.events(plan.events, hunting: plan.hunting, frames: perFrame), frames: perFrame),
                           comment: "Degraded ClearLane drive. Regenerate: \(command)")
         return Result(frames: index, size: size, labeled: labels != nil, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The source frames kept when `count` frames at `from` fps are resampled to `to` fps by
+    /// dropping frames: the first frame of each output frame's time slot (every other frame from
+    /// 30 to 15 fps; 0, 2, 4, 5, 7, 9, 10 … from 25 to 15). All frames when `to` ≥ `from`.
+    public static func keptFrames(count: Int, from: Double, to: Double) -> [Int] {
+        guard to < from else { return Array(0..<count) }
+        func slot(_ i: Int) -> Int { Int((Double(i) * to / from + 1e-9).rounded(.down)) }
+        return (0..<count).filter { $0 == 0 || slot($0) > slot($0 - 1) }
     }
 
     static func scale(_ p: CameraProfile, from: ImageSize, to: ImageSize) -> CameraProfile {
@@ -112,6 +134,11 @@ public enum DriveDegrader {
                          hSamples: label.hSamples.map { Int((Double($0) * sy).rounded()) },
                          lanes: label.lanes.map { lane in lane.map { $0 < 0 ? LaneLabel.absent : (($0 * sx) * 10).rounded() / 10 } })
     }
+}
+
+/// A degrade request that cannot be met (said in the command's terms).
+public struct DegradeError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 }
 
 /// A camera profile file, config/cameras/NAME.yaml (roi, birdseye, horizon_y in pixels of

@@ -37,9 +37,12 @@ public final class DriveSynthesizer {
     private var glare: RadianceImage
 
     /// `preroll`: frames of driving simulated before frame 0 so the camera arrives adapted
-    /// (`prerollFrames` by default; 0 starts with a camera settled on frame 0).
+    /// (by default `prerollFrames` at 30 fps, the same two seconds at other rates; 0 starts with a
+    /// camera settled on frame 0).
     public init(scenario: Scenario, size: ImageSize, cameraParameters: CameraModel.Parameters = .init(),
-                preroll: Int = DriveSynthesizer.prerollFrames) {
+                preroll: Int? = nil) {
+        let preroll = preroll ?? (scenario.fps == Scenario.timelineFPS ? DriveSynthesizer.prerollFrames
+            : Int((Double(DriveSynthesizer.prerollFrames) * scenario.fps / Scenario.timelineFPS).rounded()))
         self.scenario = scenario
         self.size = size
         renderer = RoadRenderer(scenario: scenario, size: size)
@@ -53,7 +56,7 @@ public final class DriveSynthesizer {
         prerollAutoExposure(frames: preroll)
     }
 
-    /// Frames of driving simulated before frame 0 (metering only, at a quarter of the size), so
+    /// Frames of driving simulated before frame 0 at 30 fps (metering only, at a quarter of the size), so
     /// the camera arrives at frame 0 adapted to where it has been, e.g. deep inside the tunnel,
     /// however short the drive.
     public static let prerollFrames = 60
@@ -100,10 +103,7 @@ public final class DriveSynthesizer {
         let info = renderer.render(frame: index, into: &radiance, glare: &glare)
         let sceneMean = meterAndStep(radiance, glare: info.hasGlare ? glare : nil, first: index == 0 && !prerolled)
         var exposure = autoExposure.exposure
-        if let hunting = scenario.hunting, index >= hunting.startFrame && index <= hunting.endFrame {
-            let phase = Double(index - hunting.startFrame) / hunting.periodFrames
-            exposure *= exp2(hunting.amplitudeEV * sin(2 * .pi * phase))
-        }
+        if let hunting = scenario.hunting { exposure *= hunting.factor(at: index) }
         // The clean frame: the converged exposure, lowered where needed so that the brightest
         // 0.1 % of the lane ROI stays below clipping (the truth must show what the holes hide).
         let converged = min(autoExposure.target(meteredMean: sceneMean), 1.0 / max(roiHighlight(), 1e-6))
@@ -215,6 +215,9 @@ public final class DriveSynthesizer {
         return scheduled.map { event in
             if event.kind == "hunting", let hunting {
                 return ExposureLog.Event(kind: event.kind, startFrame: hunting.startFrame, endFrame: min(hunting.endFrame, frames.count - 1))
+            }
+            if let end = event.endFrame {  // a stated duration
+                return ExposureLog.Event(kind: event.kind, startFrame: min(event.frame, frames.count - 1), endFrame: min(end, frames.count - 1))
             }
             var start = min(event.frame, frames.count - 1)
             while start > 0 && affected(start - 1) && event.frame - start < 30 { start -= 1 }

@@ -11,13 +11,19 @@ import Imaging
 /// cache: ../cache/dev          # relative to this file
 /// drives:
 ///   - synth: {preset: tunnel-exit, seed: 1001, frames: 150, size: 640x360}
+///   - synth: {preset: glare-long, seed: 1001, frames: 90, size: 640x360, fps: 15, event_seconds: 2.7}
 ///   - degrade: {source: ../samples/solidWhiteRight.mp4, preset: underpass, seed: 2001, size: 640x360}
+///   - degrade: {source: ../samples/solidWhiteRight, preset: flicker, seed: 2001, size: 640x360, fps: 15}
 ///   - path: ../samples/solidWhiteRight-tunnel-exit
 /// ```
+///
+/// `fps` (optional, 10–60): a synth drive's frame rate (default 30; `frames` are frames at that
+/// rate); a degrade drive's output rate, the source resampled by dropping frames (default: the
+/// source's rate). `event_seconds` (optional): the duration of a long event (glare-long, flicker).
 public struct EvaluationSet: Sendable {
     public enum Recipe: Sendable, Equatable {
-        case synth(preset: Preset, seed: UInt64, frames: Int, size: ImageSize)
-        case degrade(source: String, preset: Preset, seed: UInt64, size: ImageSize?, frames: Int?)
+        case synth(preset: Preset, seed: UInt64, frames: Int, size: ImageSize, fps: Double? = nil, eventSeconds: Double? = nil)
+        case degrade(source: String, preset: Preset, seed: UInt64, size: ImageSize?, frames: Int?, fps: Double? = nil, eventSeconds: Double? = nil)
         case path(String)
     }
 
@@ -28,7 +34,7 @@ public struct EvaluationSet: Sendable {
         /// The preset, for per-preset reports (nil for plain folders).
         public var preset: Preset? {
             switch recipe {
-            case .synth(let p, _, _, _), .degrade(_, let p, _, _, _): return p
+            case .synth(let p, _, _, _, _, _), .degrade(_, let p, _, _, _, _, _): return p
             case .path: return nil
             }
         }
@@ -36,8 +42,8 @@ public struct EvaluationSet: Sendable {
         /// Frames the recipe generates, when it says (nil for plain folders).
         public var frames: Int? {
             switch recipe {
-            case .synth(_, _, let frames, _): return frames
-            case .degrade(_, _, _, _, let frames): return frames
+            case .synth(_, _, let frames, _, _, _): return frames
+            case .degrade(_, _, _, _, let frames, let fps, _): return fps == nil ? frames : nil  // resampled: drive.yaml says
             case .path: return nil
             }
         }
@@ -67,8 +73,10 @@ public struct EvaluationSet: Sendable {
                 }
                 let frames = s.frames ?? 150
                 guard (1...100_000).contains(frames) else { problems.append(loader.error(at: at + ["synth", "frames"], "must be 1…100000")); continue }
-                entries.append(Entry(recipe: .synth(preset: preset, seed: s.seed, frames: frames, size: size),
-                                     name: "synth-\(preset.rawValue)-\(s.seed)-\(frames)-\(size)"))
+                if let fps = s.fps, !(10...60).contains(fps) { problems.append(loader.error(at: at + ["synth", "fps"], "must be 10…60")); continue }
+                if let e = s.eventSeconds, !(e > 0 && e <= 60) { problems.append(loader.error(at: at + ["synth", "event_seconds"], "must be in (0, 60]")); continue }
+                entries.append(Entry(recipe: .synth(preset: preset, seed: s.seed, frames: frames, size: size, fps: s.fps, eventSeconds: s.eventSeconds),
+                                     name: "synth-\(preset.rawValue)-\(s.seed)-\(frames)-\(size)" + EvaluationSet.suffix(fps: s.fps, eventSeconds: s.eventSeconds)))
             case (nil, let d?, nil):
                 guard let preset = Preset(rawValue: d.preset) else {
                     problems.append(loader.error(at: at + ["degrade", "preset"], "'\(d.preset)' is not a preset; use one of: \(Preset.names)")); continue
@@ -82,9 +90,12 @@ public struct EvaluationSet: Sendable {
                 guard FileManager.default.fileExists(atPath: source) else {
                     problems.append(loader.error(at: at + ["degrade", "source"], "\(source) does not exist (a video file or drive folder)")); continue
                 }
+                if let fps = d.fps, !(1...60).contains(fps) { problems.append(loader.error(at: at + ["degrade", "fps"], "must be 1…60 (and at most the source's rate)")); continue }
+                if let e = d.eventSeconds, !(e > 0 && e <= 60) { problems.append(loader.error(at: at + ["degrade", "event_seconds"], "must be in (0, 60]")); continue }
                 let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-                entries.append(Entry(recipe: .degrade(source: source, preset: preset, seed: d.seed, size: size, frames: d.frames),
-                                     name: "degrade-\(stem)-\(preset.rawValue)-\(d.seed)\(size.map { "-\($0)" } ?? "")\(d.frames.map { "-\($0)f" } ?? "")"))
+                entries.append(Entry(recipe: .degrade(source: source, preset: preset, seed: d.seed, size: size, frames: d.frames, fps: d.fps, eventSeconds: d.eventSeconds),
+                                     name: "degrade-\(stem)-\(preset.rawValue)-\(d.seed)\(size.map { "-\($0)" } ?? "")\(d.frames.map { "-\($0)f" } ?? "")"
+                                        + EvaluationSet.suffix(fps: d.fps, eventSeconds: d.eventSeconds)))
             case (nil, nil, let p?):
                 let folder = resolve(p)
                 guard Drive.isDrive(folder) else { problems.append(loader.error(at: at + ["path"], "\(folder) is not a drive folder (no drive.yaml)")); continue }
@@ -111,18 +122,38 @@ public struct EvaluationSet: Sendable {
         switch entry.recipe {
         case .path(let folder):
             return folder
-        case let .synth(preset, seed, frames, size):
-            let command = "clearlane synth --preset \(preset.rawValue) --seed \(seed) --frames \(frames) --size \(size)"
+        case let .synth(preset, seed, frames, size, fps, eventSeconds):
+            let command = EvaluationSet.synthCommand(preset: preset, seed: seed, frames: frames, size: size, fps: fps, eventSeconds: eventSeconds)
             log("generating \(entry.name): \(command)")
-            try DriveSynthesizer(scenario: Scenario(preset: preset, seed: seed, frames: frames), size: size)
+            try DriveSynthesizer(scenario: Scenario(preset: preset, seed: seed, frames: frames, fps: fps ?? Scenario.timelineFPS, eventSeconds: eventSeconds), size: size)
                 .synthesize(into: folder, command: command)
-        case let .degrade(source, preset, seed, size, frames):
-            let command = "clearlane degrade \(source) --preset \(preset.rawValue) --seed \(seed)" + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? "")
+        case let .degrade(source, preset, seed, size, frames, fps, eventSeconds):
+            let command = EvaluationSet.degradeCommand(source: source, preset: preset, seed: seed, size: size, frames: frames, fps: fps, eventSeconds: eventSeconds)
             log("generating \(entry.name): \(command)")
             _ = try DriveDegrader.degrade(source: source, preset: preset, seed: seed, size: size, maxFrames: frames, labelsPath: nil,
-                                          out: folder, storage: .png(compression: 2), command: command)
+                                          out: folder, storage: .png(compression: 2), command: command, fps: fps, eventSeconds: eventSeconds)
         }
         return folder
+    }
+
+    /// Cache-name suffix for the optional recipe keys (nothing when absent, so older names stay).
+    static func suffix(fps: Double?, eventSeconds: Double?) -> String {
+        (fps.map { "-\(number($0))fps" } ?? "") + (eventSeconds.map { "-\(number($0))s" } ?? "")
+    }
+
+    /// 15 → "15", 2.7 → "2.7".
+    public static func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+
+    /// The `clearlane synth` command line of a recipe (written into the drive's drive.yaml).
+    public static func synthCommand(preset: Preset, seed: UInt64, frames: Int, size: ImageSize, fps: Double?, eventSeconds: Double?) -> String {
+        "clearlane synth --preset \(preset.rawValue) --seed \(seed) --frames \(frames) --size \(size)"
+            + (fps.map { " --fps \(number($0))" } ?? "") + (eventSeconds.map { " --event-seconds \(number($0))" } ?? "")
+    }
+
+    /// The `clearlane degrade` command line of a recipe.
+    public static func degradeCommand(source: String, preset: Preset, seed: UInt64, size: ImageSize?, frames: Int?, fps: Double?, eventSeconds: Double?) -> String {
+        "clearlane degrade \(source) --preset \(preset.rawValue) --seed \(seed)" + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? "")
+            + (fps.map { " --fps \(number($0))" } ?? "") + (eventSeconds.map { " --event-seconds \(number($0))" } ?? "")
     }
 
     /// Every drive of the set, generated where missing.
@@ -161,7 +192,9 @@ private struct SetFile: Decodable {
         var seed: UInt64
         var frames: Int?
         var size: String?
-        enum CodingKeys: String, CodingKey, CaseIterable { case preset, seed, frames, size }
+        var fps: Double?
+        var eventSeconds: Double?
+        enum CodingKeys: String, CodingKey, CaseIterable { case preset, seed, frames, size, fps, eventSeconds = "event_seconds" }
         init(from decoder: Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -169,6 +202,8 @@ private struct SetFile: Decodable {
             seed = try c.decode(UInt64.self, forKey: .seed)
             frames = try c.decodeIfPresent(Int.self, forKey: .frames)
             size = try c.decodeIfPresent(String.self, forKey: .size)
+            fps = try c.decodeIfPresent(Double.self, forKey: .fps)
+            eventSeconds = try c.decodeIfPresent(Double.self, forKey: .eventSeconds)
         }
     }
 
@@ -178,7 +213,9 @@ private struct SetFile: Decodable {
         var seed: UInt64
         var size: String?
         var frames: Int?
-        enum CodingKeys: String, CodingKey, CaseIterable { case source, preset, seed, size, frames }
+        var fps: Double?
+        var eventSeconds: Double?
+        enum CodingKeys: String, CodingKey, CaseIterable { case source, preset, seed, size, frames, fps, eventSeconds = "event_seconds" }
         init(from decoder: Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -187,6 +224,8 @@ private struct SetFile: Decodable {
             seed = try c.decode(UInt64.self, forKey: .seed)
             size = try c.decodeIfPresent(String.self, forKey: .size)
             frames = try c.decodeIfPresent(Int.self, forKey: .frames)
+            fps = try c.decodeIfPresent(Double.self, forKey: .fps)
+            eventSeconds = try c.decodeIfPresent(Double.self, forKey: .eventSeconds)
         }
     }
 }

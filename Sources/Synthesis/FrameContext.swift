@@ -37,6 +37,8 @@ struct FrameContext: Sendable {
     let sunUp: Bool
     let sunDirection: SIMD3<Float>
     let sunRadius: Float, sunRadiance: Float, sunGlare: Float, sunGlint: Float
+    /// Wet road: the low sun's broad specular sheen (0 when dry).
+    let wetGlint: Float
     let sunElevationTan: Float
     let sunIllumination: Float, skyIllumination: Float
     let headlightPower: Float
@@ -74,11 +76,15 @@ struct FrameContext: Sendable {
         sunUp = el > 0 && !l.night
         sunDirection = SIMD3(Float(sin(az) * cos(el)), Float(sin(el)), Float(cos(az) * cos(el)))
         sunRadius = Float(l.sunRadius)
-        sunRadiance = Float(l.sunRadiance)
+        let shown = Float(l.sunShown(at: Double(pose.frame) / scenario.fps))
+        sunRadiance = Float(l.sunRadiance) * shown
         // Lens glare and road sheen grow as the sun nears the horizon.
         let low = Float(max(0, 1 - el / (12 * .pi / 180)))
-        sunGlare = 5 * low + 1
-        sunGlint = 4 * low
+        sunGlare = (5 * low + 1) * shown
+        // (A wet road's sheen replaces the dry one; it goes to the filmed frame only, see
+        // RoadRenderer.renderWetSheen, so the clean truth shows the road without glare.)
+        sunGlint = l.wetGlint > 0 ? 0 : 4 * low * shown
+        wetGlint = Float(l.wetGlint) * low * shown
         sunElevationTan = Float(tan(max(el, 0.001)))
         sunIllumination = Float(l.sunIllumination) * (l.night ? 0 : min(1, Float(max(el, 0) / (8 * .pi / 180)) * 0.6 + 0.4))
         skyIllumination = Float(l.skyIllumination)

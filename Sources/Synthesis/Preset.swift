@@ -7,7 +7,14 @@ import Darwin
 
 /// Scenario presets: what happens in a drive. Every event is placed at a seed-dependent frame
 /// inside the requested frame count (between about 20 % and 55 % of it), so even short training
-/// drives contain the event and its aftermath.
+/// drives contain the event and its aftermath. The long events (`glare-long`, `flicker`) last a
+/// stated number of seconds and start between 10 % and 35 % of the drive (earlier when the drive
+/// is short, so that they end a second before it when it is long enough).
+///
+/// Time is in seconds: a scenario is drawn on a 30 fps timeline and its event frames are mapped
+/// to the drive's frame rate, so the same seed filmed at 15 and 30 fps for the same duration is
+/// the same drive in time (the same road, events at the same second, the auto-exposure's lag the
+/// same in seconds); at 30 fps nothing changes.
 public enum Preset: String, CaseIterable, Sendable {
     case tunnelExit = "tunnel-exit"
     case tunnelEntry = "tunnel-entry"
@@ -17,6 +24,8 @@ public enum Preset: String, CaseIterable, Sendable {
     case nightHeadlights = "night-headlights"
     case clear
     case mixed
+    case glareLong = "glare-long"
+    case flicker
 
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
@@ -31,15 +40,24 @@ public enum Preset: String, CaseIterable, Sendable {
         case .nightHeadlights: return "night road lit by its own headlights, an oncoming car's headlights"
         case .clear: return "a day drive with no exposure event"
         case .mixed: return "a random sequence of underpasses, tunnels, shade and sun, exposure hunting"
+        case .glareLong: return "a low sun ahead comes out over a wet road: its glare clips the road for 2–5 s (--event-seconds, else drawn from the seed)"
+        case .flicker: return "exposure hunting / lamp flicker: the exposure oscillates ±2.2–3.2 stops (real footage ±3.2–4.2) at 1.5–4 Hz for 2–4 s (--event-seconds)"
         }
     }
 }
 
 extension Scenario {
     /// Draws the scenario for `preset` and `seed`. Pure: same arguments, same scenario.
-    public init(preset: Preset, seed: UInt64, frames: Int, fps: Double = 30) {
+    /// `eventSeconds`: the duration of a long event (`glare-long`, `flicker`), else drawn from the
+    /// seed (2–5 s, 2–4 s); other presets ignore it.
+    public init(preset: Preset, seed: UInt64, frames: Int, fps: Double = 30, eventSeconds: Double? = nil) {
         var rng = SeededRandom(seed: seed, stream: "scenario-\(preset.rawValue)")
-        let n = max(frames, 1)
+        let frameCount = max(frames, 1)
+        let realFPS = fps
+        // The schedule is drawn on the 30 fps timeline (`n` frames of it, `fps` = 30 below) and
+        // mapped to the drive's frames at the end.
+        let fps = Scenario.timelineFPS
+        let n = realFPS == fps ? frameCount : max(Int((Double(frameCount) * fps / realFPS).rounded()), 1)
         /// A frame for an event: seed-dependent, inside [lo·n, hi·n].
         func eventFrame(_ lo: Double, _ hi: Double) -> Int {
             let a = Int((lo * Double(n)).rounded()), b = max(a, Int((hi * Double(n)).rounded()))
@@ -190,6 +208,38 @@ extension Scenario {
             events.append(ScheduledEvent(kind: "headlights", frame: f))
         case .clear:
             break
+        case .glareLong:
+            // A low sun ahead, a little to one side, comes out (from behind a distant ridge, out
+            // of a curve) for `seconds` and goes again; the road is wet, so its reflection (a
+            // broad, very bright sheen on the road) clips the road as long as it is in view.
+            let side: Double = rng.chance(0.5) ? 1 : -1
+            let drawn = rng.uniform(2, 5)
+            let seconds = eventSeconds ?? drawn
+            let (f, end) = Scenario.longEvent(seconds: seconds, frames: n, fps: fps, position: rng.uniform(0, 1))
+            // The sun's azimuth is given against the road's heading at s = 0: aim it at the
+            // heading in the middle of the event, so curves before it do not turn it out of view.
+            var heading = 0.0, q = 0.0
+            let middle = sAt((f + end) / 2)
+            while q < middle { heading += road.curvature(at: q) * 2; q += 2 }
+            lighting.sunAzimuth = heading + side * rng.uniform(3, 10) * .pi / 180
+            lighting.sunElevation = rng.uniform(1.5, 4) * .pi / 180
+            lighting.skyHorizon = rng.uniform(3.5, 6)
+            lighting.clouds = rng.uniform(0, 0.3)
+            lighting.wetGlint = rng.uniform(120, 250)
+            lighting.sunWindow = Double(f) / fps...Double(end + 1) / fps
+            lighting.shadowSide = side
+            lighting.treeShadowDensity = 0
+            treeLines.removeAll { ($0.u > 0) == (side > 0) }  // open land toward the sun
+            events.append(ScheduledEvent(kind: "glare-long", frame: f, endFrame: end))
+        case .flicker:
+            // Exposure hunting / lamp flicker: the exposure oscillates for `seconds` (a light
+            // oscillating in front of a steady exposure films the same).
+            let drawn = rng.uniform(2, 4)
+            let seconds = eventSeconds ?? drawn
+            let (f, end) = Scenario.longEvent(seconds: seconds, frames: n, fps: fps, position: rng.uniform(0, 1))
+            let hertz = rng.uniform(1.5, 4)
+            hunting = Hunting(startFrame: f, endFrame: end, amplitudeEV: rng.uniform(2.2, 3.2), periodFrames: fps / hertz, shape: 1.6)
+            events.append(ScheduledEvent(kind: "flicker", frame: f, endFrame: end))
         case .mixed:
             var frame = eventFrame(0.1, 0.25)
             while frame < n - 8 {
@@ -235,7 +285,55 @@ extension Scenario {
         // Night scenes are exposed darker (a camera keeps night looking like night).
         let ae = AutoExposure.Parameters(key: rng.uniform(0.14, 0.2) * (night ? 0.4 : 1), rate: rng.uniform(0.03, 0.08),
                                          maxStepEV: rng.uniform(0.06, 0.12), minExposure: 0.002, maxExposure: 64)
-        self.init(preset: preset, seed: seed, frames: n, fps: fps, road: road, rig: rig, motion: motion, lighting: lighting,
-                  overheads: overheads, vehicles: vehicles, treeLines: treeLines, autoExposure: ae, events: events, hunting: hunting)
+        var scenario = Scenario(preset: preset, seed: seed, frames: n, fps: fps, road: road, rig: rig, motion: motion, lighting: lighting,
+                                overheads: overheads, vehicles: vehicles, treeLines: treeLines, autoExposure: ae, events: events, hunting: hunting)
+        if realFPS != fps { scenario = scenario.retimed(fps: realFPS, frames: frameCount) }
+        self = scenario
+    }
+
+    /// Frame rate of the timeline scenarios are drawn on (and the one `AutoExposure.Parameters`'s
+    /// per-frame rate is stated for).
+    public static let timelineFPS = 30.0
+
+    /// Start and end frame of a long event of `seconds` in a drive of `frames` at `fps`: it starts
+    /// between 10 % and 35 % of the drive (`position` 0…1 between the earliest and latest start),
+    /// no later than one second before the end leaves room for it; it is cut at the last frame
+    /// when the drive is too short.
+    public static func longEvent(seconds: Double, frames: Int, fps: Double, position: Double) -> (start: Int, end: Int) {
+        let total = Double(frames) / fps
+        let latest = max(0.1 * total, min(0.35 * total, total - seconds - 1))
+        let earliest = min(0.1 * total, latest)
+        let start = min(Int(((earliest + position * (latest - earliest)) * fps).rounded()), frames - 1)
+        let end = min(start + max(Int((seconds * fps).rounded()) - 1, 0), frames - 1)
+        return (start, end)
+    }
+
+    /// The same scenario filmed at another frame rate: event frames mapped by time, exposure
+    /// hunting's period in frames scaled, and the auto-exposure's per-frame rate and step limit
+    /// changed so its lag is the same in seconds.
+    public func retimed(fps newFPS: Double, frames newFrames: Int) -> Scenario {
+        var s = self
+        let k = newFPS / fps
+        func map(_ f: Int) -> Int { min(max(Int((Double(f) * k).rounded()), 0), newFrames - 1) }
+        s.fps = newFPS
+        s.frames = newFrames
+        s.events = events.map { ScheduledEvent(kind: $0.kind, frame: map($0.frame), endFrame: $0.endFrame.map(map)) }
+        if let h = hunting {
+            s.hunting = Hunting(startFrame: map(h.startFrame), endFrame: map(h.endFrame), amplitudeEV: h.amplitudeEV, periodFrames: h.periodFrames * k, shape: h.shape)
+        }
+        s.autoExposure = autoExposure.retimed(by: k)
+        return s
+    }
+}
+
+extension AutoExposure.Parameters {
+    /// The same loop run `k` times as often (k = new fps / old fps): the fraction corrected per
+    /// frame compounds to the same fraction per second, the step limit per second is kept.
+    public func retimed(by k: Double) -> AutoExposure.Parameters {
+        guard k != 1 else { return self }
+        var p = self
+        p.rate = 1 - pow(1 - rate, 1 / k)
+        p.maxStepEV = maxStepEV / k
+        return p
     }
 }

@@ -1,4 +1,5 @@
 import Exposure
+import Foundation
 import Imaging
 #if canImport(Glibc)
 import Glibc
@@ -96,8 +97,58 @@ public struct RoadRenderer: Sendable {
             }
         }
         let sun = sunVisibility(context: context, pose: pose)
-        let hasGlare = renderGlare(context: context, pose: pose, sunVisibility: sun, into: &glare)
+        var hasGlare = renderGlare(context: context, pose: pose, sunVisibility: sun, into: &glare)
+        if context.wetGlint > 0 && sun > 0 && renderWetSheen(context: context, pose: pose, sunVisibility: Float(sun), into: &glare, adding: hasGlare) {
+            hasGlare = true
+        }
         return FrameInfo(pose: pose, hasGlare: hasGlare, sunVisibility: sun)
+    }
+
+    /// A wet road mirrors a low sun ahead in a broad, far brighter sheen (glare-long), while the
+    /// camera sees the sun (scaled by the visible share of its disk). It goes into the glare
+    /// buffer, not the radiance: the filmed frame (and its auto-exposure) sees it, the clean truth
+    /// shows the road without it, so it shows what the glare hides. Returns whether any pixel got
+    /// sheen (the buffer is overwritten when not `adding`).
+    func renderWetSheen(context k: FrameContext, pose: CameraPose, sunVisibility: Float, into glare: inout RadianceImage, adding: Bool) -> Bool {
+        guard k.sunUp && k.sunDirection.z > 0.5 && k.sunDirection.y < 0.12 && k.sunIllumination > 0 else { return false }
+        let w = size.width
+        let lit = SharedCounter()
+        glare.values.withUnsafeMutableBufferPointer { out in
+            let o = SharedPointer(out.baseAddress!)
+            pose.bend.withUnsafeBufferPointer { bendBuffer in
+                let bend = SendableBuffer(bendBuffer)
+                ParallelRows.run(rows: size.height) { rows in
+                    var any = false
+                    for py in rows {
+                        for px in 0..<w {
+                            let i = (py * w + px) * 3
+                            var a: Float = 0
+                            let d = k.ray(px: px, py: py)
+                            if d.y < 0 {
+                                let hit = trace(ray: d, context: k, bend: bend.buffer)
+                                if case .ground = hit.surface, hit.u > k.road.leftEdge - k.shoulderLeft, hit.u < k.road.rightEdge + k.shoulderRight,
+                                   !k.insideTunnel(hit.s) {
+                                    let n = d / (d * d).sum().squareRoot()
+                                    let cosAngle = (SIMD3<Float>(n.x, -n.y, n.z) * k.sunDirection).sum()
+                                    if cosAngle > 0.7 {
+                                        let x = (cosAngle - 0.7) / 0.3
+                                        a = k.wetGlint * x * x * x * sunVisibility
+                                    }
+                                }
+                            }
+                            if a > 0 { any = true }
+                            if adding {
+                                o[i] += a; o[i + 1] += a * 0.95; o[i + 2] += a * 0.85
+                            } else {
+                                o[i] = a; o[i + 1] = a * 0.95; o[i + 2] = a * 0.85
+                            }
+                        }
+                    }
+                    if any { lit.set() }
+                }
+            }
+        }
+        return lit.value
     }
 
     // MARK: - Rays
@@ -338,7 +389,7 @@ public struct RoadRenderer: Sendable {
             let cosAngle = (n * k.sunDirection).sum()
             // Small-angle: angle² ≈ 2 (1 − cos).
             let angle = (2 * max(1 - cosAngle, 0)).squareRoot()
-            if angle < k.sunRadius {
+            if angle < k.sunRadius && k.sunRadiance > 0 {
                 return SIMD3(1, 0.97, 0.9) * k.sunRadiance
             }
             // Aureole: forward scattering around the sun, strongest for a low sun.
@@ -548,4 +599,12 @@ public struct RoadRenderer: Sendable {
 struct SendableBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<T>
     init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
+}
+
+/// A flag any parallel row band may raise.
+final class SharedCounter: @unchecked Sendable {
+    private var flag = false
+    private let lock = NSLock()
+    func set() { lock.lock(); flag = true; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }

@@ -1,4 +1,5 @@
 import Exposure
+import Foundation
 
 /// Everything a synthetic drive is made of, in road coordinates: `s` metres along the road, `u`
 /// metres to the right of the ego lane's centre line, `y` metres above the road surface. A scenario
@@ -25,6 +26,14 @@ public struct Scenario: Sendable {
 public struct ScheduledEvent: Sendable, Equatable {
     public var kind: String
     public var frame: Int
+    /// Last frame of an event with a stated duration (`glare-long`, `flicker`).
+    public var endFrame: Int? = nil
+
+    public init(kind: String, frame: Int, endFrame: Int? = nil) {
+        self.kind = kind
+        self.frame = frame
+        self.endFrame = endFrame
+    }
 }
 
 public struct Hunting: Sendable, Equatable {
@@ -33,6 +42,25 @@ public struct Hunting: Sendable, Equatable {
     /// Peak amplitude in stops and period in frames.
     public var amplitudeEV: Double
     public var periodFrames: Double
+    /// 1: a sine; above 1 the sine is scaled by it and clipped to ±1, dwelling at the extremes
+    /// (flicker: over- and under-exposed most of each period).
+    public var shape: Double = 1
+
+    public init(startFrame: Int, endFrame: Int, amplitudeEV: Double, periodFrames: Double, shape: Double = 1) {
+        self.startFrame = startFrame
+        self.endFrame = endFrame
+        self.amplitudeEV = amplitudeEV
+        self.periodFrames = periodFrames
+        self.shape = shape
+    }
+
+    /// The exposure factor at frame `index` (1 outside the oscillation).
+    public func factor(at index: Int) -> Double {
+        guard index >= startFrame && index <= endFrame else { return 1 }
+        let phase = Double(index - startFrame) / periodFrames
+        if shape == 1 { return exp2(amplitudeEV * sin(2 * .pi * phase)) }
+        return exp2(amplitudeEV * min(max(shape * sin(2 * .pi * phase), -1), 1))
+    }
 }
 
 public enum LineStyle: Sendable, Equatable { case solid, dashed, none }
@@ -126,6 +154,21 @@ public struct Lighting: Sendable {
     public var treeShadowDensity: Double
     /// Own headlights (night).
     public var headlightPower: Double
+    /// Wet road: peak radiance of the low sun's broad specular sheen on the paved surface (0 = dry).
+    public var wetGlint: Double = 0
+    /// When set, the camera sees the sun (its disk and aureole, lens glare, the road's sheen) only
+    /// during this time, in seconds, fading in and out over `sunFade` seconds inside it; the
+    /// scene's light is the same throughout (glare-long: the sun behind a distant ridge before and after).
+    public var sunWindow: ClosedRange<Double>? = nil
+    public var sunFade: Double = 0.25
+
+    /// 0…1: how much of the sun the camera sees at time t (1 without a window; at least a quarter
+    /// inside it, so the event's first and last frames show it).
+    public func sunShown(at t: Double) -> Double {
+        guard let w = sunWindow else { return 1 }
+        guard w.contains(t) else { return 0 }
+        return max(0.25, min(1, (t - w.lowerBound) / sunFade, (w.upperBound - t) / sunFade))
+    }
 }
 
 public enum OverheadKind: String, Sendable { case tunnel, bridge }

@@ -21,6 +21,7 @@ struct DegradeCommand: ParsableCommand {
             Presets: \(Preset.names)
 
             Example: clearlane degrade evaluation/samples/solidWhiteRight.mp4 --preset tunnel-exit --seed 3 --size 640x360 --out /tmp/swr-tunnel-exit
+                     clearlane degrade evaluation/samples/challenge --preset glare-long --event-seconds 2.7 --fps 15 --size 640x360 --out /tmp/ch-glare
             """
     )
 
@@ -45,6 +46,12 @@ struct DegradeCommand: ParsableCommand {
     @Option(help: "TuSimple labels of the source (default: the drive folder's labels.json).")
     var labels: String?
 
+    @Option(help: "Resample to this frame rate by dropping frames (at most the source's; labels go with the kept frames, events keep their time in seconds).")
+    var fps: Double?
+
+    @Option(help: "Duration in seconds of a long event (glare-long, flicker); default: drawn from the seed.")
+    var eventSeconds: Double?
+
     @Flag(help: "Store frames and clean frames as H.264 video.mp4 / clean.mp4 (smaller) instead of PNG folders.")
     var video = false
 
@@ -61,6 +68,8 @@ struct DegradeCommand: ParsableCommand {
             target = parsed
         }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if let fps, !(1...60).contains(fps) { throw ValidationError("--fps must be 1…60 (and at most the source's rate), got \(fps)") }
+        if let eventSeconds, !(eventSeconds > 0 && eventSeconds <= 60) { throw ValidationError("--event-seconds must be in (0, 60], got \(eventSeconds)") }
         // Never onto (or into, or around) what is read; written beside --out and moved onto it when complete.
         var inputs = StagedOutput.driveInputs(source, role: "SOURCE")
         if let labels { inputs.append((labels, "--labels")) }
@@ -76,7 +85,9 @@ struct DegradeCommand: ParsableCommand {
                     source: source, preset: preset, seed: seed, size: target, maxFrames: frames, labelsPath: labels,
                     out: folder, storage: video ? .mp4(quantizer: 16) : .png(compression: 2),
                     command: "clearlane degrade \(source) --preset \(preset.rawValue) --seed \(seed)"
-                        + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? ""))
+                        + (size.map { " --size \($0)" } ?? "") + (frames.map { " --frames \($0)" } ?? "")
+                        + (fps.map { " --fps \(EvaluationSet.number($0))" } ?? "") + (eventSeconds.map { " --event-seconds \(EvaluationSet.number($0))" } ?? ""),
+                    fps: fps, eventSeconds: eventSeconds)
             }
             print(String(format: "wrote %@: %d frames %@%@, %.1f frames/s", out, result.frames, result.size.description,
                          result.labeled ? ", labels carried over" : "", Double(result.frames) / max(result.seconds, 1e-9)))

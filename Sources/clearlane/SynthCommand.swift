@@ -13,22 +13,30 @@ struct SynthCommand: ParsableCommand {
             with lag, noise, bloom, clipping, response curve, 8-bit) and writes a drive folder: \
             frames/ (as filmed), clean/ (same scene at the converged exposure), masks/ (truth holes, \
             255 = hole), labels.json (TuSimple), exposure.json, drive.yaml (with the camera profile). \
-            The same preset, seed, frame count and size always give a byte-identical drive.
+            The same preset, seed, frame count, size, fps and event duration always give a \
+            byte-identical drive.
 
             Presets: \(Preset.allCases.map { "\n  \($0.rawValue): \($0.summary)" }.joined())
 
             Example: clearlane synth --preset tunnel-exit --seed 7 --frames 90 --size 640x360 --out /tmp/tunnel-exit-7
+                     clearlane synth --preset glare-long --event-seconds 2.7 --fps 15 --frames 90 --out /tmp/glare-15fps
             """
     )
 
     @Option(help: "Scenario preset (\(Preset.names)).")
     var preset: String
 
-    @Option(help: "Random seed; the drive is a pure function of preset, seed, frames and size.")
+    @Option(help: "Random seed; the drive is a pure function of preset, seed, frames, size, fps and event seconds.")
     var seed: UInt64 = 1
 
-    @Option(help: "Number of frames (30 per second).")
+    @Option(help: "Number of frames (--fps per second).")
     var frames: Int = 90
+
+    @Option(help: "Frame rate, 10…60. Events and motion are in seconds: the same seed at 15 and 30 fps (with half the frames) is the same drive in time.")
+    var fps: Double = 30
+
+    @Option(help: "Duration in seconds of a long event (glare-long, flicker); default: drawn from the seed.")
+    var eventSeconds: Double?
 
     @Option(help: "Frame size WxH.")
     var size: String = "640x360"
@@ -50,9 +58,11 @@ struct SynthCommand: ParsableCommand {
         guard size.width % 4 == 0 else { throw ValidationError("--size width must be a multiple of 4 (e.g. 640x360, 1280x720), got \(size.width)") }
         guard (1...100_000).contains(frames) else { throw ValidationError("--frames must be 1…100000, got \(frames)") }
         guard out != nil || benchmark else { throw ValidationError("--out DIR is required (or --benchmark to render without writing)") }
-        let scenario = Scenario(preset: preset, seed: seed, frames: frames)
+        guard (10...60).contains(fps) else { throw ValidationError("--fps must be 10…60, got \(fps)") }
+        if let eventSeconds, !(eventSeconds > 0 && eventSeconds <= 60) { throw ValidationError("--event-seconds must be in (0, 60], got \(eventSeconds)") }
+        let scenario = Scenario(preset: preset, seed: seed, frames: frames, fps: fps, eventSeconds: eventSeconds)
         let synthesizer = DriveSynthesizer(scenario: scenario, size: size)
-        let command = "clearlane synth --preset \(preset.rawValue) --seed \(seed) --frames \(frames) --size \(size)"
+        let command = SynthCommand.commandLine(preset: preset, seed: seed, frames: frames, size: size, fps: fps, eventSeconds: eventSeconds)
         let timing: DriveSynthesizer.Timing
         do {
             if let out {
@@ -76,6 +86,14 @@ struct SynthCommand: ParsableCommand {
             print(String(format: "wrote %@: %d frames %@, %.1f frames/s", out, timing.frames, size.description,
                          Double(timing.frames) / max(timing.totalSeconds, 1e-9)))
         }
+    }
+}
+
+extension SynthCommand {
+    /// The command that regenerates a drive (written into its drive.yaml); options at their
+    /// defaults are left out, so earlier drives keep their text.
+    static func commandLine(preset: Preset, seed: UInt64, frames: Int, size: ImageSize, fps: Double, eventSeconds: Double?) -> String {
+        EvaluationSet.synthCommand(preset: preset, seed: seed, frames: frames, size: size, fps: fps == 30 ? nil : fps, eventSeconds: eventSeconds)
     }
 }
 
