@@ -185,9 +185,13 @@ public struct LoadedConfig: Sendable {
 
     /// Loads and validates `file`: YAML syntax, types, unknown keys, ranges, template names and
     /// their parameters. All range/template problems are reported together.
-    public static func load(_ file: String) throws -> LoadedConfig {
+    ///
+    /// `source`, when given (`--source URI`), replaces the file's `source:` template and parameters
+    /// (its `stall_timeout_s` stays).
+    public static func load(_ file: String, source override: SourceURI? = nil) throws -> LoadedConfig {
         let loader = try YAMLLoader(contentsOf: file)
-        let config = try loader.decode(ClearLaneConfig.self)
+        var config = try loader.decode(ClearLaneConfig.self)
+        if let override { config.source = override.sourceConfig(keeping: config.source) }
         var errors = config.problems().map { loader.error(at: $0.path, $0.message) }
         let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
         let templateDir = config.pipelineTemplates.hasPrefix("/")

@@ -44,6 +44,8 @@ public struct DaemonConfig: Decodable, Sendable, Equatable {
         check(statusIntervalSeconds >= 0.1 && statusIntervalSeconds <= 3600, ["status_interval_s"], "must be 0.1…3600 seconds, got \(statusIntervalSeconds)")
         switch lanesOutput.to {
         case .file: check(!(lanesOutput.path ?? "").isEmpty, ["lanes_output", "path"], "is required when to: file")
+        check(lanesOutput.maxBytes == 0 || lanesOutput.maxBytes >= 4096, ["lanes_output", "max_bytes"], "must be 0 (never rotate) or at least 4096 bytes, got \(lanesOutput.maxBytes)")
+        check((0...1000).contains(lanesOutput.keep), ["lanes_output", "keep"], "must be 0…1000 rotated files, got \(lanesOutput.keep)")
         case .udp: check((1...65535).contains(lanesOutput.port ?? 0), ["lanes_output", "port"], "must be a UDP port 1…65535 when to: udp")
         case .stdout, .none: break
         }
@@ -64,14 +66,24 @@ public struct LanesOutputConfig: Decodable, Sendable, Equatable {
     /// For `udp`: one datagram per frame to address:port.
     public var address: String
     public var port: Int?
+    /// For `file`: rotate when the file would grow past this many bytes (0 = never).
+    public var maxBytes: Int
+    /// For `file`: rotated files kept (lanes.jsonl.1 … .keep); older ones are deleted.
+    public var keep: Int
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case to, path, address, port }
+    public static let defaultMaxBytes = 64 << 20
+    public static let defaultKeep = 4
 
-    public init(to: Destination = .stdout, path: String? = nil, address: String = "127.0.0.1", port: Int? = nil) {
+    enum CodingKeys: String, CodingKey, CaseIterable { case to, path, address, port, maxBytes = "max_bytes", keep }
+
+    public init(to: Destination = .stdout, path: String? = nil, address: String = "127.0.0.1", port: Int? = nil,
+                maxBytes: Int = LanesOutputConfig.defaultMaxBytes, keep: Int = LanesOutputConfig.defaultKeep) {
         self.to = to
         self.path = path
         self.address = address
         self.port = port
+        self.maxBytes = maxBytes
+        self.keep = keep
     }
 
     public init(from decoder: Decoder) throws {
@@ -81,18 +93,20 @@ public struct LanesOutputConfig: Decodable, Sendable, Equatable {
         path = try c.decodeIfPresent(String.self, forKey: .path)
         address = try c.value(.address, default: "127.0.0.1")
         port = try c.decodeIfPresent(Int.self, forKey: .port)
+        maxBytes = try c.value(.maxBytes, default: Self.defaultMaxBytes)
+        keep = try c.value(.keep, default: Self.defaultKeep)
     }
 }
 
 public struct MetricsConfig: Decodable, Sendable, Equatable {
     public var enabled: Bool
-    /// Loopback by default: the endpoint has no authentication.
+    /// Loopback by default (`localhost`: 127.0.0.1 and ::1): the endpoint has no authentication.
     public var address: String
     public var port: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable { case enabled, address, port }
 
-    public init(enabled: Bool = true, address: String = "127.0.0.1", port: Int = 9464) {
+    public init(enabled: Bool = true, address: String = "localhost", port: Int = 9464) {
         self.enabled = enabled
         self.address = address
         self.port = port

@@ -9,10 +9,22 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var weights: String
     /// K, reference frames kept in memory and copied from.
     public var references: Int
-    /// s, every s-th frame is considered for the memory.
-    public var stride: Int
-    /// Frames after which a reference is replaced even by a frame with more holes (0 = never).
-    public var maxReferenceAge: Int
+    /// Seconds between frames considered for the memory (the network's, and the road-plane
+    /// references'); converted to frames with the drive's or camera's fps.
+    public var strideSeconds: Double
+    /// Seconds after which a network reference is replaced even by a frame with more holes (0 = never).
+    public var maxReferenceAgeSeconds: Double
+    /// How hole pixels on the road are aligned to the references: through the road plane (the
+    /// camera profile's bird's-eye homography and the measured ego-motion) or by the network's
+    /// affine θ alone. Pixels off the road (above the horizon, outside the ROI) always take the
+    /// network's path.
+    public var align: Align
+    /// Road-plane references: the newest filmed frames kept whatever their holes, and the
+    /// best-exposed older ones kept beside them (frames, each the full processing size).
+    public var roadRecent: Int
+    public var roadKept: Int
+    /// Seconds after which a road-plane reference is dropped even if it still shows the road.
+    public var roadMaxAgeSeconds: Double
     /// The network runs at this fraction of the processing size (1 = full); the fill is
     /// upsampled into the full-size holes. 0.5 is what the shipped model is trained for.
     public var scale: Double
@@ -35,11 +47,22 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     public var deadlineFallback: Bool
 
     public enum Paste: String, Decodable, Sendable, CaseIterable { case oldest, blend, decoder }
+    public enum Align: String, Decodable, Sendable, CaseIterable {
+        case roadPlane = "road-plane", affine
+    }
+
+    /// Memory in frames at `fps`: the stride (at least 1) and the network references' age limit.
+    public func strideFrames(fps: Double) -> Int { max(1, Int((strideSeconds * fps).rounded())) }
+    public func maxReferenceAgeFrames(fps: Double) -> Int { Int((maxReferenceAgeSeconds * fps).rounded()) }
 
     public static let defaultWeights = "../models/cpnet-road-slim.safetensors"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, weights, references, stride, scale, threads, maxReferenceAge = "max_reference_age"
+        case enabled, weights, references, scale, threads
+        case strideSeconds = "stride_s", maxReferenceAgeSeconds = "max_reference_age_s", align
+        case roadRecent = "road_recent", roadKept = "road_kept", roadMaxAgeSeconds = "road_max_age_s"
+        /// Replaced by the keys in seconds; named here only to say so.
+        case stride, maxReferenceAge = "max_reference_age"
         case matchExposure = "match_exposure", minHoleCoverage = "min_hole_coverage", fillUnseen = "fill_unseen", paste
         case deadlineFallback = "deadline_fallback"
     }
@@ -48,8 +71,12 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         enabled = true
         weights = Self.defaultWeights
         references = 4
-        stride = 2
-        maxReferenceAge = 24
+        strideSeconds = 0.067
+        maxReferenceAgeSeconds = 0.8
+        align = .affine
+        roadRecent = 3
+        roadKept = 3
+        roadMaxAgeSeconds = 5
         scale = 0.5
         threads = 2
         matchExposure = false
@@ -66,8 +93,18 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         enabled = try c.value(.enabled, default: d.enabled)
         weights = try c.value(.weights, default: d.weights)
         references = try c.value(.references, default: d.references)
-        stride = try c.value(.stride, default: d.stride)
-        maxReferenceAge = try c.value(.maxReferenceAge, default: d.maxReferenceAge)
+        // The frame-counted keys made 15, 25 and 30 fps drives keep different memories.
+        for (old, new, example) in [(CodingKeys.stride, "stride_s", "2 frames at 30 fps = 0.067"),
+                                    (.maxReferenceAge, "max_reference_age_s", "24 frames at 30 fps = 0.8")] where c.contains(old) {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [old],
+                                                   debugDescription: "counted frames and is replaced by \(new), in seconds (\(example)), so drives and cameras at any frame rate keep the same memory"))
+        }
+        strideSeconds = try c.value(.strideSeconds, default: d.strideSeconds)
+        maxReferenceAgeSeconds = try c.value(.maxReferenceAgeSeconds, default: d.maxReferenceAgeSeconds)
+        align = try c.value(.align, default: d.align)
+        roadRecent = try c.value(.roadRecent, default: d.roadRecent)
+        roadKept = try c.value(.roadKept, default: d.roadKept)
+        roadMaxAgeSeconds = try c.value(.roadMaxAgeSeconds, default: d.roadMaxAgeSeconds)
         scale = try c.value(.scale, default: d.scale)
         threads = try c.value(.threads, default: d.threads)
         matchExposure = try c.value(.matchExposure, default: d.matchExposure)
@@ -83,8 +120,12 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         func check(_ ok: Bool, _ path: [String], _ message: String) { if !ok { out.append((["restorer"] + path, message)) } }
         check(!weights.isEmpty, ["weights"], "must name a CPNet weight file (.safetensors)")
         check((1...16).contains(references), ["references"], "must be 1…16 frames, got \(references)")
-        check((1...30).contains(stride), ["stride"], "must be 1…30 frames, got \(stride)")
-        check((0...3600).contains(maxReferenceAge), ["max_reference_age"], "must be 0 (no limit)…3600 frames, got \(maxReferenceAge)")
+        check(strideSeconds > 0 && strideSeconds <= 2, ["stride_s"], "must be in (0, 2] seconds, got \(strideSeconds)")
+        check(maxReferenceAgeSeconds >= 0 && maxReferenceAgeSeconds <= 120, ["max_reference_age_s"],
+              "must be 0 (no limit)…120 seconds, got \(maxReferenceAgeSeconds)")
+        check((1...16).contains(roadRecent), ["road_recent"], "must be 1…16 frames, got \(roadRecent)")
+        check((0...16).contains(roadKept), ["road_kept"], "must be 0…16 frames, got \(roadKept)")
+        check(roadMaxAgeSeconds > 0 && roadMaxAgeSeconds <= 120, ["road_max_age_s"], "must be in (0, 120] seconds, got \(roadMaxAgeSeconds)")
         check(scale >= 0.125 && scale <= 1, ["scale"], "must be in [0.125, 1], got \(scale)")
         check((1...64).contains(threads), ["threads"], "must be 1…64, got \(threads)")
         check(minHoleCoverage >= 0 && minHoleCoverage < 1, ["min_hole_coverage"], "must be in [0, 1), got \(minHoleCoverage)")

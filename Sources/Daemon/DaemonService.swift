@@ -20,8 +20,8 @@ public final class DaemonService: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        try metricsServer?.start()
-        if let metricsServer { logger.notice("metrics on http://\(metricsServer.address):\(metricsServer.port)/metrics") }
+        try await metricsServer?.start()
+        if let metricsServer { logger.notice("metrics on \(metricsServer.urls) (/metrics, /healthz)") }
         let session = self.session
         let notifier = self.notifier
         let reloads = await UnixSignalsSequence(trapping: .sighup)
@@ -43,6 +43,6 @@ public final class DaemonService: Service, @unchecked Sendable {
             notifier.stopping(status: "draining")
             session.requestStop()
         }
-        metricsServer?.stop()
+        await metricsServer?.stop()
     }
 }

@@ -40,6 +40,9 @@ public struct ProcessedFrame: Sendable, Equatable {
         case disabled
     }
 
+    /// The pixel size `hSamples` and the lanes' x are in: the camera's native size (nil: the
+    /// processing size, `frameSize`).
+    public var size: ImageSize?
     public var hSamples: [Int]
     public var lanes: [Lane]
     public var restoration: RestorationOutcome
@@ -48,7 +51,8 @@ public struct ProcessedFrame: Sendable, Equatable {
     /// Seconds spent per stage, e.g. ["exposure": 0.002, "restore": 0.03, "lanes": 0.004].
     public var stageSeconds: [(String, Double)]
 
-    public init(hSamples: [Int], lanes: [Lane], restoration: RestorationOutcome, holeCoverage: Double, stageSeconds: [(String, Double)]) {
+    public init(size: ImageSize? = nil, hSamples: [Int], lanes: [Lane], restoration: RestorationOutcome, holeCoverage: Double, stageSeconds: [(String, Double)]) {
+        self.size = size
         self.hSamples = hSamples
         self.lanes = lanes
         self.restoration = restoration
@@ -57,6 +61,6 @@ public struct ProcessedFrame: Sendable, Equatable {
     }
 
     public static func == (a: ProcessedFrame, b: ProcessedFrame) -> Bool {
-        a.hSamples == b.hSamples && a.lanes == b.lanes && a.restoration == b.restoration && a.holeCoverage == b.holeCoverage
+        a.size == b.size && a.hSamples == b.hSamples && a.lanes == b.lanes && a.restoration == b.restoration && a.holeCoverage == b.holeCoverage
     }
 }

@@ -4,8 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// Sends one JSON object per processed frame to stdout, a file (appended, flushed per line so a
-/// crash or SIGKILL loses at most the line being written) or UDP datagrams.
+/// Sends one JSON object per processed frame (`LaneRecord`) to stdout, a file (appended, flushed
+/// per line so a crash or SIGKILL loses at most the line being written; rotated by size) or UDP
+/// datagrams.
+///
+/// Rotation (`max_bytes`, `keep`): a line that would take the file past `max_bytes` goes into a new
+/// file instead, after `lanes.jsonl` became `lanes.jsonl.1` (and `.1` … `.keep-1` moved up one, the
+/// oldest deleted): files are cut between records, never inside one, and no record is lost.
 public final class LaneRecordWriter {
     private enum Target {
         case stdout
@@ -17,6 +22,12 @@ public final class LaneRecordWriter {
     private var target: Target
     public private(set) var linesWritten = 0
     public let destination: String
+    private let maxBytes: Int
+    private let keep: Int
+    /// Bytes in the current file.
+    private var fileBytes: UInt64 = 0
+    public private(set) var rotations = 0
+    private var encoded = [UInt8]()
 
     public enum OpenError: Error, CustomStringConvertible {
         case file(path: String, reason: String)
@@ -30,6 +41,8 @@ public final class LaneRecordWriter {
     }
 
     public init(_ config: LanesOutputConfig, baseDirectory: String) throws {
+        maxBytes = config.maxBytes
+        keep = config.keep
         switch config.to {
         case .stdout:
             target = .stdout
@@ -50,7 +63,7 @@ public final class LaneRecordWriter {
             guard let handle = FileHandle(forWritingAtPath: path) else {
                 throw OpenError.file(path: path, reason: "not writable")
             }
-            handle.seekToEndOfFile()
+            fileBytes = handle.seekToEndOfFile()
             target = .file(handle)
         case .udp:
             let port = config.port ?? 0
@@ -69,6 +82,12 @@ public final class LaneRecordWriter {
 
     deinit { close() }
 
+    /// Writes one record.
+    public func write(_ record: LaneRecord) {
+        record.encodeJSON(into: &encoded)
+        write(encoded)
+    }
+
     /// Writes one record (a JSON object without newline).
     public func write(_ json: [UInt8]) {
         switch target {
@@ -76,10 +95,14 @@ public final class LaneRecordWriter {
             var line = json
             line.append(UInt8(ascii: "\n"))
             line.withUnsafeBytes { _ = Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-        case .file(let handle):
+        case .file(var handle):
             var line = json
             line.append(UInt8(ascii: "\n"))
+            if maxBytes > 0, fileBytes > 0, fileBytes + UInt64(line.count) > UInt64(maxBytes), let fresh = rotate(handle) {
+                handle = fresh
+            }
             handle.write(Data(line))
+            fileBytes += UInt64(line.count)
         case .udp(let fd, var address):
             _ = withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
@@ -90,6 +113,36 @@ public final class LaneRecordWriter {
             return
         }
         linesWritten += 1
+    }
+
+    /// Closes the current file, shifts the rotated ones up (the oldest beyond `keep` deleted), and
+    /// opens a new, empty file at the same path. Nil (keep writing the old file) when that fails.
+    private func rotate(_ handle: FileHandle) -> FileHandle? {
+        let fm = FileManager.default
+        let path = destination
+        try? handle.synchronize()
+        try? handle.close()
+        func rotated(_ n: Int) -> String { "\(path).\(n)" }
+        if keep == 0 {
+            try? fm.removeItem(atPath: path)
+        } else {
+            try? fm.removeItem(atPath: rotated(keep))
+            for n in stride(from: keep - 1, through: 1, by: -1) where fm.fileExists(atPath: rotated(n)) {
+                try? fm.moveItem(atPath: rotated(n), toPath: rotated(n + 1))
+            }
+            try? fm.moveItem(atPath: path, toPath: rotated(1))
+        }
+        guard fm.createFile(atPath: path, contents: nil), let fresh = FileHandle(forWritingAtPath: path) else {
+            // Cannot start a new file: go on appending to the old one (now .1) rather than lose records.
+            let fallback = FileHandle(forWritingAtPath: keep == 0 ? path : rotated(1))
+            fallback?.seekToEndOfFile()
+            if let fallback { target = .file(fallback) }
+            return fallback
+        }
+        target = .file(fresh)
+        fileBytes = 0
+        rotations += 1
+        return fresh
     }
 
     /// Flushes and closes (idempotent).

@@ -57,9 +57,13 @@ public final class LiveSession: @unchecked Sendable {
     private var frameOffset = 0, nextFrameNumber = 0
     private var readySent = false
 
-    public init(configFile: String, config: LoadedConfig, notifier: SystemdNotifier, metrics: DaemonMetrics,
+    /// `--source URI`: replaces the config's source, also after a reload.
+    private let sourceOverride: SourceURI?
+
+    public init(configFile: String, config: LoadedConfig, sourceOverride: SourceURI? = nil, notifier: SystemdNotifier, metrics: DaemonMetrics,
                 logger: Logger, makeProcessor: @escaping ProcessorFactory) throws {
         self.configFile = configFile
+        self.sourceOverride = sourceOverride
         self.config = config
         self.notifier = notifier
         self.metrics = metrics
@@ -195,7 +199,7 @@ public final class LiveSession: @unchecked Sendable {
         let arrivedAge = age(of: frame, in: source)
         let startedAt = DispatchTime.now().uptimeNanoseconds
         let budget = settings.daemon.deadlineFraction * interval - arrivedAge
-        metrics.queueDepth.set(max(arrivedAge / interval, 0))
+        metrics.frameAge.set(max(arrivedAge, 0))
 
         let result = processor.process(&frame, budget: budget)
         for (stage, seconds) in result.stageSeconds {
@@ -246,25 +250,14 @@ public final class LiveSession: @unchecked Sendable {
     }
 
     private func encode(_ frame: Frame, _ result: ProcessedFrame, latency: Double) {
-        // Built by hand into a reused buffer: no Encodable round trip per frame.
-        record.removeAll(keepingCapacity: true)
-        func put(_ s: String) { record.append(contentsOf: s.utf8) }
-        func number(_ v: Double) -> String {
-            v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.2f", v)
-        }
+        // Into a reused buffer: no Encodable round trip per frame (LaneRecord.encodeJSON).
         let outputIndex = frame.index + frameOffset
         nextFrameNumber = outputIndex + 1
-        put("{\"frame\":\(outputIndex),\"pts_ns\":")
-        put(frame.pts.map(String.init) ?? "null")
-        put(",\"h_samples\":[")
-        put(result.hSamples.map(String.init).joined(separator: ","))
-        put("],\"lanes\":[")
-        for (i, lane) in result.lanes.enumerated() {
-            if i > 0 { put(",") }
-            put("{\"x\":[\(lane.xs.map(number).joined(separator: ","))],\"confidence\":\(String(format: "%.3f", lane.confidence))}")
-        }
-        put("],\"restored\":\(result.restoration == .restored),\"restoration\":\"\(result.restoration.rawValue)\"")
-        put(",\"hole_coverage\":\(String(format: "%.4f", result.holeCoverage)),\"latency_ms\":\(String(format: "%.2f", latency * 1000))}")
+        let size = result.size ?? processor.frameSize
+        LaneRecord(frame: outputIndex, ptsNs: frame.pts, width: size.width, height: size.height, hSamples: result.hSamples,
+                   lanes: result.lanes.map { LaneRecord.Lane(x: $0.xs, confidence: $0.confidence) },
+                   restored: result.restoration == .restored, restoration: result.restoration.rawValue,
+                   holeCoverage: result.holeCoverage, latencyMs: latency * 1000).encodeJSON(into: &record)
     }
 
     private func openSource() throws {
@@ -294,7 +287,7 @@ public final class LiveSession: @unchecked Sendable {
         notifier.reloading()
         logger.notice("reloading \(configFile)")
         do {
-            let fresh = try LoadedConfig.load(configFile)
+            let fresh = try LoadedConfig.load(configFile, source: sourceOverride)
             let newProcessor = try makeProcessor(fresh)
             let newLanes = fresh.config.daemon.lanesOutput == config.config.daemon.lanesOutput
                 ? lanes : try LaneRecordWriter(fresh.config.daemon.lanesOutput, baseDirectory: fresh.baseDirectory)

@@ -1,14 +1,13 @@
+import FlyingFox
+import FlyingSocks
 import Foundation
 import Logging
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// A minimal HTTP/1.1 endpoint for Prometheus scrapes: `GET /metrics` and `GET /healthz`.
-///
-/// It serves one short request at a time on its own thread, which is all a scraper needs, and
-/// keeps the daemon free of a web framework. It binds loopback by default (no authentication).
+/// The HTTP endpoint for Prometheus scrapes: `GET /metrics` and `GET /healthz`, served by
+/// FlyingFox (a maintained, dependency-free async HTTP/1.1 server) on every address `address`
+/// stands for: `localhost` (the default) is both loopbacks, 127.0.0.1 and ::1, on the same port;
+/// otherwise one IPv4 or IPv6 address. It has no authentication, hence loopback by default.
 public final class MetricsServer: @unchecked Sendable {
     public typealias Responder = @Sendable (_ path: String) -> (status: Int, contentType: String, body: String)
 
@@ -16,15 +15,23 @@ public final class MetricsServer: @unchecked Sendable {
     public private(set) var port: Int
     private let respond: Responder
     private let logger: Logger
-    private var listener: Int32 = -1
-    private let stopFlag = Mutex(false)
-    private var thread: Thread?
+    private var servers: [HTTPServer] = []
+    private var tasks: [Task<Void, Never>] = []
 
+    /// `address`: an IPv4 or IPv6 address, or `localhost` for both loopbacks (127.0.0.1 and ::1).
     public init(address: String, port: Int, logger: Logger, respond: @escaping Responder) {
         self.address = address
         self.port = port
         self.logger = logger
         self.respond = respond
+    }
+
+    /// The addresses `address` stands for.
+    public var addresses: [String] { address == "localhost" ? ["127.0.0.1", "::1"] : [address] }
+
+    /// Where it answers, e.g. `http://127.0.0.1:9464, http://[::1]:9464`.
+    public var urls: String {
+        addresses.map { $0.contains(":") ? "http://[\($0)]:\(port)" : "http://\($0):\(port)" }.joined(separator: ", ")
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -37,80 +44,56 @@ public final class MetricsServer: @unchecked Sendable {
         }
     }
 
-    /// Binds and starts serving; port 0 picks a free port (read `port` afterwards).
-    public func start() throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw StartError.bind(address: address, port: port, reason: String(cString: strerror(errno))) }
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, address, &sin.sin_addr) == 1 else {
-            close(listener)
-            throw StartError.bind(address: address, port: port, reason: "not an IPv4 address")
-        }
-        let bound = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(listener, 8) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(listener)
-            throw StartError.bind(address: address, port: port, reason: reason)
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: actual.sin_port))
-        let thread = Thread { [self] in serve() }
-        thread.name = "clearlane-metrics"
-        thread.start()
-        self.thread = thread
-    }
-
-    public func stop() {
-        stopFlag.withLock { $0 = true }
-    }
-
-    private func serve() {
-        defer { close(listener) }
-        while !stopFlag.withLock({ $0 }) {
-            var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 200) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            handle(client)
-            close(client)
+    /// Listens on every address and returns once all listen, or throws naming the one that cannot.
+    /// Port 0 picks a free port, then the same one on the other addresses (read `port` afterwards).
+    public func start() async throws {
+        do {
+            for address in addresses { try await listen(on: address) }
+        } catch {
+            await stop()
+            throw error
         }
     }
 
-    private func handle(_ client: Int32) {
-        // A scraper's request fits in one read; give a slow client 2 s at most.
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = read(client, &buffer, buffer.count)
-        guard count > 0 else { return }
-        let request = String(decoding: buffer[0..<count], as: UTF8.self)
-        let parts = request.split(separator: " ", maxSplits: 2)
-        let (status, type, body): (Int, String, String)
-        if parts.count >= 2, parts[0] == "GET" {
-            let path = String(parts[1].split(separator: "?").first ?? "")
-            (status, type, body) = respond(path)
-        } else {
-            (status, type, body) = (405, "text/plain", "only GET is served\n")
+    private func listen(on address: String) async throws {
+        let socketAddress: any SocketAddress
+        do {
+            guard (0...65535).contains(port) else { throw SocketError.unsupportedAddress }
+            socketAddress = address.contains(":") ? try sockaddr_in6.inet6(ip6: address, port: UInt16(port))
+                                                  : try sockaddr_in.inet(ip4: address, port: UInt16(port))
+        } catch {
+            throw StartError.bind(address: address, port: port, reason: "not an IPv4 or IPv6 address (or localhost)")
         }
-        let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][status] ?? "Status"
-        let bodyBytes = Array(body.utf8)
-        let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(type)\r\nContent-Length: \(bodyBytes.count)\r\nConnection: close\r\n\r\n"
-        let response = Array(head.utf8) + bodyBytes
-        var sent = 0
-        while sent < response.count {
-            let n = response[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            sent += n
+        let respond = self.respond
+        let server = HTTPServer(address: socketAddress, timeout: 5, logger: .disabled, handler: ClosureHTTPHandler { request in
+            let (status, type, body) = request.method == .GET
+                ? respond(request.path) : (405, "text/plain", "only GET is served\n")
+            let phrase = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][status] ?? "Status"
+            return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: phrase), headers: [.contentType: type], body: Data(body.utf8))
+        })
+        let failure = Mutex<String?>(nil)
+        let task = Task {
+            do { try await server.run() } catch { failure.withLock { $0 = "\(error)" } }
         }
+        servers.append(server)
+        tasks.append(task)
+        let deadline = Date().addingTimeInterval(5)
+        while await !server.isListening {
+            if let reason = failure.withLock({ $0 }) { throw StartError.bind(address: address, port: port, reason: reason) }
+            guard Date() < deadline else { throw StartError.bind(address: address, port: port, reason: "not listening after 5 s") }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        switch await server.listeningAddress {
+        case let .ip4(_, listening)?, let .ip6(_, listening)?: port = Int(listening)
+        default: break
+        }
+    }
+
+    /// Stops listening (idempotent).
+    public func stop() async {
+        for server in servers { await server.stop(timeout: 1) }
+        for task in tasks { task.cancel() }
+        servers = []
+        tasks = []
     }
 }

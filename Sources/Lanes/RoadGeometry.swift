@@ -35,6 +35,8 @@ public struct RoadGeometry: Sendable, Equatable {
 
     /// The road rectangle in road units: u across (0 = left line, 1 = right line), v along.
     static let unitRoad = [Point2(0, 0), Point2(0, 1), Point2(1, 1), Point2(1, 0)]
+    /// `unitRoad` for other modules: the road rectangle's corners in road units, in `roadQuad` order.
+    public static var unitRoadQuad: [Point2] { unitRoad }
 
     /// The same geometry for images of another size (pure scaling).
     public func scaled(to size: ImageSize) -> RoadGeometry {

@@ -33,6 +33,10 @@ final class GStreamerPipeline {
             let message = String(cString: gerror.pointee.message)
             g_error_free(gerror)
             if let parsed { gst_object_unref(parsed) }
+            // `no element "rtspsrc"`: a plugin is not installed; say which and where it comes from.
+            if message.hasPrefix("no element \""), let name = message.split(separator: "\"").dropFirst().first {
+                throw MediaError.missingElement(element: String(name), description: description)
+            }
             throw MediaError.invalidPipeline(description: description, message: message)
         }
         guard let parsed else {
@@ -100,4 +104,36 @@ public func gstQuoted(_ value: String) -> String {
     let needsQuotes = value.contains { " !\"'=,;()[]{}".contains($0) } || value.isEmpty
     guard needsQuotes else { return value }
     return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
+
+/// Which GStreamer elements are installed, and where the ones ClearLane's templates use come from.
+public enum GStreamerElements {
+    /// Debian packages of the elements the shipped pipeline templates use (scripts/setup installs them).
+    static let packages: [String: String] = [
+        "rtspsrc": "gstreamer1.0-plugins-good", "udpsrc": "gstreamer1.0-plugins-good", "rtpjitterbuffer": "gstreamer1.0-plugins-good",
+        "rtph264depay": "gstreamer1.0-plugins-good", "v4l2src": "gstreamer1.0-plugins-good", "matroskamux": "gstreamer1.0-plugins-good",
+        "h264parse": "gstreamer1.0-plugins-bad", "tsdemux": "gstreamer1.0-plugins-bad", "x264enc": "gstreamer1.0-plugins-ugly",
+        "avdec_h264": "gstreamer1.0-libav", "avenc_ffv1": "gstreamer1.0-libav",
+        "decodebin": "gstreamer1.0-plugins-base", "videoconvert": "gstreamer1.0-plugins-base", "videoscale": "gstreamer1.0-plugins-base",
+        "appsink": "gstreamer1.0-plugins-base", "appsrc": "gstreamer1.0-plugins-base", "videotestsrc": "gstreamer1.0-plugins-base",
+        "pngdec": "gstreamer1.0-plugins-good", "pngenc": "gstreamer1.0-plugins-good", "mp4mux": "gstreamer1.0-plugins-good",
+    ]
+
+    /// The Debian package an element is in, when ClearLane knows it.
+    public static func package(of element: String) -> String? { packages[element] }
+
+    /// True when GStreamer can make `element`.
+    public static func isInstalled(_ element: String) -> Bool {
+        GStreamerRuntime.ensureInitialized()
+        guard let factory = gst_element_factory_find(element) else { return false }
+        gst_object_unref(UnsafeMutableRawPointer(factory))
+        return true
+    }
+
+    /// Throws `MediaError.missingElement` for the first of `elements` that is not installed.
+    public static func require(_ elements: [String], for description: String) throws {
+        if let missing = elements.first(where: { !isInstalled($0) }) {
+            throw MediaError.missingElement(element: missing, description: description)
+        }
+    }
 }

@@ -3,6 +3,8 @@
 public enum MediaError: Error, Equatable, CustomStringConvertible {
     /// gst_parse_launch refused the description.
     case invalidPipeline(description: String, message: String)
+    /// A GStreamer element the pipeline names is not installed (its plugin is missing).
+    case missingElement(element: String, description: String)
     /// The pipeline parsed but has no appsink / appsrc to attach to.
     case missingAppElement(kind: String, description: String)
     /// An element posted an ERROR on the bus.
@@ -29,11 +31,19 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidPipeline(description, message):
             return "invalid GStreamer pipeline: \(message)\n  pipeline: \(description)\n  fix the description (check element names with gst-inspect-1.0)"
+        case let .missingElement(element, description):
+            let package = GStreamerElements.package(of: element)
+            return "GStreamer element '\(element)' is not installed"
+                + (package.map { ": it is in Debian's \($0) (scripts/setup installs it; check with gst-inspect-1.0 \(element))" } ?? " (check with gst-inspect-1.0 \(element))")
+                + "\n  pipeline: \(description)"
         case let .missingAppElement(kind, description):
             return "pipeline has no \(kind): name it '\(kind == "appsink" ? "sink" : "src")' (e.g. '... ! \(kind) name=\(kind == "appsink" ? "sink" : "src")')\n  pipeline: \(description)"
         case let .elementError(element, message, debug):
             var text = "GStreamer element '\(element)': \(message)"
             if let debug, !debug.isEmpty { text += "\n  detail: \(debug)" }
+            if message.contains("missing a plug-in") || (debug ?? "").contains("Missing decoder") {
+                text += "\n  hint: no decoder for this stream; install gstreamer1.0-libav, -plugins-bad and -plugins-ugly (scripts/setup)"
+            }
             if message.contains("not-negotiated") || (debug ?? "").contains("not-negotiated") {
                 text += "\n  hint: formats did not match; put 'videoconvert ! videoscale' before the appsink/after the appsrc"
             }

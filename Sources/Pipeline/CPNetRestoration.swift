@@ -2,6 +2,7 @@ import CPNet
 import Configuration
 import Foundation
 import Imaging
+import Lanes
 
 /// Stage 2 with the CPNet: the `FrameRestoring` the daemon and replay use.
 ///
@@ -50,12 +51,44 @@ public final class CPNetRestoration: FrameRestoring {
     private var hasAnchor = false
     /// For the deadline fallback: each full-size pixel's last filmed value.
     private var lastFilmed = LastFilmedPixels()
+    /// Road-plane alignment (`restorer.align: road-plane`): the ego-motion and the filmed
+    /// references with their poses; nil with affine alignment (or without a usable geometry).
+    public let motion: RoadPlaneMotion?
+    private let roadReferences: RoadPlaneReferences?
+    private var roadFilled = Mask(width: 0, height: 0, fill: 0)
+    private var remaining = Mask(width: 0, height: 0, fill: 0)
+    /// Frames per second of the stream (memory ages and strides are in seconds).
+    public let fps: Double
+    private var frameCount = 0
+    /// Hole pixels the road-plane paste filled on the last restored frame.
+    public private(set) var lastRoadFilled = 0
+    /// Seconds the last frame spent measuring the motion and offering itself to the road-plane
+    /// memory (every frame), and pasting (frames with holes).
+    public private(set) var lastMotionSeconds = 0.0, lastPasteSeconds = 0.0
+    /// Road hole pixels no road-plane reference showed, filled from their last filmed value
+    /// instead of the network (tried: no better than the network's affine paste there).
+    var roadUnseenFromLastFilmed = false
 
     /// - Parameter remeasureAfter: restorations skipped in a row on the time prediction after
     ///   which one runs anyway, to re-measure (`RestoreTimePredictor`).
+    /// - Parameters:
+    ///   - roadPlane: with a geometry, road hole pixels are pasted through the road plane
+    ///     (`RoadPlaneReferences`), from filmed references kept `roadMemory` (recent and kept
+    ///     frames, stride and age in seconds).
+    ///   - fps: frames per second of the stream (for the road-plane memory's seconds).
     public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false,
-                deadlineFallback: Bool = false, remeasureAfter: Int = 30) {
+                deadlineFallback: Bool = false, remeasureAfter: Int = 30, roadPlane geometry: RoadGeometry? = nil,
+                roadMemory: (recent: Int, kept: Int, stride: Double, maxAge: Double) = (3, 3, 0.067, 5), fps: Double = 30) {
         self.restorer = restorer
+        self.fps = fps
+        if let geometry, let motion = RoadPlaneMotion(geometry: geometry) {
+            self.motion = motion
+            let references = RoadPlaneReferences(recent: roadMemory.recent, kept: roadMemory.kept, stride: roadMemory.stride, maxAge: roadMemory.maxAge)
+            roadReferences = references
+        } else {
+            motion = nil
+            roadReferences = nil
+        }
         timing = RestoreTimePredictor(remeasureAfter: remeasureAfter)
         self.scale = scale
         self.minHoleCoverage = minHoleCoverage
@@ -65,9 +98,15 @@ public final class CPNetRestoration: FrameRestoring {
 
     /// A stage with `config`'s memory, scale and seam settings on already loaded weights (one
     /// mapped file can serve several stages, e.g. one per replayed drive).
-    public convenience init(weights: CPNetWeights, config: RestorerConfig) {
-        let restorer = Restorer(weights: weights, references: config.references, stride: config.stride,
-                                maxReferenceAge: config.maxReferenceAge, threads: config.threads)
+    ///
+    /// - Parameters:
+    ///   - fps: the stream's frame rate (drive.yaml's fps in replay, processing.fps in the daemon):
+    ///     the memory's stride and ages are in seconds.
+    ///   - geometry: the camera's road geometry at the processing size; needed for `align:
+    ///     road-plane` (without it the stage aligns affinely).
+    public convenience init(weights: CPNetWeights, config: RestorerConfig, fps: Double = 30, geometry: RoadGeometry? = nil) {
+        let restorer = Restorer(weights: weights, references: config.references, stride: config.strideFrames(fps: fps),
+                                maxReferenceAge: config.maxReferenceAgeFrames(fps: fps), threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
         switch config.paste {
         case .oldest: restorer.paste = .oldestAligned
@@ -75,13 +114,14 @@ public final class CPNetRestoration: FrameRestoring {
         case .decoder: restorer.paste = .decoder
         }
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
-                  deadlineFallback: config.deadlineFallback)
+                  deadlineFallback: config.deadlineFallback, roadPlane: config.align == .roadPlane ? geometry : nil,
+                  roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)
     }
 
     /// Loads the weight file named by `config` (resolved against the config's folder).
-    public convenience init(config: RestorerConfig, resolvingAgainst loaded: LoadedConfig?) throws {
+    public convenience init(config: RestorerConfig, resolvingAgainst loaded: LoadedConfig?, fps: Double = 30, geometry: RoadGeometry? = nil) throws {
         let path = loaded?.resolve(config.weights) ?? config.weights
-        self.init(weights: try CPNetWeights(path: path), config: config)
+        self.init(weights: try CPNetWeights(path: path), config: config, fps: fps, geometry: geometry)
     }
 
     /// The network's frame size for a processing size (even, at least 16 pixels).
@@ -94,16 +134,27 @@ public final class CPNetRestoration: FrameRestoring {
         let full = frame.image.size
         let size = networkSize(for: full)
         prepare(full: full, network: size)
+        let time = Double(frameCount) / fps
+        frameCount += 1
+        if deadlineFallback || roadUnseenFromLastFilmed { lastFilmed.record(frame.image, holes: holes) }
+        // The road-plane pose and reference come from the frame as filmed, every frame.
+        var pose = RoadPlaneMotion.Pose()
+        if let motion, let roadReferences {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            pose = motion.update(frame: frame.image, holes: holes)
+            roadReferences.offer(frame.image, holes: holes, pose: pose, time: time)
+            lastMotionSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
         Resize.bilinear(frame.image, into: &small)
-        let reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
-        if deadlineFallback { lastFilmed.record(frame.image, holes: holes) }
+        var reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
+        lastRoadFilled = 0
 
         guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
             remember(frame.image, holes: holes)
             keepAsAnchor()
             return .notNeeded
         }
-        guard restorer.memory.count > 0 else {
+        guard restorer.memory.count > 0 || (roadReferences?.count ?? 0) > 1 else {
             remember(frame.image, holes: holes)
             return .skipped(.noReferences)
         }
@@ -120,6 +171,36 @@ public final class CPNetRestoration: FrameRestoring {
             matcher.apply(gain: lastGain, to: &small, holes: smallHoles)
             matcher.apply(gain: lastGain, to: &frame.image, holes: holes)
         }
+        // Road plane first: the hole pixels on the road that a filmed reference shows; the network
+        // fills what is left (`remaining`), seeing the pasted road as valid.
+        if let roadReferences, motion?.isTrusted == true {
+            let t0p = DispatchTime.now().uptimeNanoseconds
+            lastRoadFilled = roadReferences.paste(into: &frame.image, holes: holes, pose: pose, time: time, filled: &roadFilled)
+            lastPasteSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0p) / 1e9
+            remaining.values.withUnsafeMutableBufferPointer { r in
+                holes.values.withUnsafeBufferPointer { h in
+                    roadFilled.values.withUnsafeBufferPointer { f in
+                        for i in 0..<r.count { r[i] = h[i] != 0 && f[i] == 0 ? 1 : 0 }
+                    }
+                }
+            }
+            if roadUnseenFromLastFilmed {
+                lastRoadFilled += lastFilmed.fill(&frame.image, holes: remaining, within: roadReferences.road, clearing: &remaining)
+            }
+            if lastRoadFilled > 0 {
+                Resize.bilinear(frame.image, into: &small)
+                reducedHoles = Self.reduceHoles(remaining, into: &smallHoles)
+            }
+            if reducedHoles == 0 || restorer.memory.count == 0 {
+                // Nothing left for the network (or nothing for it to copy from): the frame goes to
+                // the memory as restored, its unfilled pixels still holes.
+                remember(frame.image, holes: remaining)
+                keepAsAnchor()
+                timing.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                return lastRoadFilled > 0 ? .restored : .skipped(.noReferences)
+            }
+        }
+        let target = roadReferences == nil || motion?.isTrusted != true ? holes : remaining
         let restored: Bool
         do { restored = try restorer.restore(frame: &small, holes: smallHoles) } catch {
             // Sizes are prepared above, so this cannot happen; never fail the frame over it.
@@ -131,7 +212,7 @@ public final class CPNetRestoration: FrameRestoring {
         // those a reference showed); the others stay as filmed, and stay holes in the memory.
         let fw = full.width, fh = full.height, sw = small.width, sh = small.height
         var pending = 0
-        holes.values.withUnsafeBufferPointer { h in
+        target.values.withUnsafeBufferPointer { h in
             restorer.lastFilled.values.withUnsafeBufferPointer { filled in
                 leftAsFilmed.values.withUnsafeMutableBufferPointer { left in
                     for y in 0..<fh {
@@ -148,7 +229,7 @@ public final class CPNetRestoration: FrameRestoring {
         // Aligned pasting copies them from the full-size references (sharp paint); the upsampled
         // restoration fills only what that leaves (`upsampledFill`), so it is made only then.
         if pastesAtFullSize, let ws = restorer.workspace {
-            holes.values.withUnsafeBufferPointer { h in
+            target.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
                     let fill = { (i: Int) in h[i] != 0 && left[i] == 0 }
                     if restorer.paste == .oldestAligned {
@@ -162,7 +243,7 @@ public final class CPNetRestoration: FrameRestoring {
                 }
             }
         } else {
-            holes.values.withUnsafeBufferPointer { h in
+            target.values.withUnsafeBufferPointer { h in
                 leftAsFilmed.values.withUnsafeBufferPointer { left in
                     upsampledFill.values.withUnsafeMutableBufferPointer { up in
                         for i in 0..<(fw * fh) { up[i] = h[i] != 0 && left[i] == 0 ? 1 : 0 }
@@ -193,6 +274,9 @@ public final class CPNetRestoration: FrameRestoring {
         restorer.reset()
         hasAnchor = false
         lastFilmed.forget()
+        motion?.reset()
+        roadReferences?.clear()
+        frameCount = 0
     }
 
     /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
@@ -223,8 +307,13 @@ public final class CPNetRestoration: FrameRestoring {
             upsampled.reshape(width: full.width, height: full.height)
             leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
             upsampledFill.reshape(width: full.width, height: full.height, fill: 0)
+            remaining.reshape(width: full.width, height: full.height, fill: 0)
+            roadFilled.reshape(width: full.width, height: full.height, fill: 0)
         }
-        if deadlineFallback { lastFilmed.prepare(size: full) }
+        if let motion, let roadReferences {
+            roadReferences.prepare(size: full, geometry: motion.geometry)
+        }
+        if deadlineFallback || roadUnseenFromLastFilmed { lastFilmed.prepare(size: full) }
         if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }
 

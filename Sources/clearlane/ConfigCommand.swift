@@ -25,9 +25,14 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: "The YAML config file.")
         var file: String
 
+        @Option(help: "Check with this source instead of the config's, as `run --source` would.")
+        var source: String?
+
         func run() throws {
             do {
-                let loaded = try LoadedConfig.load(file)
+                let override: SourceURI?
+                do { override = try source.map(RunCommand.sourceURI) } catch { throw CommandFailure("--source: \(error)") }
+                let loaded = try LoadedConfig.load(file, source: override)
                 let source = try loaded.sourceFragment()
                 // The daemon's own construction, built and dropped: the same code path as `run`.
                 _ = try FrameProcessorFactory.make(loaded)

@@ -23,6 +23,10 @@ enum FrameProcessorFactory {
         // Independent problems are collected, so one check names them all.
         var problems: [ConfigError] = []
         let camera = cameraProfile(loaded, problems: &problems)
+        // Frames are processed at the camera's own aspect ratio inside the processing box; the
+        // restorer's road plane is the camera's geometry at that size.
+        let size = camera.map { box.fitting(aspectOf: $0.geometry.imageSize) }
+        let geometry = camera.flatMap { c in size.map { c.geometry.scaled(to: $0) } }
         let restorerConfig = config.restorer
         var restorer: FrameRestoring?
         if restorerConfig.enabled {
@@ -32,23 +36,21 @@ enum FrameProcessorFactory {
                                                     "weight file \(path) not found (the shipped model is models/cpnet-road-slim.safetensors; or set restorer.enabled: false)"))
             } else {
                 do {
-                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded)
+                    // The memory's seconds at the processing frame rate.
+                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded, fps: config.processing.fps, geometry: geometry)
                 } catch {
                     problems.append(loaded.loader.error(at: ["restorer", "weights"], "\(error)"))
                 }
             }
         }
-        guard problems.isEmpty, let camera else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
-        // Frames are processed at the camera's own aspect ratio inside the processing box.
-        let size = box.fitting(aspectOf: camera.geometry.imageSize)
-        let geometry = camera.geometry.scaled(to: size)
+        guard problems.isEmpty, let camera, let size, let geometry else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
 
         guard let pipeline = FramePipeline(geometry: geometry, parameters: LaneDetectorParameters(lanes.detector),
                                            holeDetector: ExposureAnalyzer(configuration: .init(config.exposure), roi: geometry.roiMask(), size: size),
                                            restorer: restorer, prefersFilmedLanes: lanes.preferFilmed) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
-        return PipelineFrameProcessor(pipeline: pipeline)
+        return PipelineFrameProcessor(pipeline: pipeline, native: camera.geometry, rowStep: lanes.rowStep)
     }
 
     /// `lanes.camera` as the daemon uses it: required (a live camera has no drive.yaml), a bare

@@ -19,6 +19,9 @@ struct PassthroughCommand: ParsableCommand {
     @Option(help: "The YAML config file. Default: config/default.yaml of the installed resources (\(DefaultResources.searchHelp)).")
     var config: String?
 
+    @Option(help: "The source, overriding the config's: rtsp://…, udp://HOST:PORT[?format=mpegts], /dev/videoN, file:///… or a video file.")
+    var source: String?
+
     @Option(help: "Sink template to use instead of the config's outputs.video.")
     var outputTemplate: String?
 
@@ -31,7 +34,12 @@ struct PassthroughCommand: ParsableCommand {
     func run() throws {
         let loaded: LoadedConfig
         let config = try DefaultResources.configFile(self.config)
-        do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
+        let sourceOverride: SourceURI?
+        do { sourceOverride = try source.map(RunCommand.sourceURI) } catch { throw CommandFailure("--source: \(error)") }
+        if let sourceOverride {
+            do { try sourceOverride.checkDevice() } catch { throw CommandFailure("\(error)") }
+        }
+        do { loaded = try LoadedConfig.load(config, source: sourceOverride) } catch { throw CommandFailure("\(error)") }
         let settings = loaded.config
         let size = ImageSize(width: settings.processing.width, height: settings.processing.height)
         let sinkFragment: String
@@ -56,6 +64,7 @@ struct PassthroughCommand: ParsableCommand {
             sinkFragment = fragment
         }
         let source = try loaded.sourceFragment()
+        if let sourceOverride { try GStreamerElements.require(sourceOverride.elements, for: source.fragment) }
         let frames = try FrameSource(
             pipeline: "\(source.fragment) ! \(FrameSource.appSinkTail(size: size))",
             options: .init(stallTimeout: settings.source.stallTimeoutSeconds, realTime: false, maxBuffers: 4))

@@ -8,20 +8,23 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Decodes a source and prints its stream facts and decode speed.",
         discussion: """
-            SOURCE is a video file, a drive folder, a folder of numbered images, 'test' \
-            (videotestsrc) or a GStreamer description.
+            SOURCE is a video file, a drive folder, a folder of numbered images, a camera or stream \
+            (rtsp://…, udp://HOST:PORT[?format=mpegts], /dev/videoN, file:///…), 'test' \
+            (videotestsrc) or a GStreamer description. A live camera or stream is probed for \
+            --max-frames frames (default 60).
 
             Example: clearlane probe evaluation/samples/solidWhiteRight.mp4 --size 640x360
+                     clearlane probe rtsp://192.168.10.20/stream1 --max-frames 90
             """
     )
 
-    @Argument(help: "Video file, drive folder, image folder, 'test', or a GStreamer pipeline.")
+    @Argument(help: "Video file, drive folder, image folder, rtsp:// / udp:// / file:// URI, /dev/videoN, 'test', or a GStreamer pipeline.")
     var source: String
 
     @Option(help: "Scale frames to WxH while decoding (default: native size).")
     var size: String?
 
-    @Option(help: "Stop after this many frames.")
+    @Option(help: "Stop after this many frames (default: all; 60 for a live camera or stream).")
     var maxFrames: Int?
 
     @Option(help: "Seconds without a frame before the source counts as stalled.")
@@ -33,7 +36,9 @@ struct ProbeCommand: ParsableCommand {
             guard let parsed = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360, got '\(size)'") }
             target = parsed
         }
-        let frames = try SourceArgument(text: source).open(size: target, options: .init(stallTimeout: timeout, maxBuffers: 4))
+        let argument = SourceArgument(text: source)
+        let maxFrames = self.maxFrames ?? (argument.isLive ? 60 : nil)
+        let frames = try argument.open(size: target, options: .init(stallTimeout: timeout, maxBuffers: 4))
         var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
         let start = Date()
         var count = 0

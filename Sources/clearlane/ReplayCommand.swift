@@ -5,6 +5,7 @@ import Drives
 import Evaluation
 import Foundation
 import Imaging
+import Lanes
 import Pipeline
 import Synthesis
 
@@ -63,6 +64,10 @@ struct ReplayCommand: ParsableCommand {
                                discussion: "Restorations predicted to overrun it are not started and take the deadline fallback (restorer.deadline_fallback), as on the vehicle. Default: no budget, every frame is restored."))
     var frameBudgetMs: Double?
 
+    @Option(help: ArgumentHelp("Replay only slice I of N of the inputs' drives (I/N: drives k with k mod N = I − 1, in input order).",
+                               discussion: "Merge the shards' reports with `clearlane report merge`: the result equals one replay of all drives."))
+    var shard: String?
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -113,6 +118,7 @@ struct ReplayCommand: ParsableCommand {
         // else the shipped model found like every default. Asked for and not loadable is an error,
         // never a silently missing variant.
         let restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
+        var makeRestorer: ((Double, RoadGeometry) -> FrameRestoring?)?
         if chosen.contains(.restored) {
             let weightsPath: String
             let missing: String
@@ -136,7 +142,9 @@ struct ReplayCommand: ParsableCommand {
             // Loaded (and validated) once: a damaged file is an error here, not a silently missing variant.
             let model: CPNetWeights
             do { model = try CPNetWeights(path: weightsPath) } catch { throw CommandFailure("the restored variant: \(error)") }
-            options.makeRestorer = { _ in CPNetRestoration(weights: model, config: restorerConfig) }
+            // Per drive (below): the memory's seconds take the drive's fps, the road plane its camera.
+            makeRestorer = { fps, geometry in CPNetRestoration(weights: model, config: restorerConfig, fps: fps, geometry: geometry) }
+            options.makeRestorer = { geometry in makeRestorer?(30, geometry) }
         }
         // The drives to replay. A set file that does not load is an error up front (its drives are
         // unknown); a drive that fails later (generation, drive.yaml, video, labels) is skipped.
@@ -164,6 +172,17 @@ struct ReplayCommand: ParsableCommand {
                                             recipeFrames: nil, materialize: nil))
             }
         }
+        // --shard: a deterministic slice; each drive keeps its index among all drives for the merge.
+        var shardInfo: ReplayReport.Shard?
+        var driveIndex = Array(pending.indices)
+        if let shard {
+            guard let parsed = ReplayReport.Shard(parsing: shard, totalDrives: pending.count) else {
+                throw ValidationError("--shard must look like 2/5 (slice 2 of 5, 1 ≤ I ≤ N), got '\(shard)'")
+            }
+            shardInfo = parsed
+            driveIndex = driveIndex.filter { parsed.contains(driveIndex: $0) }
+            pending = driveIndex.map { pending[$0] }
+        }
         // The report goes to a temporary sibling, moved onto --report once written; never into an input.
         var staged: StagedOutput?
         if let report {
@@ -188,26 +207,31 @@ struct ReplayCommand: ParsableCommand {
                 let drive = try Drive(folder: folder)
                 var o = options
                 if o.camera == nil, drive.manifest.camera == nil { o.camera = configCamera }
+                if let makeRestorer { o.makeRestorer = { geometry in makeRestorer(drive.manifest.fps, geometry) } }
                 o.progress = { done, total in progress.frame(drive: k, name: entry.name, done: done, total: total) }
-                let result = try DriveReplay(drive: drive, preset: entry.preset, options: o).run(notes: &notes)
+                var result = try DriveReplay(drive: drive, preset: entry.preset, options: o).run(notes: &notes)
+                result.index = driveIndex[k]
                 drives.append(result)
                 progress.finished(drive: k, name: entry.name, frames: result.frames, seconds: Date().timeIntervalSince(started))
             } catch {
-                failed.append(FailedDrive(name: entry.name, path: entry.folder, error: "\(error)"))
+                failed.append(FailedDrive(name: entry.name, path: entry.folder, error: "\(error)", index: driveIndex[k]))
                 progress.failed(drive: k, name: entry.name, error: "\(error)")
             }
         }
         if !chosen.contains(.restored) { notes.removeAll { $0.hasPrefix("restored:") } }
         let command = "clearlane " + CommandLine.arguments.dropFirst().joined(separator: " ")
-        let full = ReplayReport(command: command, processingSize: options.processingSize.description,
+        var full = ReplayReport(command: command, processingSize: options.processingSize.description,
                                 affectedCoverage: options.lanes.affectedCoverage, variants: chosen.map(\.rawValue),
                                 notes: notes, drives: drives, failedDrives: failed)
-        print(full.table(metric: tableMetric))
+        full.shard = shardInfo
+        let table = full.table(metric: tableMetric)
+        print(table)
         if let report, let staged {
             try full.write(to: (staged.staging as NSString).appendingPathComponent("report.json"))
-            try full.html().write(toFile: (staged.staging as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+            try (table + "\n").write(toFile: (staged.staging as NSString).appendingPathComponent("report.txt"), atomically: true, encoding: .utf8)
+            try full.writeHTML(to: staged.staging)
             try staged.commit()
-            print("wrote \(report)/report.json, report.html and \(drives.reduce(0) { $0 + $1.strips.count }) strips")
+            print("wrote \(report)/report.json, report.html, report.txt and \(drives.reduce(0) { $0 + $1.strips.count }) strips")
         }
         // After the report: the run is incomplete, and scripts must be able to tell.
         if !failed.isEmpty {

@@ -25,13 +25,26 @@ struct ReportCommand: ParsableCommand {
                 """
         )
 
-        @Argument(help: "Report folders (each holding report.json).")
+        @Argument(help: "Report folders (each holding report.json), or folders whose subfolders are reports (e.g. 10,000 shard reports under one parent).")
         var reports: [String]
 
         @Option(help: "Folder for the merged report.json, report.html, report.txt and strips/.")
         var out: String
 
+        /// The report folders: each argument, or its subfolders holding a report.json (sorted).
+        static func expand(_ folders: [String]) -> [String] {
+            let fm = FileManager.default
+            return folders.flatMap { folder -> [String] in
+                if fm.fileExists(atPath: (folder as NSString).appendingPathComponent("report.json")) { return [folder] }
+                let children = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+                    .map { (folder as NSString).appendingPathComponent($0) }
+                    .filter { fm.fileExists(atPath: ($0 as NSString).appendingPathComponent("report.json")) }
+                return children.isEmpty ? [folder] : children
+            }
+        }
+
         func run() throws {
+            let reports = Self.expand(self.reports)
             var loaded: [ReplayReport] = []
             for folder in reports {
                 let path = (folder as NSString).appendingPathComponent("report.json")
@@ -64,7 +77,7 @@ struct ReportCommand: ParsableCommand {
                     }
                 }
                 try merged.write(to: (folder as NSString).appendingPathComponent("report.json"))
-                try merged.html().write(toFile: (folder as NSString).appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+                try merged.writeHTML(to: folder)
                 try (table + "\n").write(toFile: (folder as NSString).appendingPathComponent("report.txt"), atomically: true, encoding: .utf8)
             }
             print(table)

@@ -17,12 +17,27 @@ struct RunCommand: AsyncParsableCommand {
             on SIGHUP (a bad new config is rejected and the old one keeps running) and drains on \
             SIGTERM. Metrics in Prometheus text format on daemon.metrics (loopback by default).
 
+            --source URI takes the camera from the command line instead of the config (rtsp://…, \
+            udp://HOST:PORT[?format=mpegts], /dev/videoN, file:///…); the rest of the config applies.
+
             Example: clearlane run --config /etc/clearlane/clearlane.yaml
+                     clearlane run --config /etc/clearlane/clearlane.yaml --source rtsp://192.168.10.20/stream1
             """
     )
 
+    /// A `--source` value as a source template (a folder or a GStreamer description is not one).
+    static func sourceURI(_ text: String) throws -> SourceURI {
+        guard let uri = try SourceURI.parse(text) else {
+            throw SourceURI.Invalid(source: text, reason: "not a camera, stream or video file; supported: \(SourceURI.schemes) (a drive or a GStreamer description goes in a config's source:)")
+        }
+        return uri
+    }
+
     @Option(help: "The YAML config file (re-read on SIGHUP). Default: config/default.yaml of the installed resources (\(DefaultResources.searchHelp)).")
     var config: String?
+
+    @Option(help: "The camera, overriding the config's source: rtsp://…, udp://HOST:PORT[?format=mpegts], /dev/videoN, file:///… or a video file.")
+    var source: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -41,13 +56,16 @@ struct RunCommand: AsyncParsableCommand {
 
         let loaded: LoadedConfig
         let config = try DefaultResources.configFile(self.config)
-        do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
+        let sourceOverride: SourceURI?
+        do { sourceOverride = try source.map(Self.sourceURI) } catch { throw CommandFailure("--source: \(error)") }
+        do { loaded = try LoadedConfig.load(config, source: sourceOverride) } catch { throw CommandFailure("\(error)") }
 
         let notifier = SystemdNotifier()
-        let metrics = DaemonMetrics()
+        let restorer = loaded.config.restorer
+        let metrics = DaemonMetrics(buildInfo: ClearLane.buildInfo(model: restorer.enabled ? loaded.resolve(restorer.weights) : nil))
         let session: LiveSession
         do {
-            session = try LiveSession(configFile: config, config: loaded, notifier: notifier, metrics: metrics,
+            session = try LiveSession(configFile: config, config: loaded, sourceOverride: sourceOverride, notifier: notifier, metrics: metrics,
                                       logger: logger, makeProcessor: FrameProcessorFactory.make)
         } catch { throw CommandFailure("\(error)") }
 

@@ -74,6 +74,20 @@ struct ConfigurationTests {
         #expect(e.line == 2)
     }
 
+    @Test func restorerMemoryIsInSecondsAndAlignmentIsNamed() throws {
+        let c = try load("restorer:\n  stride_s: 0.1\n  max_reference_age_s: 1.5\n  align: road-plane\n  road_recent: 2\n  road_kept: 0\n").config.restorer
+        #expect(c.strideSeconds == 0.1 && c.maxReferenceAgeSeconds == 1.5 && c.align == .roadPlane && c.roadRecent == 2 && c.roadKept == 0)
+        #expect(try load("restorer:\n  enabled: true\n").config.restorer.align == .affine)
+        // The frame-counted keys are gone, with an error that names their replacement.
+        let stride = try #require(error(of: "restorer:\n  stride: 2\n"))
+        #expect(stride.keyPath == "restorer.stride" && stride.message.contains("stride_s"))
+        let age = try #require(error(of: "restorer:\n  max_reference_age: 24\n"))
+        #expect(age.keyPath == "restorer.max_reference_age" && age.message.contains("max_reference_age_s"))
+        #expect(error(of: "restorer:\n  align: homography\n")?.keyPath == "restorer.align")
+        #expect(error(of: "restorer:\n  stride_s: 0\n")?.keyPath == "restorer.stride_s")
+        #expect(error(of: "restorer:\n  road_recent: 0\n")?.keyPath == "restorer.road_recent")
+    }
+
     @Test func outOfRangeValuesAreAllReportedWithLines() throws {
         do {
             _ = try load("processing:\n  width: 641\n  height: 360\n  fps: 0\n")

@@ -78,10 +78,10 @@ struct DaemonPartsTests {
         #expect(notifier.watchdogInterval == nil)
     }
 
-    @Test func metricsEndpointServesPrometheusTextAndHealth() throws {
+    @Test func metricsEndpointServesPrometheusTextAndHealth() async throws {
         let metrics = DaemonMetrics()
         metrics.framesIn.increment(by: 7)
-        metrics.stage("lanes").recordMilliseconds(3)
+        metrics.stage("lanes").recordNanoseconds(3_000_000)
         let server = MetricsServer(address: "127.0.0.1", port: 0, logger: Logger(label: "test")) { path in
             switch path {
             case "/metrics": return (200, "text/plain; version=0.0.4", metrics.prometheusText())
@@ -89,27 +89,28 @@ struct DaemonPartsTests {
             default: return (404, "text/plain", "not found\n")
             }
         }
-        try server.start()
-        defer { server.stop() }
+        try await server.start()
         #expect(server.port > 0)
-        let (status, body) = try httpGet("http://127.0.0.1:\(server.port)/metrics")
+        let port = server.port
+        let (status, body) = try await offPool { try httpGet("http://127.0.0.1:\(port)/metrics") }
         #expect(status == 200)
         #expect(body.contains("clearlane_frames_in_total 7"))
         #expect(body.contains("clearlane_stage_seconds_count{stage=\"lanes\"} 1"))
-        #expect(try httpGet("http://127.0.0.1:\(server.port)/healthz").status == 200)
-        #expect(try httpGet("http://127.0.0.1:\(server.port)/nope").status == 404)
+        #expect(try await offPool { try httpGet("http://127.0.0.1:\(port)/healthz") }.status == 200)
+        #expect(try await offPool { try httpGet("http://127.0.0.1:\(port)/nope") }.status == 404)
+        await server.stop()
     }
 
-    @Test func busyPortIsAClearError() throws {
+    @Test func busyPortIsAClearError() async throws {
         let first = MetricsServer(address: "127.0.0.1", port: 0, logger: Logger(label: "test")) { _ in (200, "text/plain", "") }
-        try first.start()
-        defer { first.stop() }
+        try await first.start()
         let second = MetricsServer(address: "127.0.0.1", port: first.port, logger: Logger(label: "test")) { _ in (200, "text/plain", "") }
-        #expect {
-            try second.start()
+        await #expect {
+            try await second.start()
         } throws: { error in
             String(describing: error).contains("daemon.metrics.port")
         }
+        await first.stop()
     }
 
     @Test func lanesGoOutAsUDPDatagrams() throws {
@@ -172,7 +173,7 @@ func httpGet(_ url: String) throws -> (status: Int, body: String) {
     address.sin_addr.s_addr = inet_addr(String(hostPort[0]))
     let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 65536)

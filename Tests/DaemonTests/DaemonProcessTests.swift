@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -172,6 +173,11 @@ struct DaemonProcessTests {
             #expect(object?["lanes"] is [Any])
             #expect(object?["restored"] is Bool)
             #expect(object?["latency_ms"] is Double || object?["latency_ms"] is Int)
+            // The shared schema: native pixels of the camera (udacity-960x540), processed at 320x180.
+            let record = try JSONDecoder().decode(LaneRecord.self, from: Data(line.utf8))
+            #expect(record.width == 960 && record.height == 540)
+            #expect(record.hSamples.allSatisfy { (0..<540).contains($0) } && (record.hSamples.last ?? 0) > 180, "native rows: \(record.hSamples)")
+            #expect(record.lanes.allSatisfy { $0.x.count == record.hSamples.count && $0.x.allSatisfy { $0 == -2 || (-100...1060).contains($0) } })
         }
     }
 
@@ -296,6 +302,7 @@ struct DaemonProcessTests {
         let unitPath = (folder as NSString).appendingPathComponent("clearlane.service")
         try unit.write(toFile: unitPath, atomically: true, encoding: .utf8)
 
+        #expect(unit.contains("DeviceAllow=char-video4linux rw"))
         let verify = try run("/usr/bin/systemd-analyze", ["verify", unitPath])
         #expect(verify.status == 0, "systemd-analyze verify: \(verify.output)")
         let security = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", unitPath])
@@ -303,6 +310,19 @@ struct DaemonProcessTests {
         let score = line.flatMap { l in l.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) } }
         let value = try #require(score, "no score in: \(security.output.suffix(300))")
         #expect(value <= 2.0)
+
+        // The per-camera template: one instance per /etc/clearlane/NAME.yaml.
+        let template = try String(contentsOf: DaemonHarness.root.appendingPathComponent("config/clearlane@.service"), encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/clearlane", with: DaemonHarness.binary)
+        #expect(template.contains("--config /etc/clearlane/%i.yaml") && template.contains("DeviceAllow=char-video4linux rw"))
+        let instancePath = (folder as NSString).appendingPathComponent("clearlane@front.service")
+        try template.write(toFile: instancePath, atomically: true, encoding: .utf8)
+        let verifyInstance = try run("/usr/bin/systemd-analyze", ["verify", instancePath])
+        #expect(verifyInstance.status == 0, "systemd-analyze verify clearlane@front: \(verifyInstance.output)")
+        let instanceSecurity = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", instancePath])
+        let instanceLine = instanceSecurity.output.split(separator: "\n").last { $0.contains("Overall exposure level") }
+        let instanceScore = instanceLine.flatMap { l in l.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) } }
+        #expect((instanceScore ?? 10) <= 2.0, "\(instanceSecurity.output.suffix(300))")
     }
 
     private func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {

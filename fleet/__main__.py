@@ -1,0 +1,5 @@
+import sys
+
+from fleet.driver import main
+
+sys.exit(main(sys.argv[1:]))
