@@ -173,7 +173,12 @@ func httpGet(_ url: String) throws -> (status: Int, body: String) {
     address.sin_addr.s_addr = inet_addr(String(hostPort[0]))
     let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+    return httpExchange(fd, host: "localhost", path: path)
+}
+
+/// Sends `GET path` on the connected socket `fd` and reads the response until the server closes.
+func httpExchange(_ fd: Int32, host: String, path: String) -> (status: Int, body: String) {
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 65536)
@@ -184,6 +189,5 @@ func httpGet(_ url: String) throws -> (status: Int, body: String) {
     }
     let text = String(decoding: response, as: UTF8.self)
     let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-    let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-    return (status, body)
+    return (status, text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
 }
