@@ -162,7 +162,6 @@ public struct DiagnosisSummary: Codable, Sendable, Equatable {
 /// through each lane's points (label pixels mapped by pixel centres, as `LaneReadout` maps them).
 public enum LanePaint {
     public static func rasterize(lanes: [[Double]], rows: [Int], labelSize: ImageSize, into mask: inout Mask, radius: Double) {
-        mask.reshape(width: mask.width, height: mask.height, fill: 0)
         for i in mask.values.indices { mask.values[i] = 0 }
         let sx = Double(mask.width) / Double(labelSize.width), sy = Double(mask.height) / Double(labelSize.height)
         for lane in lanes {

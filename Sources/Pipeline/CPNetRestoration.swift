@@ -60,14 +60,6 @@ public final class CPNetRestoration: FrameRestoring {
     /// Frames per second of the stream (memory ages and strides are in seconds).
     public let fps: Double
     private var frameCount = 0
-    /// Hole pixels the road-plane paste filled on the last restored frame.
-    public private(set) var lastRoadFilled = 0
-    /// Seconds the last frame spent measuring the motion and offering itself to the road-plane
-    /// memory (every frame), and pasting (frames with holes).
-    public private(set) var lastMotionSeconds = 0.0, lastPasteSeconds = 0.0
-    /// Road hole pixels no road-plane reference showed, filled from their last filmed value
-    /// instead of the network (tried: no better than the network's affine paste there).
-    var roadUnseenFromLastFilmed = false
 
     /// - Parameter remeasureAfter: restorations skipped in a row on the time prediction after
     ///   which one runs anyway, to re-measure (`RestoreTimePredictor`).
@@ -136,18 +128,15 @@ public final class CPNetRestoration: FrameRestoring {
         prepare(full: full, network: size)
         let time = Double(frameCount) / fps
         frameCount += 1
-        if deadlineFallback || roadUnseenFromLastFilmed { lastFilmed.record(frame.image, holes: holes) }
+        if deadlineFallback { lastFilmed.record(frame.image, holes: holes) }
         // The road-plane pose and reference come from the frame as filmed, every frame.
         var pose = RoadPlaneMotion.Pose()
         if let motion, let roadReferences {
-            let t0 = DispatchTime.now().uptimeNanoseconds
             pose = motion.update(frame: frame.image, holes: holes)
             roadReferences.offer(frame.image, holes: holes, pose: pose, time: time)
-            lastMotionSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
         Resize.bilinear(frame.image, into: &small)
         var reducedHoles = Self.reduceHoles(holes, into: &smallHoles)
-        lastRoadFilled = 0
 
         guard holes.coverage >= minHoleCoverage, reducedHoles > 0 else {
             remember(frame.image, holes: holes)
@@ -174,9 +163,7 @@ public final class CPNetRestoration: FrameRestoring {
         // Road plane first: the hole pixels on the road that a filmed reference shows; the network
         // fills what is left (`remaining`), seeing the pasted road as valid.
         if let roadReferences, motion?.isTrusted == true {
-            let t0p = DispatchTime.now().uptimeNanoseconds
-            lastRoadFilled = roadReferences.paste(into: &frame.image, holes: holes, pose: pose, time: time, filled: &roadFilled)
-            lastPasteSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0p) / 1e9
+            let roadFilledCount = roadReferences.paste(into: &frame.image, holes: holes, pose: pose, time: time, filled: &roadFilled)
             remaining.values.withUnsafeMutableBufferPointer { r in
                 holes.values.withUnsafeBufferPointer { h in
                     roadFilled.values.withUnsafeBufferPointer { f in
@@ -184,10 +171,7 @@ public final class CPNetRestoration: FrameRestoring {
                     }
                 }
             }
-            if roadUnseenFromLastFilmed {
-                lastRoadFilled += lastFilmed.fill(&frame.image, holes: remaining, within: roadReferences.road, clearing: &remaining)
-            }
-            if lastRoadFilled > 0 {
+            if roadFilledCount > 0 {
                 Resize.bilinear(frame.image, into: &small)
                 reducedHoles = Self.reduceHoles(remaining, into: &smallHoles)
             }
@@ -197,7 +181,7 @@ public final class CPNetRestoration: FrameRestoring {
                 remember(frame.image, holes: remaining)
                 keepAsAnchor()
                 timing.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                return lastRoadFilled > 0 ? .restored : .skipped(.noReferences)
+                return roadFilledCount > 0 ? .restored : .skipped(.noReferences)
             }
         }
         let target = roadReferences == nil || motion?.isTrusted != true ? holes : remaining
@@ -313,7 +297,7 @@ public final class CPNetRestoration: FrameRestoring {
         if let motion, let roadReferences {
             roadReferences.prepare(size: full, geometry: motion.geometry)
         }
-        if deadlineFallback || roadUnseenFromLastFilmed { lastFilmed.prepare(size: full) }
+        if deadlineFallback { lastFilmed.prepare(size: full) }
         if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }
 

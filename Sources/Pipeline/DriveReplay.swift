@@ -33,8 +33,10 @@ public struct DriveReplay {
         public var variants: [ReplayVariant] = [.raw, .clahe, .gamma, .restored, .clean]
         /// Makes the live hole detector for drives without truth masks (nil: none available).
         public var makeHoleDetector: ((RoadGeometry) -> (any HoleDetecting)?)?
-        /// Makes the restorer for the `restored` variant (nil: no model; the variant is omitted).
-        public var makeRestorer: ((RoadGeometry) -> FrameRestoring?)?
+        /// Makes the restorer for the `restored` variant from the drive's camera geometry (at the
+        /// processing size) and frame rate (the memory counts seconds); nil: no model, the variant
+        /// is omitted.
+        public var makeRestorer: ((RoadGeometry, Double) -> FrameRestoring?)?
         /// Worst labeled frames to render as strips (0: none).
         public var strips = 2
         /// Folder to write strips into (nil: no strips).
@@ -131,7 +133,7 @@ public struct DriveReplay {
             case .clahe: correction = CLAHE(tiles: options.lanes.baselines.claheTiles, clipLimit: options.lanes.baselines.claheClipLimit)
             case .gamma: correction = GammaNormalization(target: options.lanes.baselines.gammaTarget, roi: roi)
             case .restored:
-                guard let r = options.makeRestorer?(geometry) else {
+                guard let r = options.makeRestorer?(geometry, drive.manifest.fps) else {
                     appendOnce(&notes, "restored: omitted — no CPNet model is available yet (nothing is faked)")
                     continue
                 }

@@ -56,28 +56,4 @@ struct LastFilmedPixels {
         }
         return filled
     }
-
-    /// As `fill`, only where `within` ≠ 0 too; clears `remaining` at the pixels it filled.
-    func fill(_ image: inout RGBImage, holes: Mask, within: Mask, clearing remaining: inout Mask) -> Int {
-        let n = image.width * image.height
-        var filled = 0
-        holes.values.withUnsafeBufferPointer { h in
-            within.values.withUnsafeBufferPointer { w in
-                known.values.withUnsafeBufferPointer { seen in
-                    values.pixels.withUnsafeBufferPointer { last in
-                        remaining.values.withUnsafeMutableBufferPointer { r in
-                            image.pixels.withUnsafeMutableBufferPointer { px in
-                                for i in 0..<n where h[i] != 0 && w[i] != 0 && seen[i] != 0 {
-                                    px[3 * i] = last[3 * i]; px[3 * i + 1] = last[3 * i + 1]; px[3 * i + 2] = last[3 * i + 2]
-                                    r[i] = 0
-                                    filled += 1
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return filled
-    }
 }

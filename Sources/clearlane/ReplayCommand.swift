@@ -5,7 +5,6 @@ import Drives
 import Evaluation
 import Foundation
 import Imaging
-import Lanes
 import Pipeline
 import Synthesis
 
@@ -118,7 +117,6 @@ struct ReplayCommand: ParsableCommand {
         // else the shipped model found like every default. Asked for and not loadable is an error,
         // never a silently missing variant.
         let restorerConfig = loadedConfig?.config.restorer ?? RestorerConfig()
-        var makeRestorer: ((Double, RoadGeometry) -> FrameRestoring?)?
         if chosen.contains(.restored) {
             let weightsPath: String
             let missing: String
@@ -142,9 +140,8 @@ struct ReplayCommand: ParsableCommand {
             // Loaded (and validated) once: a damaged file is an error here, not a silently missing variant.
             let model: CPNetWeights
             do { model = try CPNetWeights(path: weightsPath) } catch { throw CommandFailure("the restored variant: \(error)") }
-            // Per drive (below): the memory's seconds take the drive's fps, the road plane its camera.
-            makeRestorer = { fps, geometry in CPNetRestoration(weights: model, config: restorerConfig, fps: fps, geometry: geometry) }
-            options.makeRestorer = { geometry in makeRestorer?(30, geometry) }
+            // Per drive: the memory's seconds take the drive's fps, the road plane its camera.
+            options.makeRestorer = { geometry, fps in CPNetRestoration(weights: model, config: restorerConfig, fps: fps, geometry: geometry) }
         }
         // The drives to replay. A set file that does not load is an error up front (its drives are
         // unknown); a drive that fails later (generation, drive.yaml, video, labels) is skipped.
@@ -207,7 +204,6 @@ struct ReplayCommand: ParsableCommand {
                 let drive = try Drive(folder: folder)
                 var o = options
                 if o.camera == nil, drive.manifest.camera == nil { o.camera = configCamera }
-                if let makeRestorer { o.makeRestorer = { geometry in makeRestorer(drive.manifest.fps, geometry) } }
                 o.progress = { done, total in progress.frame(drive: k, name: entry.name, done: done, total: total) }
                 var result = try DriveReplay(drive: drive, preset: entry.preset, options: o).run(notes: &notes)
                 result.index = driveIndex[k]

@@ -147,7 +147,7 @@ struct ReplayTests {
             o.strips = 0
             o.stripFolder = nil
             o.frameBudget = budget
-            o.makeRestorer = { _ in CPNetRestoration(weights: weights, config: config) }
+            o.makeRestorer = { _, _ in CPNetRestoration(weights: weights, config: config) }
             var notes: [String] = []
             let report = try DriveReplay(drive: drive, options: o).run(notes: &notes)
             let pooled = ReplayReport(command: "test", processingSize: "640x360", affectedCoverage: 0.01,

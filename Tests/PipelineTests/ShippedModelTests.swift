@@ -34,7 +34,7 @@ struct ShippedModelTests {
         options.strips = 0
         options.makeHoleDetector = HoleDetectors.live
         let weights = try CPNetWeights(path: Self.model)
-        options.makeRestorer = { _ in CPNetRestoration(weights: weights, config: RestorerConfig()) }
+        options.makeRestorer = { _, _ in CPNetRestoration(weights: weights, config: RestorerConfig()) }
         var notes: [String] = []
         let report = try DriveReplay(drive: drive, options: options).run(notes: &notes)
         let raw = try #require(report.variants["raw"])
