@@ -32,13 +32,10 @@ extension ReplayReport {
     /// A short HTML section naming the drives the report leaves out ("" when none).
     public func missingHTML() -> String {
         guard let failed = failedDrives, !failed.isEmpty else { return "" }
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
         var h = "<h2 class=\"note\">Missing: \(failed.count) drive\(failed.count == 1 ? "" : "s") not replayed</h2>\n"
         h += "<p class=\"note\">These drives failed and are left out of every figure below.</p>\n<ul class=\"note\">\n"
         for f in failed {
-            h += "<li><strong>\(escape(f.name))</strong> <code>\(escape(f.path))</code>: \(escape(f.error))</li>\n"
+            h += "<li><strong>\(Self.escape(f.name))</strong> <code>\(Self.escape(f.path))</code>: \(Self.escape(f.error))</li>\n"
         }
         return h + "</ul>\n"
     }

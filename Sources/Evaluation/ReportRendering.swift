@@ -130,7 +130,7 @@ extension ReplayReport {
 
     private static let colors = ["raw": "#d62728", "clahe": "#ff7f0e", "gamma": "#9467bd", "restored": "#2ca02c", "clean": "#1f77b4"]
 
-    private static func escape(_ s: String) -> String {
+    static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
