@@ -269,7 +269,7 @@ public struct DriveReplay {
         if labels == nil { appendOnce(&notes, "\(drive.name): no labels (labels.json or CULane labels/), so no accuracy figures") }
         report.replayFPS = Double(index) / max(Date().timeIntervalSince(started), 1e-9)
         if let folder = options.stripFolder {
-            report.strips = try writeStrips(worst, folder: folder, labelSize: labelSize)
+            report.strips = try writeStrips(worst, folder: folder, labelSize: labelSize, processing: size)
         }
         return report
     }
@@ -324,11 +324,10 @@ public struct DriveReplay {
 
     /// One PNG per worst frame: the variants side by side at half the processing size, with the
     /// true lanes in red and the detected ones in green.
-    private func writeStrips(_ worst: [StripCandidate], folder: String, labelSize: ImageSize) throws -> [Strip] {
+    private func writeStrips(_ worst: [StripCandidate], folder: String, labelSize: ImageSize, processing: ImageSize) throws -> [Strip] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var strips: [Strip] = []
         for candidate in worst {
-            let processing = options.processingSize.fitting(aspectOf: labelSize)
             let tileSize = ImageSize(width: processing.width / 2, height: processing.height / 2)
             var strip = RGBImage(width: tileSize.width * candidate.images.count, height: tileSize.height)
             let sx = Double(tileSize.width) / Double(labelSize.width), sy = Double(tileSize.height) / Double(labelSize.height)
