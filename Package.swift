@@ -86,6 +86,6 @@ let package = Package(
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
         // The clearlane command line as a user runs it: the built binary, from another directory.
-        .testTarget(name: "CLITests", dependencies: ["Configuration", "Drives", "Evaluation"]),
+        .testTarget(name: "CLITests", dependencies: ["Configuration", "Daemon", "Drives", "Evaluation", "Imaging", "Media"]),
     ]
 )

@@ -13,7 +13,7 @@ struct ClearLane: AsyncParsableCommand {
             to a lane detector.
             """,
         subcommands: [ProbeCommand.self, ConfigCommand.self, PassthroughCommand.self, BenchCommand.self,
-                      SynthCommand.self, DegradeCommand.self, HolesCommand.self, DetectCommand.self, ReplayCommand.self, ReportCommand.self, RunCommand.self]
+                      SynthCommand.self, DegradeCommand.self, HolesCommand.self, DetectCommand.self, RestoreCommand.self, ReplayCommand.self, ReportCommand.self, RunCommand.self]
     )
 
     @Flag(help: "Print the version, the git commit and the shipped model's SHA-256, and exit.")

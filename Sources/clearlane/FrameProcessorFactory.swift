@@ -14,15 +14,21 @@ import Pipeline
 /// It is also the check: `clearlane config check` builds the processor through this same
 /// function (and drops it), so the camera profile, the weights and the road geometry are checked
 /// the way `clearlane run` uses them, and a config that passes the check starts.
+///
+/// `clearlane restore` builds its pipeline here too, with the recording's camera profile and
+/// frame rate in place of the config's (a recording has its own; the daemon's camera is fixed).
 enum FrameProcessorFactory {
-    static func make(_ loaded: LoadedConfig) throws -> FrameProcessing {
+    /// - Parameters:
+    ///   - camera: the camera profile to use instead of `lanes.camera` (nil: the config's).
+    ///   - fps: the stream's frame rate for the memory's seconds (nil: `processing.fps`).
+    static func make(_ loaded: LoadedConfig, camera override: ResolvedCamera? = nil, fps: Double? = nil) throws -> PipelineFrameProcessor {
         let config = loaded.config
         let lanes = config.lanes
         let box = ImageSize(width: config.processing.width, height: config.processing.height)
 
         // Independent problems are collected, so one check names them all.
         var problems: [ConfigError] = []
-        let camera = cameraProfile(loaded, problems: &problems)
+        let camera = override ?? cameraProfile(loaded, problems: &problems)
         // Frames are processed at the camera's own aspect ratio inside the processing box; the
         // restorer's road plane is the camera's geometry at that size.
         let size = camera.map { box.fitting(aspectOf: $0.geometry.imageSize) }
@@ -37,7 +43,7 @@ enum FrameProcessorFactory {
             } else {
                 do {
                     // The memory's seconds at the processing frame rate.
-                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded, fps: config.processing.fps, geometry: geometry)
+                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded, fps: fps ?? config.processing.fps, geometry: geometry)
                 } catch {
                     problems.append(loaded.loader.error(at: ["restorer", "weights"], "\(error)"))
                 }

@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         let session: LiveSession
         do {
             session = try LiveSession(configFile: config, config: loaded, sourceOverride: sourceOverride, notifier: notifier, metrics: metrics,
-                                      logger: logger, makeProcessor: FrameProcessorFactory.make)
+                                      logger: logger, makeProcessor: { try FrameProcessorFactory.make($0) })
         } catch { throw CommandFailure("\(error)") }
 
         var server: MetricsServer?
