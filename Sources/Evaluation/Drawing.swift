@@ -65,6 +65,9 @@ public enum Drawing {
     }
 
     public static let green = RGB(40, 220, 60)
+    /// Strip lanes, told apart also by readers with red–green colour blindness (Okabe–Ito).
+    public static let truthLane = RGB(230, 159, 0)
+    public static let detectedLane = RGB(86, 180, 233)
     public static let red = RGB(240, 40, 40)
     public static let blue = RGB(40, 120, 255)
     public static let yellow = RGB(250, 220, 0)

@@ -10,7 +10,8 @@ import Foundation
 ///       drives:   [DriveReport],
 ///       failed_drives: [{name, path, error}] }
 ///     VariantReport = { all: Summary, exposure_affected: Summary, quality: Quality|null, detector_fps,
-///                       restorations|absent, diagnosis: Diagnosis|absent }
+///                       restorations|absent, diagnosis: Diagnosis|absent, lane_stability: Stability|absent }
+///     Stability = { frames, ego_pair_frames, jitter_sum, jitter_samples }   (LaneStability; no labels needed)
 ///     Diagnosis = { frames, behind_clean: {CAUSE: n}, behind_baseline: {CAUSE: n}|absent,
 ///                   paint_pixels, paint_in_truth_holes, missed, over_detected, filled, unseen,
 ///                   filled_error_sum }            (RestorationDiagnosis; restoring variants only)
@@ -135,6 +136,11 @@ public struct ReplayReport: Codable, Sendable {
                     pd.merge(d)
                     pooled.diagnosis = pd
                 }
+                if let stability = v.laneStability {
+                    var ps = pooled.laneStability ?? LaneStability()
+                    ps.merge(stability)
+                    pooled.laneStability = ps
+                }
                 pooled.lanesSeconds += v.lanesSeconds
                 pooled.framesTimed += v.framesTimed
                 pooled.detectorFPS = pooled.lanesSeconds > 0 ? Double(pooled.framesTimed) / pooled.lanesSeconds : nil
@@ -167,12 +173,15 @@ public struct VariantReport: Codable, Sendable, Equatable {
     public var restorations: [String: Int]?
     /// Restoring variants: where they lose lanes on exposure-affected frames (RestorationDiagnosis).
     public var diagnosis: DiagnosisSummary?
+    /// Ego-lane presence and frame-to-frame steadiness (needs no labels).
+    public var laneStability: LaneStability?
     /// The detector's time and frame count behind `detector_fps` (stored, so reports merge).
     var lanesSeconds = 0.0
     var framesTimed = 0
 
     enum CodingKeys: String, CodingKey {
         case all, exposureAffected = "exposure_affected", quality, detectorFPS = "detector_fps", restorations, diagnosis
+        case laneStability = "lane_stability"
         case lanesSeconds = "lanes_seconds", framesTimed = "frames_timed"
     }
 
@@ -186,6 +195,7 @@ public struct VariantReport: Codable, Sendable, Equatable {
         detectorFPS = try c.decodeIfPresent(Double.self, forKey: .detectorFPS)
         restorations = try c.decodeIfPresent([String: Int].self, forKey: .restorations)
         diagnosis = try c.decodeIfPresent(DiagnosisSummary.self, forKey: .diagnosis)
+        laneStability = try c.decodeIfPresent(LaneStability.self, forKey: .laneStability)
         lanesSeconds = try c.decodeIfPresent(Double.self, forKey: .lanesSeconds) ?? 0
         framesTimed = try c.decodeIfPresent(Int.self, forKey: .framesTimed) ?? 0
     }
@@ -347,13 +357,18 @@ public struct Strip: Codable, Sendable, Equatable {
     public var frame: Int
     /// Variants left to right.
     public var variants: [String]
-    /// TuSimple frame accuracy of each variant, same order.
+    /// TuSimple frame accuracy of each variant, same order (empty on an unlabeled drive).
     public var accuracy: [Double]
+    /// The frame's hole-mask coverage of the lane ROI (strips of unlabeled drives are chosen by it).
+    public var holeCoverage: Double?
 
-    public init(file: String, frame: Int, variants: [String], accuracy: [Double]) {
+    enum CodingKeys: String, CodingKey { case file, frame, variants, accuracy, holeCoverage = "hole_coverage" }
+
+    public init(file: String, frame: Int, variants: [String], accuracy: [Double], holeCoverage: Double? = nil) {
         self.file = file
         self.frame = frame
         self.variants = variants
         self.accuracy = accuracy
+        self.holeCoverage = holeCoverage
     }
 }

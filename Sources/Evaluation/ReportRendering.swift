@@ -59,6 +59,11 @@ extension ReplayReport {
         lines += diagnosisLines(overall)
         for note in notes { lines.append("note: \(note)") }
         if let missing = missingBlock() { lines.append(missing) }
+        let summary = ReportSummary(self)
+        if !summary.lines.isEmpty {
+            lines.append("")
+            lines += summary.lines.map { "answer: " + $0 }
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -128,7 +133,9 @@ extension ReplayReport {
         return t + "</table>\n"
     }
 
-    private static let colors = ["raw": "#d62728", "clahe": "#ff7f0e", "gamma": "#9467bd", "restored": "#2ca02c", "clean": "#1f77b4"]
+    /// Okabe–Ito colours: told apart with every common colour-vision deficiency.
+    static let colors = ["raw": "#D55E00", "clahe": "#E69F00", "gamma": "#CC79A7", "restored": "#009E73", "clean": "#0072B2",
+                         "copy-last": "#56B4E9", "median": "#000000"]
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
@@ -174,10 +181,12 @@ extension ReplayReport {
         F1 the CULane F1 (docs/design/metrics.md).</p>
 
         """
+        h += summaryHTML()
         for note in notes { h += "<p class=\"note\">Note: \(Self.escape(note))</p>\n" }
         h += missingHTML()
-        h += "<h2>Overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))</h2>\n" + tableHTML(overall)
-        h += diagnosisHTML(overall)
+        h += "<h2>Overall (\(drives.count) drive\(drives.count == 1 ? "" : "s"))</h2>\n"
+        // Without any labels an accuracy table would be all dashes: steadiness and outcomes instead.
+        h += drives.contains { $0.labeledFrames > 0 } ? tableHTML(overall) + diagnosisHTML(overall) : stabilityHTML(overall)
         if presets.count > 1 && presets.count < drives.count {
             for (name, v) in presets.sorted(by: { $0.key < $1.key }) { h += "<h3>Preset \(Self.escape(name))</h3>\n" + tableHTML(v) }
         }
@@ -207,10 +216,14 @@ extension ReplayReport {
         <!doctype html><html><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
         <style>
         body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
-        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td{white-space:nowrap}
         th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-        .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd}
+        .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd;max-width:100%;height:auto}
         img{max-width:100%;border:1px solid #ddd}
+        .answer{background:#f2f8f5;border-left:4px solid #009E73;padding:4px 16px;margin:12px 0}
+        .legend{margin:2px 0 14px;display:flex;flex-wrap:wrap;gap:4px 16px}.legend span{white-space:nowrap}
+        .swatch{display:inline-block;width:18px;height:4px;vertical-align:middle;margin-right:5px}
+        figure{margin:8px 0 16px;display:inline-block;max-width:100%}.tiles{display:grid;font-size:12px;text-align:center;font-weight:600}
         </style></head><body>
 
         """
@@ -257,19 +270,79 @@ extension ReplayReport {
     }
 
     /// One drive: its facts, tables, plots and strips (`stripPrefix` leads from the page to the report folder).
+    /// An unlabeled drive shows what needs no labels: hole coverage, restoration outcomes, lane steadiness.
     private func driveSection(_ d: DriveReport, stripPrefix: String) -> String {
         var h = "<h2>\(Self.escape(d.name))</h2>\n<p class=\"muted\">\(d.frames) frames, \(d.labeledFrames) labeled"
         h += " (\(Self.escape(d.labels ?? "label origin not stated"))), \(d.affectedFrames) exposure-affected;"
         h += String(format: " mean hole coverage %.1f %%; %.1f frames/s replay.", 100 * d.meanHoleCoverage, d.replayFPS)
         h += "<br>Holes: \(Self.escape(d.holeSource)). Camera: \(Self.escape(d.camera)).</p>\n"
-        h += tableHTML(d.variants)
-        h += diagnosisHTML(d.variants)
-        h += accuracyPlot(d) + coveragePlot(d)
+        let labeled = d.labeledFrames > 0
+        if labeled {
+            h += tableHTML(d.variants)
+            h += diagnosisHTML(d.variants)
+        } else {
+            h += "<p>No labels for this drive, so no accuracy: below, what holds without them.</p>\n"
+        }
+        h += stabilityHTML(d.variants)
+        if labeled { h += accuracyPlot(d) + legendHTML(d.variants) }
+        h += coveragePlot(d) + "<br>\n"
         for s in d.strips {
-            let caption = zip(s.variants, s.accuracy).map { String(format: "%@ %.0f %%", $0.0, 100 * $0.1) }.joined(separator: " · ")
-            h += "<figure><img src=\"\(Self.escape(stripPrefix + s.file))\" alt=\"frame \(s.frame)\"><figcaption>frame \(s.frame), left to right: \(Self.escape(caption)); true lanes red, detected green</figcaption></figure>\n"
+            let count = max(s.variants.count, 1)
+            h += "<figure><div class=\"tiles\" style=\"grid-template-columns:repeat(\(count),1fr)\">"
+            for (k, v) in s.variants.enumerated() {
+                let score = k < s.accuracy.count ? String(format: " %.0f %%", 100 * s.accuracy[k]) : ""
+                h += "<span style=\"color:\(Self.colors[v] ?? "#000")\">\(Self.escape(v))\(score)</span>"
+            }
+            h += "</div><img src=\"\(Self.escape(stripPrefix + s.file))\" alt=\"frame \(s.frame): \(Self.escape(s.variants.joined(separator: ", ")))\">"
+            let why = s.accuracy.isEmpty
+                ? (s.holeCoverage.map { String(format: "one of the frames with the most holes (%.0f %% of the lane ROI)", 100 * $0) } ?? "")
+                : "a frame where the variants' accuracies differ most"
+            h += "<figcaption>frame \(s.frame): \(why). "
+            if !s.accuracy.isEmpty { h += "<span class=\"swatch\" style=\"background:#E69F00\"></span>true lanes " }
+            h += "<span class=\"swatch\" style=\"background:#56B4E9\"></span>detected lanes</figcaption></figure><br>\n"
         }
         return h
+    }
+
+    /// The answer box at the top of report.html (`ReportSummary`).
+    private func summaryHTML() -> String {
+        let summary = ReportSummary(self)
+        guard !summary.lines.isEmpty else { return "" }
+        var h = "<div class=\"answer\"><h2>The answer</h2>\n"
+        for line in summary.lines { h += "<p>\(Self.escape(line))</p>\n" }
+        func list(_ title: String, _ changes: [ReportSummary.Change]) {
+            guard !changes.isEmpty else { return }
+            h += "<p>\(title): " + changes.map { String(format: "%@ (%+.1f)", Self.escape($0.drive), $0.points) }.joined(separator: ", ") + "</p>\n"
+        }
+        list("Helped most (points over raw)", summary.helped)
+        list("Hurt (points below raw)", summary.hurt)
+        list("Behind the better copy baseline (points)", Array(summary.behindBaseline.prefix(8)))
+        return h + "</div>\n"
+    }
+
+    /// Which colour is which variant (under the plots; wraps instead of running out of the figure).
+    private func legendHTML(_ v: [String: VariantReport]) -> String {
+        var h = "<div class=\"legend\">"
+        for name in variants where v[name] != nil {
+            h += "<span><span class=\"swatch\" style=\"background:\(Self.colors[name] ?? "#000")\"></span>\(Self.escape(name))</span>"
+        }
+        return h + "</div>\n"
+    }
+
+    /// Per variant: both ego lines found, their frame-to-frame move, and who filled the holes.
+    private func stabilityHTML(_ v: [String: VariantReport]) -> String {
+        let rows = variants.compactMap { name in v[name].map { (name, $0) } }.filter { $0.1.laneStability != nil || $0.1.restorations != nil }
+        guard !rows.isEmpty else { return "" }
+        var t = "<table><tr><th>variant</th><th>both ego lines found</th><th>ego line move per frame (lane widths)</th><th>frames with holes by outcome</th></tr>\n"
+        for (name, r) in rows {
+            let s = r.laneStability
+            let outcomes = (r.restorations ?? [:]).filter { $0.key != "not_needed" }.sorted { $0.value > $1.value }
+                .map { "\($0.value) \(Self.escape($0.key.replacingOccurrences(of: "_", with: " ")))" }.joined(separator: ", ")
+            t += "<tr><td style=\"color:\(Self.colors[name] ?? "#000")\">\(Self.escape(name))</td>"
+            t += "<td>\(s?.egoPairRate.map { String(format: "%.1f %%", 100 * $0) } ?? "–")</td>"
+            t += "<td>\(s?.meanJitter.map { String(format: "%.1f %%", 100 * $0) } ?? "–")</td><td>\(outcomes.isEmpty ? "–" : outcomes)</td></tr>\n"
+        }
+        return t + "</table>\n"
     }
 
     private func tableHTML(_ v: [String: VariantReport]) -> String {
@@ -341,12 +414,7 @@ extension ReplayReport {
             guard !points.isEmpty else { continue }
             s += "<polyline fill=\"none\" stroke=\"\(Self.colors[name] ?? "#000")\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
         }
-        var lx = Self.plotWidth - 300
-        for name in variants where d.variants[name] != nil {
-            s += String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"%@\">%@</text>", lx, Self.plotHeight - 6, Self.colors[name] ?? "#000", name)
-            lx += 58
-        }
-        return s + "</svg><br>\n"
+        return s + "</svg>\n"
     }
 
     private func coveragePlot(_ d: DriveReport) -> String {

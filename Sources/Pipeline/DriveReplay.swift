@@ -70,6 +70,8 @@ public struct DriveReplay {
         var lanes: [[Double]] = []
         var confidences: [Double] = []
         var report = VariantReport()
+        /// The ego lines' positions at the car in the previous frame (bird's-eye pixels).
+        var previousEgo: (left: Double?, right: Double?) = (nil, nil)
         var quality = ImageQuality()
         /// This frame's paint evidence (restoring variants on affected labeled frames with clean truth).
         var evidence: RestorationDiagnosis.Evidence?
@@ -82,10 +84,14 @@ public struct DriveReplay {
 
     private struct StripCandidate {
         var frame: Int
-        var accuracy: Double
+        /// How much the frame shows: labeled, how far the variants' accuracies spread (where they
+        /// disagree most is where restoration helped or hurt); unlabeled, its hole coverage.
+        var interest: Double
         var images: [(ReplayVariant, RGBImage, [[Double]])]
         var accuracies: [Double]
-        var truth: LaneLabel
+        var truth: LaneLabel?
+        var rows: [Int]
+        var holeCoverage: Double
     }
 
     /// Runs the replay; `notes` receives variants that could not be computed and why.
@@ -188,7 +194,7 @@ public struct DriveReplay {
         var paint = Mask(width: size.width, height: size.height, fill: 0)
         var coverageSum = 0.0
         var worst: [StripCandidate] = []
-        let wantStrips = options.stripFolder != nil && options.strips > 0 && labels != nil
+        let wantStrips = options.stripFolder != nil && options.strips > 0
         var index = 0
         while index < (options.maxFrames ?? Int.max), try rawSource.read(into: &raw) {
             raw.index = index
@@ -229,6 +235,18 @@ public struct DriveReplay {
                                                                   truthHoles: drive.masksFolder != nil ? holes : nil,
                                                                   liveHoles: useLive ? liveHoles : holes)
                 }
+                let detection = state.pipeline.detection
+                func atCar(_ slot: LaneSlot) -> Double? { detection.lane(slot).map { $0.a + $0.b + $0.c } }
+                let ego = (left: atCar(.egoLeft), right: atCar(.egoRight))
+                var stability = state.report.laneStability ?? LaneStability()
+                stability.add(left: ego.left, right: ego.right, previousLeft: state.previousEgo.left, previousRight: state.previousEgo.right)
+                state.report.laneStability = stability
+                state.previousEgo = ego
+                if label == nil && wantStrips {
+                    // Unlabeled: the lanes at the default rows, for the strips.
+                    state.readout.setRows(defaultRows)
+                    state.readout.read(detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)
+                }
                 if let label {
                     state.readout.setRows(label.hSamples)
                     state.readout.read(state.pipeline.detection, from: state.pipeline.detector, into: &state.lanes, confidences: &state.confidences)
@@ -247,9 +265,13 @@ public struct DriveReplay {
             if let label {
                 report.labeledFrames += 1
                 if affected { report.affectedLabeledFrames += 1 }
-                if wantStrips, let rawAccuracy = accuracies[ReplayVariant.raw.rawValue] ?? accuracies.values.first {
-                    considerStrip(&worst, frame: index, accuracy: rawAccuracy, label: label, states: states, accuracies: accuracies)
+                if wantStrips, let spread = accuracies.values.max().map({ $0 - accuracies.values.min()! }) {
+                    considerStrip(&worst, frame: index, interest: spread, label: label, rows: label.hSamples, coverage: coverage ?? 0,
+                                  states: states, accuracies: accuracies)
                 }
+            } else if wantStrips, let coverage, coverage > 0 {
+                considerStrip(&worst, frame: index, interest: coverage, label: nil, rows: defaultRows, coverage: coverage,
+                              states: states, accuracies: [:])
             }
             report.timeline.append(TimelinePoint(frame: index, holeCoverage: coverage ?? 0, affected: affected,
                                                  accuracy: accuracies.isEmpty ? nil : accuracies))
@@ -310,42 +332,45 @@ public struct DriveReplay {
         target.index = source.index
     }
 
-    private func considerStrip(_ worst: inout [StripCandidate], frame: Int, accuracy: Double, label: LaneLabel,
-                               states: [VariantState], accuracies: [String: Double]) {
-        guard worst.count < options.strips || accuracy < (worst.map(\.accuracy).max() ?? 1) else { return }
+    private func considerStrip(_ kept: inout [StripCandidate], frame: Int, interest: Double, label: LaneLabel?, rows: [Int],
+                               coverage: Double, states: [VariantState], accuracies: [String: Double]) {
+        guard kept.count < options.strips || interest > (kept.map(\.interest).min() ?? 0) else { return }
         // Strips show what each variant's detector saw: raw, baselines, restored, clean.
         var images: [(ReplayVariant, RGBImage, [[Double]])] = []
         for s in states { images.append((s.variant, s.frame.image, s.lanes)) }
-        worst.append(StripCandidate(frame: frame, accuracy: accuracy, images: images,
-                                    accuracies: states.map { accuracies[$0.variant.rawValue] ?? 0 }, truth: label))
-        worst.sort { $0.accuracy < $1.accuracy }
-        if worst.count > options.strips { worst.removeLast() }
+        kept.append(StripCandidate(frame: frame, interest: interest, images: images,
+                                   accuracies: label == nil ? [] : states.map { accuracies[$0.variant.rawValue] ?? 0 },
+                                   truth: label, rows: rows, holeCoverage: coverage))
+        // Most interesting first; among equals the earlier frame stays.
+        kept.sort { $0.interest > $1.interest || ($0.interest == $1.interest && $0.frame < $1.frame) }
+        if kept.count > options.strips { kept.removeLast() }
     }
 
-    /// One PNG per worst frame: the variants side by side at half the processing size, with the
-    /// true lanes in red and the detected ones in green.
-    private func writeStrips(_ worst: [StripCandidate], folder: String, labelSize: ImageSize, processing: ImageSize) throws -> [Strip] {
+    /// One PNG per chosen frame: the variants side by side at half the processing size, with the
+    /// true lanes (when labeled) and the detected ones in colour-blind-safe colours (Okabe–Ito
+    /// orange and sky blue; the report's legend names them). The report labels the tiles.
+    private func writeStrips(_ chosen: [StripCandidate], folder: String, labelSize: ImageSize, processing: ImageSize) throws -> [Strip] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var strips: [Strip] = []
-        for candidate in worst {
+        for candidate in chosen.sorted(by: { $0.frame < $1.frame }) {
             let tileSize = ImageSize(width: processing.width / 2, height: processing.height / 2)
             var strip = RGBImage(width: tileSize.width * candidate.images.count, height: tileSize.height)
             let sx = Double(tileSize.width) / Double(labelSize.width), sy = Double(tileSize.height) / Double(labelSize.height)
-            let rows = candidate.truth.hSamples.map { Int((Double($0) + 0.5) * sy - 0.5) }
+            let rows = candidate.rows.map { Int((Double($0) + 0.5) * sy - 0.5) }
             for (k, entry) in candidate.images.enumerated() {
                 var tile = Resize.bilinear(entry.1, to: tileSize)
-                for lane in candidate.truth.lanes {
-                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 2, dotRadius: 1, color: Drawing.red)
+                for lane in candidate.truth?.lanes ?? [] {
+                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 2, dotRadius: 1, color: Drawing.truthLane)
                 }
                 for lane in entry.2 {
-                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 1, dotRadius: 1, color: Drawing.green)
+                    Drawing.lane(&tile, xs: lane.map { $0 < 0 ? $0 : ($0 + 0.5) * sx - 0.5 }, rows: rows, thickness: 1, dotRadius: 1, color: Drawing.detectedLane)
                 }
                 Drawing.paste(tile, into: &strip, x0: k * tileSize.width, y0: 0)
             }
             let name = "\(drive.name)-\(String(format: "%06d", candidate.frame)).png"
             try ImageFile.writePNG(strip, to: (folder as NSString).appendingPathComponent(name))
-            strips.append(Strip(file: "strips/\(name)", frame: candidate.frame,
-                                variants: candidate.images.map { $0.0.rawValue }, accuracy: candidate.accuracies))
+            strips.append(Strip(file: "strips/\(name)", frame: candidate.frame, variants: candidate.images.map { $0.0.rawValue },
+                                accuracy: candidate.accuracies, holeCoverage: candidate.holeCoverage))
         }
         return strips
     }
