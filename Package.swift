@@ -47,12 +47,12 @@ let package = Package(
         .target(name: "Exposure", dependencies: ["Imaging", "Configuration"], swiftSettings: hotPath),
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
         .target(name: "Lanes", dependencies: ["Imaging"], swiftSettings: hotPath),
-        .target(name: "Evaluation", dependencies: ["Lanes", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
-        .target(name: "Pipeline", dependencies: ["CPNet", "NeuralEngine", "Evaluation", "Lanes", "Exposure", "Imaging", "Drives", "Media", "Configuration", "Daemon"]),
+        .target(name: "Pipeline", dependencies: ["CPNet", "NeuralEngine", "Lanes", "Exposure", "Imaging", "Configuration"]),
+        .target(name: "Evaluation", dependencies: ["Pipeline", "CPNet", "Exposure", "Lanes", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
         .target(
             name: "Daemon",
             dependencies: [
-                "Configuration", "Media", "Imaging",
+                "Configuration", "Media", "Imaging", "Lanes", "Pipeline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,16 +75,16 @@ let package = Package(
         ),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CPNet", "NeuralEngine", "Imaging"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Evaluation", "CPNet", "NeuralEngine", "Imaging", "Drives", "Media", "Configuration"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
-        .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "CPNet", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),
-        .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Imaging", "Configuration"]),
+        .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging", "Configuration"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Exposure", "CPNet", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),
+        .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Synthesis", "Imaging", "Configuration"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Configuration", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Configuration", .product(name: "Logging", package: "swift-log")]),
         // The clearlane command line as a user runs it: the built binary, from another directory.
         .testTarget(name: "CLITests", dependencies: ["Configuration", "Daemon", "Drives", "Evaluation", "Imaging", "Media"]),
     ]

@@ -1,4 +1,5 @@
 import Imaging
+import Pipeline
 
 /// What the daemon needs from the per-frame pipeline (hole detection → restoration → lanes).
 /// The daemon owns timing, queues, sinks and faults; the processor owns the image work.
@@ -25,26 +26,12 @@ public struct ProcessedFrame: Sendable, Equatable {
         }
     }
 
-    public enum RestorationOutcome: String, Sendable, Equatable {
-        /// No holes: nothing to restore.
-        case notNeeded = "not_needed"
-        case restored
-        /// Restoration would have missed the frame deadline; the holes took their last filmed
-        /// values instead (`restorer.deadline_fallback`).
-        case copiedLast = "copied_last"
-        /// Holes present, but restoration would have missed the frame deadline.
-        case skippedDeadline = "skipped_deadline"
-        /// Holes present, but no reference frames to copy from yet.
-        case skippedNoReferences = "skipped_no_references"
-        /// Holes present, but restoration is disabled or has no model.
-        case disabled
-    }
-
     /// The pixel size `hSamples` and the lanes' x are in: the camera's native size (nil: the
     /// processing size, `frameSize`).
     public var size: ImageSize?
     public var hSamples: [Int]
     public var lanes: [Lane]
+    /// What happened to the frame's holes (its raw value is the lanes record's `restoration`).
     public var restoration: RestorationOutcome
     /// Fraction of the lane region of interest covered by holes.
     public var holeCoverage: Double

@@ -1,23 +1,5 @@
+import Configuration
 import Imaging
-
-/// Per-frame exposure statistics, for metrics and reports.
-public struct ExposureStats: Sendable, Equatable {
-    /// Mean BT.601 luma of the whole frame, 0–255.
-    public var meanLuma: Double
-    /// Fraction of the frame's pixels at or above the clip level (saturated).
-    public var clippedFraction: Double
-    /// Fraction of the frame's pixels at or below the crush level.
-    public var crushedFraction: Double
-    /// Fraction of the lane ROI covered by the hole mask.
-    public var holeFraction: Double
-
-    public init(meanLuma: Double = 0, clippedFraction: Double = 0, crushedFraction: Double = 0, holeFraction: Double = 0) {
-        self.meanLuma = meanLuma
-        self.clippedFraction = clippedFraction
-        self.crushedFraction = crushedFraction
-        self.holeFraction = holeFraction
-    }
-}
 
 /// The live hole detector of exposure.md. No truth is available live, so a pixel is a hole when it
 /// is saturated (all channels near 255, or luma near 255) or crushed (luma near 0), *and* its
@@ -29,52 +11,9 @@ public struct ExposureStats: Sendable, Equatable {
 ///
 /// Allocation-free per frame after the first: every plane is scratch storage owned by the analyzer.
 public struct ExposureAnalyzer: Sendable {
-    /// Thresholds and radii. Radii are in pixels at a 640-pixel-wide frame and scale with width.
-    public struct Configuration: Sendable, Equatable {
-        /// A pixel whose smallest channel is at least this is saturated.
-        public var clipLevel: UInt8
-        /// A pixel whose luma is at least this is saturated too (one channel may still hold detail).
-        public var clipLumaLevel: UInt8
-        /// A pixel whose luma is at most this is crushed (below the noise floor of a dark frame).
-        public var crushLevel: UInt8
-        /// Neighbourhood radius of the texture test: wider than lane paint near the camera (paint
-        /// 0.2 m wide is ~27 px at the bottom of a 640-px frame), so a saturated stripe never fills it.
-        public var flatRadius: Int
-        /// Share of the neighbourhood that must be saturated (or crushed) for a pixel to count.
-        public var flatFraction: Double
-        /// Opening radius: removes specks smaller than about twice this.
-        public var openRadius: Int
-        /// Closing radius: fills gaps narrower than about twice this.
-        public var closeRadius: Int
-        /// Dilation that covers the bloom halo around saturated regions.
-        public var dilateRadius: Int
-        /// Frames a pixel stays a hole after it was last detected (temporal hysteresis).
-        public var holdFrames: Int
-        /// Holes covering less than this share of the ROI are dropped (sparkle, not an exposure failure).
-        public var minHoleFraction: Double
-
-        public init(clipLevel: UInt8 = 250, clipLumaLevel: UInt8 = 250, crushLevel: UInt8 = 24, flatRadius: Int = 24,
-                    flatFraction: Double = 0.6, openRadius: Int = 1, closeRadius: Int = 2, dilateRadius: Int = 2,
-                    holdFrames: Int = 1, minHoleFraction: Double = 0.002) {
-            self.clipLevel = clipLevel
-            self.clipLumaLevel = clipLumaLevel
-            self.crushLevel = crushLevel
-            self.flatRadius = flatRadius
-            self.flatFraction = flatFraction
-            self.openRadius = openRadius
-            self.closeRadius = closeRadius
-            self.dilateRadius = dilateRadius
-            self.holdFrames = holdFrames
-            self.minHoleFraction = minHoleFraction
-        }
-
-        /// A radius given at 640 pixels wide, for a frame `width` wide (at least 1 when non-zero).
-        func scaled(_ radius: Int, width: Int) -> Int {
-            radius <= 0 ? 0 : max(1, Int((Double(radius) * Double(width) / 640).rounded()))
-        }
-    }
-
-    public let configuration: Configuration
+    /// Thresholds and radii (the config file's `exposure:` section; radii in pixels at a
+    /// 640-pixel-wide frame, scaled with the width).
+    public let configuration: ExposureConfig
     public let size: ImageSize
     /// The lane region of interest (1 inside).
     public let roi: Mask
@@ -88,12 +27,12 @@ public struct ExposureAnalyzer: Sendable {
     private var morphology = BoxMorphology()
 
     /// `roi`: polygon of [x, y] points in pixels of `size` (the camera profile's `roi`).
-    public init(configuration: Configuration = .init(), roi polygon: [[Double]], size: ImageSize) {
+    public init(configuration: ExposureConfig = .init(), roi polygon: [[Double]], size: ImageSize) {
         self.init(configuration: configuration, roi: PolygonMask.rasterize(polygon, size: size), size: size)
     }
 
     /// `roi`: a mask of `size` (1 inside); a mask of another size is treated as the whole frame.
-    public init(configuration: Configuration = .init(), roi: Mask, size: ImageSize) {
+    public init(configuration: ExposureConfig = .init(), roi: Mask, size: ImageSize) {
         self.configuration = configuration
         self.size = size
         let whole = Mask(width: size.width, height: size.height, fill: 1)
@@ -114,10 +53,15 @@ public struct ExposureAnalyzer: Sendable {
     }
 
     /// Finds the holes of `image` (which must have the analyzer's size) into `holes` (1 = hole).
-    public mutating func analyze(_ image: RGBImage, into holes: inout Mask) -> ExposureStats {
+    public mutating func analyze(_ image: RGBImage, into holes: inout Mask) -> HoleStats {
         precondition(image.width == size.width && image.height == size.height,
                      "ExposureAnalyzer made for \(size) got a \(image.width)x\(image.height) frame")
         let c = configuration, w = size.width
+        // Levels as 8-bit values, clamped (ranges are checked on load; a config built in code
+        // cannot trap here).
+        func level(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
+        let clipLevel = level(c.clipLevel), clipLumaLevel = level(c.clipLumaLevel), crushLevel = level(c.crushLevel)
+        let flatFraction = min(max(c.flatFraction, 0.01), 1)
         let n = size.pixelCount
         var lumaSum = 0, clippedCount = 0, crushedCount = 0
         // 1. Candidates: saturated and crushed pixels.
@@ -130,8 +74,8 @@ public struct ExposureAnalyzer: Sendable {
                             let y = ColorConversion.luma(r, g, b)
                             l[i] = y
                             lumaSum += Int(y)
-                            let sat = min(r, min(g, b)) >= c.clipLevel || y >= c.clipLumaLevel
-                            let dark = y <= c.crushLevel
+                            let sat = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel
+                            let dark = y <= crushLevel
                             s[i] = sat ? 1 : 0
                             d[i] = dark ? 1 : 0
                             clippedCount += sat ? 1 : 0
@@ -144,11 +88,11 @@ public struct ExposureAnalyzer: Sendable {
         // 2. Texture test: keep candidates whose neighbourhood is mostly candidates of the same kind.
         let flat = c.scaled(c.flatRadius, width: w)
         morphology.integrate(saturated)
-        morphology.threshold(radius: flat, fraction: c.flatFraction, gate: saturated, into: &work)
+        morphology.threshold(radius: flat, fraction: flatFraction, gate: saturated, into: &work)
         // Crushed regions use a third of the radius: nothing legitimately black and flat is as
         // wide as lane paint is bright, and shadow bands under bridges are thin far ahead.
         morphology.integrate(crushed)
-        morphology.threshold(radius: max(flat / 3, 1), fraction: c.flatFraction, gate: crushed, into: &work2)
+        morphology.threshold(radius: max(flat / 3, 1), fraction: flatFraction, gate: crushed, into: &work2)
         for i in 0..<n where work2.values[i] != 0 { work.values[i] = 1 }
         // 3. Close (fill gaps), open (drop specks), dilate (bloom halo).
         morphology.dilate(work, radius: c.scaled(c.closeRadius, width: w), into: &work2)
@@ -156,7 +100,7 @@ public struct ExposureAnalyzer: Sendable {
         morphology.erode(work, radius: c.scaled(c.openRadius, width: w), into: &work2)
         // The texture test eats into a hole's border by about f·(2r + 1) − r − 1 pixels; grow it back
         // before adding the bloom halo.
-        let eaten = max(0, Int((c.flatFraction * Double(2 * flat + 1) - Double(flat) - 1).rounded(.up)))
+        let eaten = max(0, Int((flatFraction * Double(2 * flat + 1) - Double(flat) - 1).rounded(.up)))
         morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + eaten + c.scaled(c.dilateRadius, width: w), into: &work)
         // 4. Inside the ROI, with temporal hold.
         holes.reshape(width: size.width, height: size.height, fill: 0)
@@ -181,10 +125,10 @@ public struct ExposureAnalyzer: Sendable {
             for i in 0..<n { holes.values[i] = 0 }
             holeFraction = 0
         }
-        return ExposureStats(meanLuma: Double(lumaSum) / Double(max(n, 1)),
-                             clippedFraction: Double(clippedCount) / Double(max(n, 1)),
-                             crushedFraction: Double(crushedCount) / Double(max(n, 1)),
-                             holeFraction: holeFraction)
+        return HoleStats(meanLuma: Double(lumaSum) / Double(max(n, 1)),
+                         clippedFraction: Double(clippedCount) / Double(max(n, 1)),
+                         crushedFraction: Double(crushedCount) / Double(max(n, 1)),
+                         roiCoverage: holeFraction)
     }
 }
 
@@ -217,17 +161,9 @@ public enum PolygonMask {
     }
 }
 
-import Configuration
-
-extension ExposureAnalyzer.Configuration {
-    /// The analyzer settings of a config file's `exposure:` section (already range-checked by
-    /// `ClearLaneConfig.problems()`; values are clamped here too so a hand-built config cannot trap).
-    public init(_ config: ExposureConfig) {
-        func level(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
-        self.init(clipLevel: level(config.clipLevel), clipLumaLevel: level(config.clipLumaLevel), crushLevel: level(config.crushLevel),
-                  flatRadius: max(config.flatRadius, 0), flatFraction: min(max(config.flatFraction, 0.01), 1),
-                  openRadius: max(config.openRadius, 0), closeRadius: max(config.closeRadius, 0),
-                  dilateRadius: max(config.dilateRadius, 0), holdFrames: max(config.holdFrames, 0),
-                  minHoleFraction: max(config.minHoleFraction, 0))
+extension ExposureConfig {
+    /// A radius given at 640 pixels wide, for a frame `width` wide (at least 1 when non-zero).
+    func scaled(_ radius: Int, width: Int) -> Int {
+        radius <= 0 ? 0 : max(1, Int((Double(radius) * Double(width) / 640).rounded()))
     }
 }

@@ -18,7 +18,7 @@ public final class CopyLastRestoration: FrameRestoring {
         // Valid pixels and holes are disjoint: recording first leaves the holes' memory as it was.
         last.record(frame.image, holes: holes)
         guard holes.setCount > 0 else { return .notNeeded }
-        return last.fill(&frame.image, holes: holes) > 0 ? .restored : .skipped(.noReferences)
+        return last.fill(&frame.image, holes: holes) > 0 ? .restored : .skippedNoReferences
     }
 
     public func reset(keepMemory: Bool) {
@@ -45,14 +45,14 @@ public final class TemporalMedianRestoration: FrameRestoring {
     public func restore(_ frame: inout Frame, holes: Mask, budget: Double) -> RestorationOutcome {
         var outcome = RestorationOutcome.notNeeded
         if holes.setCount > 0 {
-            outcome = frames.isEmpty ? .skipped(.noReferences) : fill(&frame.image, holes: holes)
+            outcome = frames.isEmpty ? .skippedNoReferences : fill(&frame.image, holes: holes)
         }
         remember(frame.image, holes: outcome == .restored ? nil : holes)
         return outcome
     }
 
     private func fill(_ image: inout RGBImage, holes: Mask) -> RestorationOutcome {
-        guard frames[0].size == image.size else { return .skipped(.noReferences) }
+        guard frames[0].size == image.size else { return .skippedNoReferences }
         let n = image.width * image.height
         for i in 0..<n where holes.values[i] != 0 {
             for c in 0..<3 {

@@ -10,9 +10,9 @@ import Lanes
 /// 1. reduce the frame and its holes to the network size (a reduced pixel is a hole when any of
 ///    its source pixels is);
 /// 2. decide: no holes (or below `minHoleCoverage`) → remember the frame, `.notNeeded`; no
-///    references yet → `.skipped(.noReferences)`; predicted time over the budget →
+///    references yet → `.skippedNoReferences`; predicted time over the budget →
 ///    `.copiedLast` (with `deadlineFallback`: each hole pixel takes its last filmed value, one
-///    pass over the pixels) or `.skipped(.deadline)` (the frame goes out unrestored); either
+///    pass over the pixels) or `.skippedDeadline` (the frame goes out unrestored); either
 ///    way on time and flagged; after `remeasureAfter` such skips in a row one restoration runs
 ///    anyway to re-measure (`RestoreTimePredictor`);
 /// 3. seams: bring the valid pixels' exposure to the memory's (`ExposureMatcher`), on both the
@@ -145,12 +145,12 @@ public final class CPNetRestoration: FrameRestoring {
         }
         guard restorer.memory.count > 0 || (roadReferences?.count ?? 0) > 1 else {
             remember(frame.image, holes: holes)
-            return .skipped(.noReferences)
+            return .skippedNoReferences
         }
         if let predicted = predictedSeconds, predicted > budget, !timing.dueForRemeasure {
             timing.recordSkip()
             remember(frame.image, holes: holes)
-            return deadlineFallback && lastFilmed.fill(&frame.image, holes: holes) > 0 ? .copiedLast : .skipped(.deadline)
+            return deadlineFallback && lastFilmed.fill(&frame.image, holes: holes) > 0 ? .copiedLast : .skippedDeadline
         }
 
         let start = DispatchTime.now().uptimeNanoseconds
@@ -181,16 +181,16 @@ public final class CPNetRestoration: FrameRestoring {
                 remember(frame.image, holes: remaining)
                 keepAsAnchor()
                 timing.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                return roadFilledCount > 0 ? .restored : .skipped(.noReferences)
+                return roadFilledCount > 0 ? .restored : .skippedNoReferences
             }
         }
         let target = roadReferences == nil || motion?.isTrusted != true ? holes : remaining
         let restored: Bool
         do { restored = try restorer.restore(frame: &small, holes: smallHoles) } catch {
             // Sizes are prepared above, so this cannot happen; never fail the frame over it.
-            return .skipped(.disabled)
+            return .disabled
         }
-        guard restored else { return .skipped(.noReferences) }
+        guard restored else { return .skippedNoReferences }
         keepAsAnchor()
         // The full-size hole pixels the network filled (all holes, or with fill_unseen off only
         // those a reference showed); the others stay as filmed, and stay holes in the memory.

@@ -1,4 +1,3 @@
-import Evaluation
 import Exposure
 import Foundation
 import Imaging
@@ -131,7 +130,7 @@ public final class FramePipeline {
             let restoreBudget = budget - Double(t1 - started) / 1e9 - afterRestoreSeconds
             outcome = restorer.restore(&frame, holes: holes, budget: restoreBudget)
         } else if hasHoles {
-            outcome = .skipped(.disabled)
+            outcome = .disabled
         }
         let t2 = DispatchTime.now().uptimeNanoseconds
         if correction != nil { correction!.correct(&frame.image) }

@@ -5,9 +5,7 @@ import Lanes
 /// The live exposure analyzer (Exposure) as pipeline stage 1.
 extension ExposureAnalyzer: HoleDetecting {
     public mutating func detectHoles(in frame: Frame, into holes: inout Mask) throws -> HoleStats {
-        let s = analyze(frame.image, into: &holes)
-        return HoleStats(meanLuma: s.meanLuma, clippedFraction: s.clippedFraction, crushedFraction: s.crushedFraction,
-                         roiCoverage: s.holeFraction)
+        analyze(frame.image, into: &holes)
     }
 
     public var holeSource: String { "detected (ExposureAnalyzer)" }

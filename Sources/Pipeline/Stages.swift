@@ -1,22 +1,5 @@
+import Exposure
 import Imaging
-
-/// What one frame's exposure analysis found, for metrics and reports.
-public struct HoleStats: Sendable, Equatable {
-    /// Mean BT.601 luma of the frame, 0–255 (nil when the detector does not measure it).
-    public var meanLuma: Double?
-    /// Shares of the frame's pixels that are clipped / crushed (nil when not measured).
-    public var clippedFraction: Double?
-    public var crushedFraction: Double?
-    /// Share of the lane ROI covered by the hole mask.
-    public var roiCoverage: Double
-
-    public init(meanLuma: Double? = nil, clippedFraction: Double? = nil, crushedFraction: Double? = nil, roiCoverage: Double) {
-        self.meanLuma = meanLuma
-        self.clippedFraction = clippedFraction
-        self.crushedFraction = crushedFraction
-        self.roiCoverage = roiCoverage
-    }
-}
 
 /// Stage 1: finds the exposure holes of a frame (clipped or crushed regions inside the lane ROI).
 /// Implementations: the live `ExposureAnalyzer` (Exposure), `TruthMaskHoles` (a drive's masks/).
@@ -31,34 +14,25 @@ public protocol HoleDetecting {
     var holeSource: String { get }
 }
 
-/// Why a frame with holes went out unrestored.
-public enum SkipReason: String, Sendable, Equatable, Codable {
-    /// Restoration would have overrun the frame's time budget.
-    case deadline
-    /// No usable reference frames yet (start of stream, after a reset).
-    case noReferences = "no_references"
-    /// No model loaded, or restoration switched off.
-    case disabled
-}
-
-/// Stage 2's result for one frame.
-public enum RestorationOutcome: Sendable, Equatable {
+/// Stage 2's result for one frame. The raw values are the wire names: the daemon's lanes records
+/// (`restoration`), its metrics' labels and replay reports (`restorations`) all use them.
+public enum RestorationOutcome: String, Sendable, Equatable, Codable, CaseIterable {
     /// The frame has no holes.
-    case notNeeded
+    case notNeeded = "not_needed"
     /// Hole pixels were replaced in place.
     case restored
     /// Restoration would have overrun the frame's deadline, so the hole pixels took their last
     /// filmed values instead (copy-last: each from the last frame in which it was not a hole).
-    case copiedLast
-    case skipped(SkipReason)
+    case copiedLast = "copied_last"
+    /// Went out unrestored: restoration would have overrun the frame's time budget.
+    case skippedDeadline = "skipped_deadline"
+    /// Went out unrestored: no usable reference frames yet (start of stream, after a reset).
+    case skippedNoReferences = "skipped_no_references"
+    /// Went out unrestored: no model loaded, or restoration switched off.
+    case disabled
 
     /// Whether hole pixels were replaced (by the restorer or its fallback).
-    public var filledHoles: Bool {
-        switch self {
-        case .restored, .copiedLast: return true
-        case .notNeeded, .skipped: return false
-        }
-    }
+    public var filledHoles: Bool { self == .restored || self == .copiedLast }
 }
 
 /// Stage 2: fills a frame's holes in place from earlier frames (CPNet's Restorer). Implemented

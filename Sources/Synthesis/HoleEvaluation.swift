@@ -1,3 +1,4 @@
+import Configuration
 import Drives
 import Exposure
 import Foundation
@@ -15,7 +16,7 @@ public enum HoleEvaluation {
     }
 
     /// Scores `drive`. `keep` frames (the worst-exposed ones and the event start) are kept for a sheet.
-    public static func evaluate(drive folder: String, configuration: ExposureAnalyzer.Configuration = .init(), keep: Int = 0) throws -> Result {
+    public static func evaluate(drive folder: String, configuration: ExposureConfig = .init(), keep: Int = 0) throws -> Result {
         let drive = try Drive(folder: folder)
         let size = ImageSize(width: drive.manifest.width, height: drive.manifest.height)
         guard let masks = try drive.openMasks(size: size) else {

@@ -246,15 +246,15 @@ struct NativeSizeRestorer {
 /// Frames per restoration outcome, for the closing line.
 struct OutcomeTally {
     private(set) var frames = 0
-    private var counts: [ProcessedFrame.RestorationOutcome: Int] = [:]
+    private var counts: [RestorationOutcome: Int] = [:]
 
-    mutating func count(_ outcome: ProcessedFrame.RestorationOutcome) {
+    mutating func count(_ outcome: RestorationOutcome) {
         frames += 1
         counts[outcome, default: 0] += 1
     }
 
     var summary: String {
-        let order: [ProcessedFrame.RestorationOutcome] = [.restored, .copiedLast, .notNeeded, .skippedNoReferences, .skippedDeadline, .disabled]
+        let order: [RestorationOutcome] = [.restored, .copiedLast, .notNeeded, .skippedNoReferences, .skippedDeadline, .disabled]
         return order.compactMap { o in counts[o].map { "\($0) \(o.rawValue)" } }.joined(separator: ", ")
     }
 }

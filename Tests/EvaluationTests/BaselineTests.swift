@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Imaging
+import Pipeline
 import Testing
 
 @Suite("Baselines and image quality")

@@ -1,4 +1,5 @@
 import Foundation
+import Exposure
 import Imaging
 import Pipeline
 import Synthesis

@@ -2,6 +2,7 @@ import Configuration
 import Exposure
 import Foundation
 import Imaging
+import Synthesis
 import Testing
 
 @Suite("Camera model")
@@ -131,7 +132,7 @@ struct ExposureAnalyzerTests {
 
     func grey(_ level: UInt8) -> RGBImage { RGBImage(width: size.width, height: size.height, fill: level) }
 
-    @Test func brightLanePaintUnderCorrectExposureIsNotMasked() {
+    @Test func brightLanePaintUnderCorrectExposureIsNotMasked() throws {
         var analyzer = ExposureAnalyzer(roi: Mask(width: size.width, height: size.height, fill: 1), size: size)
         var image = grey(110)
         // Two saturated paint stripes, 8 and 12 px wide (a lane line near the camera at 320 px).
@@ -139,7 +140,7 @@ struct ExposureAnalyzerTests {
         var holes = Mask(width: 0, height: 0, fill: 0)
         let stats = analyzer.analyze(image, into: &holes)
         #expect(holes.setCount == 0)
-        #expect(stats.clippedFraction > 0)
+        #expect(try #require(stats.clippedFraction) > 0)
     }
 
     @Test func aLargeSaturatedRegionIsOneHoleCoveringItsBloomEdge() {
@@ -153,17 +154,17 @@ struct ExposureAnalyzerTests {
         #expect(Double(covered) / Double(80 * 160) > 0.97)  // all but the very corners
         #expect(holes[79, 100] == 1 && holes[160, 59] == 1)  // edges dilated for the halo
         #expect(holes[20, 20] == 0)
-        #expect(stats.holeFraction > 0.2 && stats.holeFraction < 0.3)
+        #expect(stats.roiCoverage > 0.2 && stats.roiCoverage < 0.3)
     }
 
-    @Test func crushedRegionsWithOnlyNoiseAreHoles() {
+    @Test func crushedRegionsWithOnlyNoiseAreHoles() throws {
         var analyzer = ExposureAnalyzer(roi: Mask(width: size.width, height: size.height, fill: 1), size: size)
         var image = grey(120)
         var rng = SeededRandom(seed: 2)
         for y in 100..<180 { for x in 0..<size.width { let v = UInt8(rng.integer(0...14)); image[x, y] = RGB(v, v, v) } }
         var holes = Mask(width: 0, height: 0, fill: 0)
         let stats = analyzer.analyze(image, into: &holes)
-        #expect(stats.crushedFraction > 0.4)
+        #expect(try #require(stats.crushedFraction) > 0.4)
         var inside = 0
         for y in 100..<180 { for x in 0..<size.width where holes[x, y] == 1 { inside += 1 } }
         #expect(Double(inside) / Double(80 * size.width) > 0.98)
@@ -185,9 +186,17 @@ struct ExposureAnalyzerTests {
         #expect(holes.setCount == 0)
     }
 
-    @Test func configurationFromTheConfigFileSection() {
-        let c = ExposureAnalyzer.Configuration(ExposureConfig(crushLevel: 30, dilateRadius: 5, holdFrames: 3))
-        #expect(c.crushLevel == 30 && c.dilateRadius == 5 && c.holdFrames == 3)
-        #expect(ExposureAnalyzer.Configuration(ExposureConfig()) == ExposureAnalyzer.Configuration())
+    /// The analyzer takes the config file's `exposure:` section itself (no second settings type):
+    /// a crush level raised in the config turns a dark, flat region into a hole.
+    @Test func theConfigSectionDrivesTheAnalyzer() {
+        var image = grey(120)
+        for y in 100..<180 { for x in 0..<size.width { image[x, y] = RGB(28, 28, 28) } }
+        let roi = Mask(width: size.width, height: size.height, fill: 1)
+        var holes = Mask(width: 0, height: 0, fill: 0)
+        var shipped = ExposureAnalyzer(configuration: ExposureConfig(), roi: roi, size: size)
+        #expect(shipped.analyze(image, into: &holes).roiCoverage == 0, "luma 28 is above the shipped crush level 24")
+        var raised = ExposureAnalyzer(configuration: ExposureConfig(crushLevel: 30), roi: roi, size: size)
+        #expect(raised.analyze(image, into: &holes).roiCoverage > 0.2)
+        #expect(raised.configuration.crushLevel == 30)
     }
 }

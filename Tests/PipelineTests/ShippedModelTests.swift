@@ -1,6 +1,7 @@
 import CPNet
 import Configuration
 import Drives
+import Evaluation
 import Foundation
 import Imaging
 import Pipeline

@@ -1,7 +1,6 @@
-import Daemon
-import Evaluation
 import Imaging
 import Lanes
+import Pipeline
 
 /// Adapts a `FramePipeline` to the daemon's `FrameProcessing` (Sources/Daemon): the daemon owns
 /// timing, queues, sinks and faults; this turns one processed frame into its lanes record.
@@ -46,28 +45,9 @@ public final class PipelineFrameProcessor: FrameProcessing {
             size: readout?.labelSize ?? pipeline.geometry.imageSize,
             hSamples: readout?.hSamples ?? pipeline.hSamples,
             lanes: zip(lanes, confidences).map { ProcessedFrame.Lane(xs: $0.0, confidence: $0.1) },
-            restoration: .init(result.restoration), holeCoverage: result.holes.roiCoverage,
+            restoration: result.restoration, holeCoverage: result.holes.roiCoverage,
             stageSeconds: [("exposure", result.exposureSeconds), ("restore", result.restoreSeconds), ("lanes", result.lanesSeconds)])
     }
 
     public func reset(keepMemory: Bool) { pipeline.reset(keepMemory: keepMemory) }
-}
-
-extension ProcessedFrame.RestorationOutcome {
-    /// The daemon's flag for a stage outcome.
-    init(_ outcome: RestorationOutcome) {
-        switch outcome {
-        case .notNeeded: self = .notNeeded
-        case .restored: self = .restored
-        case .copiedLast: self = .copiedLast
-        case .skipped(.deadline): self = .skippedDeadline
-        case .skipped(.noReferences): self = .skippedNoReferences
-        case .skipped(.disabled): self = .disabled
-        }
-    }
-}
-
-extension RestorationOutcome {
-    /// The outcome's name in replay reports: the daemon's lanes-record flag.
-    public var name: String { ProcessedFrame.RestorationOutcome(self).rawValue }
 }

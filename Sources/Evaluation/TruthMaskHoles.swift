@@ -1,7 +1,9 @@
 import Drives
+import Exposure
 import Foundation
 import Imaging
 import Media
+import Pipeline
 
 /// Hole detection from a drive's truth masks (masks/000000.png …, 255 = hole), read in step
 /// with the frames and scaled to the processing size (any non-zero scaled value is a hole, so

@@ -1,10 +1,10 @@
 import Configuration
 import Drives
-import Evaluation
 import Foundation
 import Imaging
 import Lanes
 import Media
+import Pipeline
 
 /// The variants `clearlane replay` can score the lane detector on.
 public enum ReplayVariant: String, CaseIterable, Sendable {
@@ -229,7 +229,7 @@ public struct DriveReplay {
                 let useLive = state.variant.restoresHoles && liveDetector != nil
                 let result = state.pipeline.process(&state.frame, holes: useLive ? liveHoles : holes, budget: options.frameBudget)
                 state.report.addTiming(seconds: result.lanesSeconds)
-                if state.variant.restoresHoles { state.report.countRestoration(result.restoration.name) }
+                if state.variant.restoresHoles { state.report.countRestoration(result.restoration.rawValue) }
                 if diagnose && state.variant.restoresHoles {
                     state.evidence = RestorationDiagnosis.measure(paint: paint, filmed: raw.image, restored: state.frame.image, clean: clean.image,
                                                                   truthHoles: drive.masksFolder != nil ? holes : nil,
