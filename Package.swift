@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Drives", dependencies: ["Configuration", "Media", "Imaging"]),
         .target(name: "Exposure", dependencies: ["Imaging", "Configuration"], swiftSettings: hotPath),
         .target(name: "Synthesis", dependencies: ["Exposure", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
-        .target(name: "Lanes", dependencies: ["Imaging"], swiftSettings: hotPath),
+        .target(name: "Lanes", dependencies: ["Imaging", "Configuration"], swiftSettings: hotPath),
         .target(name: "Pipeline", dependencies: ["CPNet", "NeuralEngine", "Lanes", "Exposure", "Imaging", "Configuration"]),
         .target(name: "Evaluation", dependencies: ["Pipeline", "CPNet", "Exposure", "Lanes", "Imaging", "Drives", "Media", "Configuration"], swiftSettings: hotPath),
         .target(
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Evaluation", "CPNet", "NeuralEngine", "Imaging", "Drives", "Media", "Configuration"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Pipeline", "CPNet"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging", "Configuration"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Exposure", "CPNet", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),

@@ -209,8 +209,8 @@ public final class Restorer: @unchecked Sendable {
     }
 }
 
-/// Where the fill of a seen hole pixel comes from.
-public enum PasteSource: String, Sendable, CaseIterable {
+/// Where the fill of a seen hole pixel comes from (`restorer.paste` in the config: the raw values).
+public enum PasteSource: String, Sendable, CaseIterable, Decodable {
     /// The paste decoder's prediction (cpnet.md §6).
     case decoder
     /// The aligned pixel of the longest-held reference that shows it (`CPNetwork.copyFirst`).

@@ -36,7 +36,7 @@ public struct DaemonConfig: Decodable, Sendable, Equatable {
         statusIntervalSeconds = try c.value(.statusIntervalSeconds, default: d.statusIntervalSeconds)
     }
 
-    func problems() -> [(path: [String], message: String)] {
+    public func problems() -> [(path: [String], message: String)] {
         var out: [(path: [String], message: String)] = []
         func check(_ ok: Bool, _ path: [String], _ message: String) { if !ok { out.append((["daemon"] + path, message)) } }
         check((1...64).contains(queueFrames), ["queue_frames"], "must be 1…64 frames, got \(queueFrames)")

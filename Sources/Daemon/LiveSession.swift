@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Logging
 import Media
+import Pipeline
 import Synchronization
 
 /// The daemon's processing loop: camera → processor → lanes output / restored video, in real

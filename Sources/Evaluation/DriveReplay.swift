@@ -118,7 +118,7 @@ public struct DriveReplay {
             throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: problem)
         }
         let roi = geometry.roiMask()
-        let parameters = LaneDetectorParameters(options.lanes.detector)
+        let parameters = options.lanes.detector
         let defaultRows = LaneReadout.defaultRows(geometry: camera.geometry.scaled(to: labelSize), step: options.lanes.rowStep)
 
         // Stage 1 for all variants: truth masks when the drive has them, else the live detector.
@@ -373,24 +373,5 @@ public struct DriveReplay {
                                 accuracy: candidate.accuracies, holeCoverage: candidate.holeCoverage))
         }
         return strips
-    }
-}
-
-extension LaneDetectorParameters {
-    /// The detector's parameters from `lanes.detector` in the config.
-    public init(_ c: LaneDetectorConfig) {
-        self.init()
-        birdseyeWidth = c.birdseyeWidth
-        birdseyeHeight = c.birdseyeHeight
-        minContrast = c.minContrast
-        noiseFactor = c.noiseFactor
-        paintShare = c.paintShare
-        localShare = c.localShare
-        edgeShare = c.edgeShare
-        minChroma = c.minChroma
-        windows = c.windows
-        smoothing = c.smoothing
-        holdFrames = c.holdFrames
-        carryFrames = c.carryFrames
     }
 }

@@ -100,11 +100,7 @@ public final class CPNetRestoration: FrameRestoring {
         let restorer = Restorer(weights: weights, references: config.references, stride: config.strideFrames(fps: fps),
                                 maxReferenceAge: config.maxReferenceAgeFrames(fps: fps), threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
-        switch config.paste {
-        case .oldest: restorer.paste = .oldestAligned
-        case .blend: restorer.paste = .blendAligned
-        case .decoder: restorer.paste = .decoder
-        }
+        restorer.paste = config.paste
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
                   deadlineFallback: config.deadlineFallback, roadPlane: config.align == .roadPlane ? geometry : nil,
                   roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)

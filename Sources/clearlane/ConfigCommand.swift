@@ -1,6 +1,7 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import Pipeline
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -51,7 +51,7 @@ enum FrameProcessorFactory {
         }
         guard problems.isEmpty, let camera, let size, let geometry else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
 
-        guard let pipeline = FramePipeline(geometry: geometry, parameters: LaneDetectorParameters(lanes.detector),
+        guard let pipeline = FramePipeline(geometry: geometry, parameters: lanes.detector,
                                            holeDetector: ExposureAnalyzer(configuration: config.exposure, roi: geometry.roiMask(), size: size),
                                            restorer: restorer, prefersFilmedLanes: lanes.preferFilmed) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")

@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import Imaging
 import Media
+import Pipeline
 
 struct PassthroughCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Configuration
 import Daemon
 import Foundation
 import Logging
+import Pipeline
 import ServiceLifecycle
 import UnixSignals
 

@@ -1,5 +1,7 @@
+import CPNet
 import Configuration
 import Foundation
+import Pipeline
 import Testing
 
 enum Repo {
@@ -67,8 +69,8 @@ struct ConfigurationTests {
 
     @Test func restorerPasteTakesOneOfItsNamedSources() throws {
         #expect(try load("restorer:\n  paste: decoder\n").config.restorer.paste == .decoder)
-        #expect(try load("restorer:\n  paste: blend\n").config.restorer.paste == .blend)
-        #expect(try load("restorer:\n  enabled: true\n").config.restorer.paste == .oldest)
+        #expect(try load("restorer:\n  paste: blend\n").config.restorer.paste == .blendAligned)
+        #expect(try load("restorer:\n  enabled: true\n").config.restorer.paste == .oldestAligned)
         let e = try #require(error(of: "restorer:\n  paste: copy\n"))
         #expect(e.keyPath == "restorer.paste")
         #expect(e.line == 2)

@@ -1,4 +1,6 @@
+import Configuration
 import Foundation
+import Lanes
 
 /// `lanes:` — the lane detector, its camera geometry, the classical baselines and what counts as
 /// an exposure-affected frame (config/default.yaml documents every key). Every key is optional.
@@ -17,7 +19,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
     /// With restoration: also detect lanes in the frame as filmed and report a line seen there
     /// over the restored frame's (pasted paint can sit off its line; filmed paint cannot).
     public var preferFilmed: Bool
-    public var detector: LaneDetectorConfig
+    public var detector: LaneDetectorParameters
     public var baselines: BaselinesConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -32,7 +34,7 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         rowStep = 10
         affectedCoverage = 0.01
         preferFilmed = true
-        detector = LaneDetectorConfig()
+        detector = LaneDetectorParameters()
         baselines = BaselinesConfig()
     }
 
@@ -74,48 +76,6 @@ public struct LanesConfig: Decodable, Sendable, Equatable {
         check(baselines.claheClipLimit >= 1 && baselines.claheClipLimit <= 256, ["baselines", "clahe_clip_limit"], "must be 1…256, got \(baselines.claheClipLimit)")
         check(baselines.gammaTarget > 0 && baselines.gammaTarget < 1, ["baselines", "gamma_target"], "must be in (0, 1), got \(baselines.gammaTarget)")
         return out
-    }
-}
-
-/// `lanes.detector:` — thresholds of the histogram lane detector (see Lanes.LaneDetectorParameters).
-public struct LaneDetectorConfig: Decodable, Sendable, Equatable {
-    public var birdseyeWidth = 320
-    public var birdseyeHeight = 320
-    public var minContrast = 10.0
-    public var noiseFactor = 3.0
-    public var paintShare = 0.25
-    public var localShare = 0.3
-    public var edgeShare = 1.0
-    public var minChroma = 16.0
-    public var windows = 10
-    public var smoothing = 0.6
-    public var holdFrames = 4
-    public var carryFrames = 30
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case birdseyeWidth = "birdseye_width", birdseyeHeight = "birdseye_height", minContrast = "min_contrast"
-        case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", edgeShare = "edge_share", minChroma = "min_chroma", windows, smoothing
-        case holdFrames = "hold_frames", carryFrames = "carry_frames"
-    }
-
-    public init() {}
-
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = LaneDetectorConfig()
-        birdseyeWidth = try c.value(.birdseyeWidth, default: d.birdseyeWidth)
-        birdseyeHeight = try c.value(.birdseyeHeight, default: d.birdseyeHeight)
-        minContrast = try c.value(.minContrast, default: d.minContrast)
-        noiseFactor = try c.value(.noiseFactor, default: d.noiseFactor)
-        paintShare = try c.value(.paintShare, default: d.paintShare)
-        localShare = try c.value(.localShare, default: d.localShare)
-        edgeShare = try c.value(.edgeShare, default: d.edgeShare)
-        minChroma = try c.value(.minChroma, default: d.minChroma)
-        windows = try c.value(.windows, default: d.windows)
-        smoothing = try c.value(.smoothing, default: d.smoothing)
-        holdFrames = try c.value(.holdFrames, default: d.holdFrames)
-        carryFrames = try c.value(.carryFrames, default: d.carryFrames)
     }
 }
 

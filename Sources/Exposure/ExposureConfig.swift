@@ -1,3 +1,4 @@
+import Configuration
 /// `exposure:` — how the live hole detector (ExposureAnalyzer) finds clipped and crushed regions.
 /// Radii are in pixels at a 640-pixel-wide processing frame and scale with the width. Every key is
 /// optional; the defaults were tuned on synthetic drives against truth masks (README § Drives).

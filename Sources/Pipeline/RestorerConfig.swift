@@ -1,3 +1,5 @@
+import CPNet
+import Configuration
 import Foundation
 
 /// `restorer:` — CPNet restoration of exposure holes (config/default.yaml documents every key).
@@ -40,13 +42,12 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     /// Where a seen hole pixel's fill comes from: the aligned pixel of the longest-held reference
     /// that shows it, the aligned references' pixels blended with the context-matching weights, or the
     /// paste decoder (the paper).
-    public var paste: Paste
+    public var paste: PasteSource
     /// When the CPNet would overrun a frame's deadline, fill its holes with each pixel's last
     /// filmed value instead (copy-last, one pass over the pixels); off: the frame goes out
     /// unrestored.
     public var deadlineFallback: Bool
 
-    public enum Paste: String, Decodable, Sendable, CaseIterable { case oldest, blend, decoder }
     public enum Align: String, Decodable, Sendable, CaseIterable {
         case roadPlane = "road-plane", affine
     }
@@ -82,7 +83,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
         matchExposure = false
         minHoleCoverage = 0.005
         fillUnseen = false
-        paste = .oldest
+        paste = .oldestAligned
         deadlineFallback = true
     }
 
