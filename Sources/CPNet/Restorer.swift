@@ -15,14 +15,15 @@ public final class Restorer: @unchecked Sendable {
     /// Stage times of the last restored frame (including caching the restored frame's AE features).
     public private(set) var lastTimings = StageTimings()
     /// Whether hole pixels that no aligned reference shows (the paper's "hole-unseen" region)
-    /// take the decoder's prediction (true, the paper) or keep their pixels as filmed (false).
+    /// take the decoder's prediction (true, the paper) or keep their pixels as filmed (false,
+    /// shipped).
     /// Without a reference the prediction is an inpainting guess — on roads a smooth blur that
     /// can hide the lane markings the raw frame still shows at a hole's edge.
-    public var fillUnseen = true
-    /// How seen hole pixels are filled: the paste decoder's prediction (the paper), or the aligned
-    /// references' own pixels (the longest-held reference that shows the pixel, or all of them
-    /// blended with the context-matching weights).
-    public var paste = PasteSource.decoder
+    public var fillUnseen = false
+    /// How seen hole pixels are filled: the aligned references' own pixels (the longest-held
+    /// reference that shows the pixel, shipped; or all of them blended with the context-matching
+    /// weights), or the paste decoder's prediction (the paper).
+    public var paste = PasteSource.oldestAligned
     /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
     /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
     public private(set) var lastFilled = Mask(width: 0, height: 0, fill: 0)
@@ -51,6 +52,17 @@ public final class Restorer: @unchecked Sendable {
         lastOldestFirst.reserveCapacity(references)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }
+    }
+
+    /// The paper's algorithm (cpnet.md §7): every hole pixel from the paste decoder, seen or not,
+    /// and a memory that keeps its references however old. The defaults are the shipped
+    /// behaviour instead (aligned pasting from the longest-held reference, unseen pixels left as
+    /// filmed); the parity tests against PyTorch and the paper's ablations use this.
+    public static func paper(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) -> Restorer {
+        let restorer = Restorer(weights: weights, references: references, stride: stride, maxReferenceAge: 0, threads: threads)
+        restorer.paste = .decoder
+        restorer.fillUnseen = true
+        return restorer
     }
 
     /// Allocates the workspace and memory storage for frames of `size` (no-op when already done).
@@ -220,55 +232,4 @@ public enum PasteSource: String, Sendable, CaseIterable, Decodable {
 
     /// Whether seen hole pixels are copied from the aligned references (not the decoder).
     public var copiesAligned: Bool { self != .decoder }
-}
-
-/// The paper's offline mode (cpnet.md §7): complete a recording forward and backward in time and
-/// blend frame f of N as fwd·(N−f)/N + bwd·f/N. Where only one pass could restore a frame (the
-/// first frames have no past in the forward pass, the last none in the backward pass), that
-/// pass's result is used alone.
-public final class BidirectionalRestorer: @unchecked Sendable {
-    public let restorer: Restorer
-
-    public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, threads: Int = 2) {
-        restorer = Restorer(weights: weights, references: references, stride: stride, threads: threads)
-    }
-
-    /// Weights of the forward and backward results for frame `frame` (0-based) of `count`.
-    public static func blendWeights(frame: Int, count: Int) -> (forward: Float, backward: Float) {
-        let n = Float(count), f = Float(frame)
-        return ((n - f) / n, f / n)
-    }
-
-    /// Restores every frame's holes in place; returns, per frame, whether it was restored.
-    public func restore(frames: inout [RGBImage], holes: [Mask]) throws(CPNetError) -> [Bool] {
-        guard frames.count == holes.count else {
-            throw CPNetError(kind: .frameSize, file: "frames", subject: nil,
-                             problem: "\(frames.count) frames but \(holes.count) hole masks", action: "Pass one hole mask per frame")
-        }
-        let n = frames.count
-        var forward = frames, backward = frames
-        var forwardDone = [Bool](repeating: false, count: n), backwardDone = forwardDone
-        restorer.reset()
-        for f in 0..<n { forwardDone[f] = try restorer.restore(frame: &forward[f], holes: holes[f]) }
-        restorer.reset()
-        for f in (0..<n).reversed() { backwardDone[f] = try restorer.restore(frame: &backward[f], holes: holes[f]) }
-        restorer.reset()
-        for f in 0..<n {
-            switch (forwardDone[f], backwardDone[f]) {
-            case (true, true):
-                let (wf, wb) = Self.blendWeights(frame: f, count: n)
-                let mask = holes[f].values
-                for i in 0..<mask.count where mask[i] != 0 {
-                    for c in 0..<3 {
-                        let v = Float(forward[f].pixels[i * 3 + c]) * wf + Float(backward[f].pixels[i * 3 + c]) * wb
-                        frames[f].pixels[i * 3 + c] = UInt8(min(max(v + 0.5, 0), 255))
-                    }
-                }
-            case (true, false): frames[f] = forward[f]
-            case (false, true): frames[f] = backward[f]
-            case (false, false): break
-            }
-        }
-        return (0..<n).map { forwardDone[$0] || backwardDone[$0] }
-    }
 }

@@ -69,7 +69,7 @@ public final class CPNetRestoration: FrameRestoring {
     ///     frames, stride and age in seconds).
     ///   - fps: frames per second of the stream (for the road-plane memory's seconds).
     public init(restorer: Restorer, scale: Double = 0.5, minHoleCoverage: Double = 0.005, matchExposure: Bool = false,
-                deadlineFallback: Bool = false, remeasureAfter: Int = 30, roadPlane geometry: RoadGeometry? = nil,
+                deadlineFallback: Bool = true, remeasureAfter: Int = 30, roadPlane geometry: RoadGeometry? = nil,
                 roadMemory: (recent: Int, kept: Int, stride: Double, maxAge: Double) = (3, 3, 0.067, 5), fps: Double = 30) {
         self.restorer = restorer
         self.fps = fps

@@ -40,13 +40,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The camera, overriding the config's source: rtsp://…, udp://HOST:PORT[?format=mpegts], /dev/videoN, file:///… or a video file.")
     var source: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: the config's logging.level, read at start).")
+    var logLevel: String?
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        // The config is read before logging starts, so its logging.level applies from the first line.
+        let configFile = try DefaultResources.configFile(self.config)
+        let sourceOverride: SourceURI?
+        do { sourceOverride = try source.map(Self.sourceURI) } catch { throw CommandFailure("--source: \(error)") }
+        let loaded: LoadedConfig
+        do { loaded = try LoadedConfig.load(configFile, source: sourceOverride) } catch { throw CommandFailure("\(error)") }
+        let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? Logger.Level(rawValue: loaded.config.logging.level.rawValue) ?? .info
         LoggingSystem.bootstrap { label in
             if JournalLogHandler.isUnderSystemd { return JournalLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
@@ -55,11 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "clearlane")
 
-        let loaded: LoadedConfig
-        let config = try DefaultResources.configFile(self.config)
-        let sourceOverride: SourceURI?
-        do { sourceOverride = try source.map(Self.sourceURI) } catch { throw CommandFailure("--source: \(error)") }
-        do { loaded = try LoadedConfig.load(config, source: sourceOverride) } catch { throw CommandFailure("\(error)") }
+        let config = configFile
 
         let notifier = SystemdNotifier()
         let restorer = loaded.config.restorer

@@ -108,7 +108,7 @@ struct RestorerTests {
     let width = 48, height = 36
 
     @Test func restorerLeavesValidPixelsUntouchedAndFillsOnlyHoles() throws {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 2)
         let none = Mask(width: width, height: height, fill: 0)
         for shift in 0..<2 { restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: shift), holes: none) }
         let holes = RGBImageFactory.centralHole(width: width, height: height)
@@ -134,7 +134,7 @@ struct RestorerTests {
     }
 
     @Test func framesWithoutHolesOrWithoutReferencesAreSkippedUnchanged() throws {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 1)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 1)
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         let first = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 0), holes)
         var frame = first
@@ -149,7 +149,7 @@ struct RestorerTests {
     }
 
     @Test func restoredFrameIsWrittenBackWithAnEmptyHoleMap() throws {
-        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 3, stride: 1, threads: 2)
         restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
@@ -165,7 +165,7 @@ struct RestorerTests {
     }
 
     @Test func holePixelsNoReferenceShowsStayAsFilmedWhenFillUnseenIsOff() throws {
-        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)  // a free slot for the result
+        let restorer = Restorer.paper(weights: weights, references: 3, stride: 1, threads: 2)  // a free slot for the result
         restorer.fillUnseen = false
         // The references miss the central block themselves; the target misses it and a corner.
         let central = RGBImageFactory.centralHole(width: width, height: height)
@@ -208,7 +208,7 @@ struct RestorerTests {
     /// out the same either way.
     @Test(arguments: [true, false])
     func alignedPasteCopiesTheAlignedReferencesWeightedByContextMatching(fillUnseen: Bool) throws {
-        let restorer = Restorer(weights: weights, references: 3, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 3, stride: 1, threads: 2)
         restorer.paste = .blendAligned
         restorer.fillUnseen = fillUnseen
         for shift in 0..<2 {
@@ -246,7 +246,7 @@ struct RestorerTests {
     /// that shows it. Three frames through a two-slot memory put the newest frame in slot 0, so
     /// the order must come from admission, not from the slots.
     @Test func oldestPasteCopiesTheLongestHeldAlignedReferenceThatShowsEachPixel() throws {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 2)
         restorer.paste = .oldestAligned
         restorer.fillUnseen = false
         // Holes in every remembered frame, in different places, so that some hole pixels are
@@ -289,7 +289,7 @@ struct RestorerTests {
     /// warp (θ and the aligned references as the whole step computes them), blending after the
     /// context matching, the decoder runs everything.
     @Test func aStepStopsAfterTheLastStageItsPasteReads() throws {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 2)
         restorer.fillUnseen = false
         restorer.paste = .oldestAligned
         #expect(restorer.lastStage == .warp)
@@ -323,7 +323,7 @@ struct RestorerTests {
     }
 
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 2)
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
         var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
@@ -342,51 +342,9 @@ struct RestorerTests {
     }
 
     @Test func maskOfAnotherSizeIsAnError() {
-        let restorer = Restorer(weights: weights, references: 2, stride: 1, threads: 1)
+        let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 1)
         var frame = RGBImage(width: 10, height: 8)
         #expect(throws: CPNetError.self) { try restorer.restore(frame: &frame, holes: Mask(width: 8, height: 8, fill: 1)) }
-    }
-
-    @Test func bidirectionalBlendWeightsFavourTheNearerEnd() {
-        let n = 8
-        for f in 0..<n {
-            let (fw, bw) = BidirectionalRestorer.blendWeights(frame: f, count: n)
-            #expect(abs(fw + bw - 1) < 1e-6)
-            #expect(fw == Float(n - f) / Float(n))
-        }
-        let first = BidirectionalRestorer.blendWeights(frame: 0, count: n)
-        #expect(first.forward == 1 && first.backward == 0)
-    }
-
-    @Test func bidirectionalModeBlendsForwardAndBackwardPasses() throws {
-        let n = 5
-        let holes = (0..<n).map { f in f == 0 || f == n - 1 ? Mask(width: width, height: height, fill: 0) : RGBImageFactory.centralHole(width: width, height: height) }
-        let originals = (0..<n).map { RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: $0 * 2), holes[$0]) }
-        // Single-direction passes, for the expected blend.
-        let single = Restorer(weights: weights, references: 2, stride: 1, threads: 2)
-        var forward = originals, backward = originals
-        for f in 0..<n { _ = try single.restore(frame: &forward[f], holes: holes[f]) }
-        single.reset()
-        for f in (0..<n).reversed() { _ = try single.restore(frame: &backward[f], holes: holes[f]) }
-
-        let bidirectional = BidirectionalRestorer(weights: weights, references: 2, stride: 1, threads: 2)
-        var frames = originals
-        let restored = try bidirectional.restore(frames: &frames, holes: holes)
-        #expect(restored == [false, true, true, true, false])
-        for f in 1..<(n - 1) {
-            let (wf, wb) = BidirectionalRestorer.blendWeights(frame: f, count: n)
-            for i in 0..<(width * height) {
-                for c in 0..<3 {
-                    let k = i * 3 + c
-                    if holes[f].values[i] == 0 {
-                        #expect(frames[f].pixels[k] == originals[f].pixels[k])
-                    } else {
-                        let expected = Float(forward[f].pixels[k]) * wf + Float(backward[f].pixels[k]) * wb
-                        #expect(abs(Float(frames[f].pixels[k]) - expected) <= 0.5 + 1e-3)
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -461,7 +419,7 @@ struct WeightFileTests {
 @Suite("Restorer frame sizes")
 struct RestorerFrameSizeTests {
     @Test func aNewFrameSizeStartsAnEmptyMemoryAndSkipsTheFirstFrame() throws {
-        let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+        let restorer = Restorer.paper(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
         restorer.remember(RGBImageFactory.scene(width: 40, height: 32, shift: 0), holes: Mask(width: 40, height: 32, fill: 0))
         #expect(restorer.memory.count == 1)
         let holes = RGBImageFactory.centralHole(width: 48, height: 36)

@@ -149,7 +149,7 @@ struct ParityTests {
     /// scripts/test exports a smoke-trained model (CLEARLANE_SMOKE_WEIGHTS); the engine must load and run it.
     @Test func smokeTrainedWeightsLoadAndRestore() throws {
         guard let path = ProcessInfo.processInfo.environment["CLEARLANE_SMOKE_WEIGHTS"], !path.isEmpty else { return }
-        let restorer = Restorer(weights: try CPNetWeights(path: path), references: 2, stride: 1, threads: 2)
+        let restorer = Restorer.paper(weights: try CPNetWeights(path: path), references: 2, stride: 1, threads: 2)
         var frame = RGBImageFactory.scene(width: 64, height: 48, shift: 0)
         restorer.remember(frame, holes: .init(width: 64, height: 48, fill: 0))
         let holes = RGBImageFactory.centralHole(width: 64, height: 48)

@@ -32,10 +32,10 @@ private func band(width: Int, height: Int, rows: Range<Int>) -> Mask {
 
 @Suite("CPNet restoration stage")
 struct RestorationStageTests {
-    func stage(scale: Double = 0.5, matchExposure: Bool = false) throws -> CPNetRestoration {
+    func stage(scale: Double = 0.5, matchExposure: Bool = false, deadlineFallback: Bool = true) throws -> CPNetRestoration {
         let weights = try CPNetWeights(path: fixtureWeights)
-        return CPNetRestoration(restorer: Restorer(weights: weights, references: 2, stride: 1, threads: 1),
-                                scale: scale, minHoleCoverage: 0.001, matchExposure: matchExposure)
+        return CPNetRestoration(restorer: Restorer.paper(weights: weights, references: 2, stride: 1, threads: 1),
+                                scale: scale, minHoleCoverage: 0.001, matchExposure: matchExposure, deadlineFallback: deadlineFallback)
     }
 
     @Test func framesWithoutHolesAreRememberedNotRestored() throws {
@@ -81,7 +81,7 @@ struct RestorationStageTests {
     }
 
     @Test func restorationPredictedToOverrunTheBudgetIsSkipped() throws {
-        let restoration = try stage()
+        let restoration = try stage(deadlineFallback: false)
         let holes = band(width: 96, height: 64, rows: 24..<40)
         var past = Frame(image: scene(width: 96, height: 64), pts: nil, index: 0)
         _ = restoration.restore(&past, holes: Mask(width: 96, height: 64, fill: 0), budget: .infinity)
@@ -95,7 +95,7 @@ struct RestorationStageTests {
 
     @Test func withTheDeadlineFallbackALateFramesHolesTakeTheirLastFilmedValues() throws {
         let weights = try CPNetWeights(path: fixtureWeights)
-        let restoration = CPNetRestoration(restorer: Restorer(weights: weights, references: 2, stride: 1, threads: 1),
+        let restoration = CPNetRestoration(restorer: Restorer.paper(weights: weights, references: 2, stride: 1, threads: 1),
                                            scale: 0.5, minHoleCoverage: 0.001, deadlineFallback: true)
         let w = 96, h = 64
         let frames = (0..<3).map { scene(width: w, height: h, dx: 5 * $0) }
