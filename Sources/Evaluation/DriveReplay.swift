@@ -25,18 +25,23 @@ public struct DriveReplay {
         /// ratio that fits inside it (`ImageSize.fitting(aspectOf:)`), so a 4:3 camera is neither
         /// stretched nor letterboxed, and scored in its native pixels.
         public var processingSize = ImageSize(width: 640, height: 360)
-        public var lanes = LanesConfig()
+        /// Every stage of every variant comes from here (the config's `exposure:`, `lanes:` and
+        /// `restorer:` sections and the weights), as on the vehicle.
+        public var stages = StageFactory()
+        /// The `lanes:` section the stages use (detector, baselines, what counts as affected).
+        public var lanes: LanesConfig {
+            get { stages.lanes }
+            set { stages.lanes = newValue }
+        }
         /// Folder of named camera profiles (lanes.cameras_folder resolved).
         public var camerasFolder = "config/cameras"
         /// --camera: overrides drive.yaml's profile.
         public var camera: String?
         public var variants: [ReplayVariant] = [.raw, .clahe, .gamma, .restored, .clean]
-        /// Makes the live hole detector for drives without truth masks (nil: none available).
-        public var makeHoleDetector: ((RoadGeometry) -> (any HoleDetecting)?)?
-        /// Makes the restorer for the `restored` variant from the drive's camera geometry (at the
-        /// processing size) and frame rate (the memory counts seconds); nil: no model, the variant
-        /// is omitted.
-        public var makeRestorer: ((RoadGeometry, Double) -> FrameRestoring?)?
+        /// Detect holes live (the stages' ExposureAnalyzer) where the vehicle would: for drives
+        /// without truth masks, and for the restoring variants on every drive. Off: only truth
+        /// masks give holes (drives without them get no exposure-affected figures).
+        public var detectsHoles = true
         /// Worst labeled frames to render as strips (0: none).
         public var strips = 2
         /// Folder to write strips into (nil: no strips).
@@ -118,7 +123,6 @@ public struct DriveReplay {
             throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: problem)
         }
         let roi = geometry.roiMask()
-        let parameters = options.lanes.detector
         let defaultRows = LaneReadout.defaultRows(geometry: camera.geometry.scaled(to: labelSize), step: options.lanes.rowStep)
 
         // Stage 1 for all variants: truth masks when the drive has them, else the live detector.
@@ -126,7 +130,7 @@ public struct DriveReplay {
         if let masks = drive.masksFolder {
             holeDetector = try TruthMaskHoles(folder: masks, fps: drive.manifest.fps, size: size, roi: roi)
         } else {
-            holeDetector = options.makeHoleDetector?(geometry)
+            holeDetector = options.detectsHoles ? options.stages.holeDetector(for: geometry) : nil
         }
         let holeSource = holeDetector.map { $0.holeSource } ?? "none (no truth masks and no hole detector): exposure-affected figures absent"
 
@@ -136,10 +140,11 @@ public struct DriveReplay {
             var restorer: FrameRestoring?
             switch variant {
             case .raw: break
-            case .clahe: correction = CLAHE(tiles: options.lanes.baselines.claheTiles, clipLimit: options.lanes.baselines.claheClipLimit)
-            case .gamma: correction = GammaNormalization(target: options.lanes.baselines.gammaTarget, roi: roi)
+            case .clahe: correction = options.stages.clahe()
+            case .gamma: correction = options.stages.gamma(roi: roi)
             case .restored:
-                guard let r = options.makeRestorer?(geometry, drive.manifest.fps) else {
+                // The memory counts seconds at the drive's own frame rate.
+                guard let r = options.stages.cpnet(for: geometry, fps: drive.manifest.fps) else {
                     appendOnce(&notes, "restored: omitted — no CPNet model is available yet (nothing is faked)")
                     continue
                 }
@@ -154,8 +159,7 @@ public struct DriveReplay {
                     continue
                 }
             }
-            guard let pipeline = FramePipeline(geometry: geometry, parameters: parameters, restorer: restorer, correction: correction,
-                                               prefersFilmedLanes: options.lanes.preferFilmed) else {
+            guard let pipeline = options.stages.pipeline(geometry: geometry, restorer: restorer, correction: correction) else {
                 throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: "camera geometry is unusable")
             }
             states.append(VariantState(variant: variant, pipeline: pipeline,
@@ -181,7 +185,7 @@ public struct DriveReplay {
         // which frames are exposure-affected and where hole PSNR/SSIM is measured).
         var liveDetector: (any HoleDetecting)? = nil
         if states.contains(where: { $0.variant.restoresHoles }), drive.masksFolder != nil {
-            liveDetector = options.makeHoleDetector?(geometry)
+            liveDetector = options.detectsHoles ? options.stages.holeDetector(for: geometry) : nil
             if let live = liveDetector { appendOnce(&notes, "restored, copy-last, median: holes from \(live.holeSource), as on the vehicle (truth masks only score)") }
         }
         if options.frameBudget.isFinite, states.contains(where: { $0.variant == .restored }) {

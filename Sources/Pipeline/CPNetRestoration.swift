@@ -106,12 +106,6 @@ public final class CPNetRestoration: FrameRestoring {
                   roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)
     }
 
-    /// Loads the weight file named by `config` (resolved against the config's folder).
-    public convenience init(config: RestorerConfig, resolvingAgainst loaded: LoadedConfig?, fps: Double = 30, geometry: RoadGeometry? = nil) throws {
-        let path = loaded?.resolve(config.weights) ?? config.weights
-        self.init(weights: try CPNetWeights(path: path), config: config, fps: fps, geometry: geometry)
-    }
-
     /// The network's frame size for a processing size (even, at least 16 pixels).
     public func networkSize(for size: ImageSize) -> ImageSize {
         func reduce(_ v: Int) -> Int { max(16, Int((Double(v) * scale / 2).rounded()) * 2) }

@@ -1,3 +1,4 @@
+import CPNet
 import Configuration
 import Daemon
 import Evaluation
@@ -33,27 +34,26 @@ enum FrameProcessorFactory {
         // restorer's road plane is the camera's geometry at that size.
         let size = camera.map { box.fitting(aspectOf: $0.geometry.imageSize) }
         let geometry = camera.flatMap { c in size.map { c.geometry.scaled(to: $0) } }
-        let restorerConfig = config.restorer
-        var restorer: FrameRestoring?
-        if restorerConfig.enabled {
-            let path = loaded.resolve(restorerConfig.weights)
+        // The weights are loaded here (the check names restorer.weights); the stages come from
+        // the one factory every command uses.
+        var weights: CPNetWeights?
+        if config.restorer.enabled {
+            let path = loaded.resolve(config.restorer.weights)
             if !FileManager.default.fileExists(atPath: path) {
                 problems.append(loaded.loader.error(at: ["restorer", "weights"],
                                                     "weight file \(path) not found (the shipped model is models/cpnet-road-slim.safetensors; or set restorer.enabled: false)"))
             } else {
-                do {
-                    // The memory's seconds at the processing frame rate.
-                    restorer = try CPNetRestoration(config: restorerConfig, resolvingAgainst: loaded, fps: fps ?? config.processing.fps, geometry: geometry)
-                } catch {
+                do { weights = try CPNetWeights(path: path) } catch {
                     problems.append(loaded.loader.error(at: ["restorer", "weights"], "\(error)"))
                 }
             }
         }
         guard problems.isEmpty, let camera, let size, let geometry else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
 
-        guard let pipeline = FramePipeline(geometry: geometry, parameters: lanes.detector,
-                                           holeDetector: ExposureAnalyzer(configuration: config.exposure, roi: geometry.roiMask(), size: size),
-                                           restorer: restorer, prefersFilmedLanes: lanes.preferFilmed) else {
+        let stages = StageFactory(config: config, weights: weights)
+        // The memory's seconds at the stream's frame rate (the camera's: processing.fps).
+        guard let pipeline = stages.pipeline(geometry: geometry, holeDetector: stages.holeDetector(for: geometry),
+                                             restorer: stages.cpnet(for: geometry, fps: fps ?? config.processing.fps)) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
         return PipelineFrameProcessor(pipeline: pipeline, native: camera.geometry, rowStep: lanes.rowStep)

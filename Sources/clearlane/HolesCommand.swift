@@ -2,6 +2,7 @@ import ArgumentParser
 import Exposure
 import Foundation
 import Imaging
+import Pipeline
 import Synthesis
 
 struct HolesCommand: ParsableCommand {
@@ -24,6 +25,9 @@ struct HolesCommand: ParsableCommand {
     @Option(help: "An evaluation set (evaluation/sets/*.yaml): its drives are generated where missing and scored, with a summary per preset.")
     var set: String?
 
+    @Option(help: "The YAML config whose exposure: section the detector runs with, as on the vehicle (default: config/default.yaml of the installed resources; its defaults when none is installed).")
+    var config: String?
+
     @Option(help: "Write a contact sheet PNG here.")
     var sheet: String?
 
@@ -34,6 +38,12 @@ struct HolesCommand: ParsableCommand {
     var tileWidth: Int = 256
 
     func run() throws {
+        // The exposure: section the vehicle runs with, never the detector's built-in defaults.
+        var exposure = ExposureConfig()
+        if let file = config ?? (try? DefaultResources.configFile(nil)) {
+            do { exposure = try LoadedConfig.load(file).config.exposure } catch { throw CommandFailure("\(error)") }
+            print("exposure: settings of \(file)")
+        }
         var rows: [[RGBImage]] = []
         var total = HoleScore()
         func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", 100 * $0) } ?? "   n/a" }
@@ -57,7 +67,7 @@ struct HolesCommand: ParsableCommand {
         for (folder, group) in folders {
             let result: HoleEvaluation.Result
             do {
-                result = try HoleEvaluation.evaluate(drive: folder, keep: sheet == nil ? 0 : sheetFrames)
+                result = try HoleEvaluation.evaluate(drive: folder, configuration: exposure, keep: sheet == nil ? 0 : sheetFrames)
             } catch {
                 throw CommandFailure("holes: \(folder): \(error)")
             }

@@ -97,7 +97,7 @@ struct ReplayCommand: ParsableCommand {
             let loaded: LoadedConfig
             do { loaded = try LoadedConfig.load(config) } catch { throw CommandFailure("\(error)") }
             loadedConfig = loaded
-            options.lanes = loaded.config.lanes
+            options.stages = StageFactory(config: loaded.config, weights: nil)
             options.processingSize = ImageSize(width: loaded.config.processing.width, height: loaded.config.processing.height)
             options.camerasFolder = loaded.camerasFolder
             configCamera = options.lanes.camera.map(loaded.cameraReference)
@@ -112,7 +112,6 @@ struct ReplayCommand: ParsableCommand {
         }
         options.strips = strips
         options.maxFrames = maxFrames
-        options.makeHoleDetector = HoleDetectors.live
         // The restored variant: the CPNet named by --weights, else the config's restorer.weights,
         // else the shipped model found like every default. Asked for and not loadable is an error,
         // never a silently missing variant.
@@ -141,7 +140,10 @@ struct ReplayCommand: ParsableCommand {
             let model: CPNetWeights
             do { model = try CPNetWeights(path: weightsPath) } catch { throw CommandFailure("the restored variant: \(error)") }
             // Per drive: the memory's seconds take the drive's fps, the road plane its camera.
-            options.makeRestorer = { geometry, fps in CPNetRestoration(weights: model, config: restorerConfig, fps: fps, geometry: geometry) }
+            options.stages.weights = model
+            options.stages.restorer = restorerConfig
+            // restorer.enabled: false switches the vehicle's restoration off, not the variant asked for.
+            options.stages.restorer.enabled = true
         }
         // The drives to replay. A set file that does not load is an error up front (its drives are
         // unknown); a drive that fails later (generation, drive.yaml, video, labels) is skipped.

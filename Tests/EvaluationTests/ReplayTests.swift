@@ -23,6 +23,8 @@ struct ReplayTests {
         var o = DriveReplay.Options()
         o.camerasFolder = Self.repo + "/config/cameras"
         o.variants = [.raw, .clean]
+        // Only truth masks give holes here: the sample has none, so no exposure-affected figures.
+        o.detectsHoles = false
         o.stripFolder = report.map { $0 + "/strips" }
         o.strips = 1
         // The first 60 frames (12 labeled) keep the test short in debug builds.
@@ -147,7 +149,8 @@ struct ReplayTests {
             o.strips = 0
             o.stripFolder = nil
             o.frameBudget = budget
-            o.makeRestorer = { _, _ in CPNetRestoration(weights: weights, config: config) }
+            o.stages.restorer = config
+            o.stages.weights = weights
             var notes: [String] = []
             let report = try DriveReplay(drive: drive, options: o).run(notes: &notes)
             let pooled = ReplayReport(command: "test", processingSize: "640x360", affectedCoverage: 0.01,

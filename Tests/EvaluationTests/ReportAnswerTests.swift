@@ -84,6 +84,7 @@ struct ReportAnswerTests {
             try FileManager.default.createSymbolicLink(atPath: unlabeled + "/" + name, withDestinationPath: Self.sample + "/" + name)
         }
         var options = DriveReplay.Options()
+        options.detectsHoles = false
         options.camerasFolder = ReplayTests.repo + "/config/cameras"
         options.variants = [.raw, .copyLast, .clean]
         options.stripFolder = out + "/strips"

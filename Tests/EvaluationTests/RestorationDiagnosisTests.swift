@@ -67,7 +67,6 @@ struct RestorationDiagnosisTests {
         var options = DriveReplay.Options()
         options.camerasFolder = ReplayTests.repo + "/config/cameras"
         options.variants = [.raw, .copyLast, .median, .clean]
-        options.makeHoleDetector = HoleDetectors.live
         options.strips = 0
         options.maxFrames = 80
         var notes: [String] = []

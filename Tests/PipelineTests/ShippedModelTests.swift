@@ -33,9 +33,7 @@ struct ShippedModelTests {
         options.variants = [.raw, .restored]
         options.camerasFolder = repo.appendingPathComponent("config/cameras").path
         options.strips = 0
-        options.makeHoleDetector = HoleDetectors.live
-        let weights = try CPNetWeights(path: Self.model)
-        options.makeRestorer = { _, _ in CPNetRestoration(weights: weights, config: RestorerConfig()) }
+        options.stages.weights = try CPNetWeights(path: Self.model)
         var notes: [String] = []
         let report = try DriveReplay(drive: drive, options: options).run(notes: &notes)
         let raw = try #require(report.variants["raw"])
