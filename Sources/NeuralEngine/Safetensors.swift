@@ -186,7 +186,14 @@ public final class SafetensorsFile: @unchecked Sendable {
                   offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw SafetensorsError(.badHeader, file: path, tensor: name, problem: "data_offsets is not [begin, end] with 0 ≤ begin ≤ end", action: reexport)
             }
-            let bytes = shape.reduce(1, *) * 4
+            // Checked arithmetic: a damaged or hostile shape ([2^32, 2^32]) would trap on overflow.
+            let bytes = shape.contains(0) ? 0 : shape.reduce(4 as Int?) { total, n in
+                total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: n); return overflow ? nil : product }
+            }
+            guard let bytes else {
+                throw SafetensorsError(.shapeMismatch, file: path, tensor: name,
+                                       problem: "shape \(shape) holds more bytes than any file can", action: reexport)
+            }
             guard offsets[1] - offsets[0] == bytes else {
                 throw SafetensorsError(.shapeMismatch, file: path, tensor: name,
                                        problem: "shape \(shape) needs \(bytes) bytes but data_offsets span \(offsets[1] - offsets[0])",

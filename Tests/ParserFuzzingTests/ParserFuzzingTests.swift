@@ -43,6 +43,17 @@ struct ParserFuzzingFindingsTests {
         return nil
     }
 
+    @Test func aSafetensorsShapeWhoseSizeOverflowsIsRejectedByTensor() throws {
+        let header = Array(#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#.utf8)
+        var file = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
+        file += header
+        guard case .rejected(let message) = ParserTarget.safetensors.run(file) else {
+            Issue.record("not rejected")
+            return
+        }
+        #expect(message.hasPrefix("fuzz/weights.safetensors: tensor 'a': shape [4294967296, 4294967296] holds more bytes"))
+    }
+
     @Test func aCULaneCoordinateTooLargeForAnIntegerRowIsRejectedByLine() throws {
         let message = try #require(rejection(.culane, "10 590 20 560\n30 1e300\n"))
         #expect(message.hasPrefix("fuzz/labels/000042.lines.txt:2:"))
