@@ -67,6 +67,9 @@ public struct YAMLLoader: @unchecked Sendable {
         return value.multipliedReportingOverflow(by: sign).overflow
     }
 
+    /// True when the text holds no YAML document (nothing, or only comments).
+    public var isEmptyDocument: Bool { root == nil }
+
     /// Reads `path`; a missing or unreadable file is a `ConfigError` too.
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
