@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clearlane", targets: ["clearlane"]),
+        // The file parsers as fuzz targets, for the libFuzzer driver in fuzz/ (a package of its own,
+        // so that only it is built with -sanitize=fuzzer).
+        .library(name: "ParserFuzzing", targets: ["ParserFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +64,7 @@ let package = Package(
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ]
         ),
+        .target(name: "ParserFuzzing", dependencies: ["Configuration", "Drives", "NeuralEngine", "Pipeline"]),
 
         .executableTarget(
             name: "clearlane",
@@ -85,6 +89,7 @@ let package = Package(
         .testTarget(name: "ExposureTests", dependencies: ["Exposure", "Synthesis", "Imaging", "Configuration"]),
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Exposure", "Drives", "Media", "Imaging", "Configuration"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Configuration", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"]),
         // The clearlane command line as a user runs it: the built binary, from another directory.
         .testTarget(name: "CLITests", dependencies: ["Configuration", "Daemon", "Drives", "Evaluation", "Imaging", "Media"]),
     ]

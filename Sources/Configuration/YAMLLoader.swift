@@ -20,7 +20,55 @@ public struct YAMLLoader: @unchecked Sendable {
         } catch let error as YamlError {
             throw ConfigError(file: file, keyPath: "", line: Self.line(of: error), message: "is not valid YAML: \(Self.problem(of: error))")
         }
+        if let root, let (scalar, path) = Self.firstBase60Overflow(in: root) {
+            throw ConfigError(file: file, keyPath: path.joined(separator: "."), line: scalar.mark?.line,
+                              message: "is a YAML 1.1 base-60 number (\(scalar.string)) too large for an integer; quote it if it is text")
+        }
     }
+
+    /// Yams reads a plain scalar with colons ("1:30:00", YAML 1.1 base 60) as an integer with
+    /// unchecked arithmetic, which traps when the value (or the next power of 60 it computes)
+    /// does not fit in Int. Such scalars are found here, before decoding, by the same reading with
+    /// checked arithmetic. Quoted scalars are strings to Yams and are skipped.
+    static func firstBase60Overflow(in root: Node) -> (scalar: Node.Scalar, path: [String])? {
+        var pending = [(root, [String]())]
+        while let (node, path) = pending.popLast() {
+            switch node {
+            case .scalar(let scalar):
+                if base60Overflows(scalar) { return (scalar, path) }
+            case .mapping(let mapping):
+                for pair in mapping.reversed() {
+                    let key = path + [pair.key.string ?? "?"]
+                    pending += [(pair.value, key), (pair.key, key)]
+                }
+            case .sequence(let sequence):
+                pending += sequence.enumerated().reversed().map { ($1, path + [String($0)]) }
+            }
+        }
+        return nil
+    }
+
+    private static func base60Overflows(_ scalar: Node.Scalar) -> Bool {
+        guard scalar.style == .any || scalar.style == .plain, scalar.string.contains(":") else { return false }
+        // Yams' integer reading (Constructor.swift, FixedWidthInteger._construct and sexagesimal()).
+        var text = Substring(scalar.string.replacingOccurrences(of: "_", with: ""))
+        var sign = 1
+        if text.hasPrefix("-") { sign = -1 }
+        if text.hasPrefix("-") || text.hasPrefix("+") { text = text.dropFirst() }
+        if text.hasPrefix("0") { return false }  // read in base 8, 16 or 2, which reports overflow
+        var base = 1, value = 0
+        for digit in text.components(separatedBy: ":").compactMap({ Int($0, radix: 10) }).reversed() {
+            let term = digit.multipliedReportingOverflow(by: base)
+            let sum = value.addingReportingOverflow(term.partialValue)
+            let next = base.multipliedReportingOverflow(by: 60)
+            if term.overflow || sum.overflow || next.overflow { return true }
+            (value, base) = (sum.partialValue, next.partialValue)
+        }
+        return value.multipliedReportingOverflow(by: sign).overflow
+    }
+
+    /// True when the text holds no YAML document (nothing, or only comments).
+    public var isEmptyDocument: Bool { root == nil }
 
     /// Reads `path`; a missing or unreadable file is a `ConfigError` too.
     public init(contentsOf path: String) throws {

@@ -15,6 +15,8 @@ public final class DaemonMetrics: @unchecked Sendable {
     /// Frames whose holes were filled by the deadline fallback (copy-last) instead of the CPNet.
     public let framesCopiedLast: CoreMetrics.Counter
     public let reconnects: CoreMetrics.Counter
+    /// Lane records the output refused (disk full, …): processed frames that did not go out.
+    public let lanesWriteErrors: CoreMetrics.Counter
     public let sourceErrors: CoreMetrics.Counter
     public let fpsIn: CoreMetrics.Meter
     public let fpsOut: CoreMetrics.Meter
@@ -33,6 +35,7 @@ public final class DaemonMetrics: @unchecked Sendable {
     public static let help: [String: String] = [
         "clearlane_frames_in_total": "Frames received from the source.",
         "clearlane_frames_out_total": "Frames processed and written to the lanes output.",
+        "clearlane_lanes_write_errors_total": "Lane records the lanes output refused (disk full, I/O or send error); those frames were processed but not written.",
         "clearlane_frames_dropped_total": "Frames the bounded source queue dropped because processing fell behind (counted from timestamp gaps).",
         "clearlane_frames_restored_total": "Frames whose exposure holes the CPNet restored.",
         "clearlane_frames_copied_last_total": "Frames whose holes the deadline fallback filled with each pixel's last filmed value.",
@@ -62,6 +65,7 @@ public final class DaemonMetrics: @unchecked Sendable {
         framesRestored = counter("clearlane_frames_restored_total")
         framesCopiedLast = counter("clearlane_frames_copied_last_total")
         reconnects = counter("clearlane_source_reconnects_total")
+        lanesWriteErrors = counter("clearlane_lanes_write_errors_total")
         sourceErrors = counter("clearlane_source_errors_total")
         fpsIn = gauge("clearlane_fps_in")
         fpsOut = gauge("clearlane_fps_out")

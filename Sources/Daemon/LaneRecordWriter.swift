@@ -20,7 +20,12 @@ public final class LaneRecordWriter {
     }
 
     private var target: Target
+    /// Records the output took. A record it refused is never counted here.
     public private(set) var linesWritten = 0
+    /// Records the output refused (disk full, I/O error, UDP send error); each is dropped.
+    public private(set) var writeFailures = 0
+    /// Why the last refused record was refused (strerror text).
+    public private(set) var lastWriteError: String?
     public let destination: String
     private let maxBytes: Int
     private let keep: Int
@@ -82,37 +87,71 @@ public final class LaneRecordWriter {
 
     deinit { close() }
 
-    /// Writes one record.
-    public func write(_ record: LaneRecord) {
+    /// Writes one record; false when the output refused it (see `lastWriteError`).
+    @discardableResult
+    public func write(_ record: LaneRecord) -> Bool {
         record.encodeJSON(into: &encoded)
-        write(encoded)
+        return write(encoded)
     }
 
-    /// Writes one record (a JSON object without newline).
-    public func write(_ json: [UInt8]) {
+    /// Writes one record (a JSON object without newline); false when the output refused it (see
+    /// `lastWriteError`). A refused record is dropped, not retried: the daemon is real time, and the
+    /// next frame's record supersedes it.
+    @discardableResult
+    public func write(_ json: [UInt8]) -> Bool {
+        let failure: Int32?
         switch target {
         case .stdout:
             var line = json
             line.append(UInt8(ascii: "\n"))
-            line.withUnsafeBytes { _ = Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            failure = line.withUnsafeBytes { Self.writeAll(STDOUT_FILENO, $0) }
         case .file(var handle):
             var line = json
             line.append(UInt8(ascii: "\n"))
             if maxBytes > 0, fileBytes > 0, fileBytes + UInt64(line.count) > UInt64(maxBytes), let fresh = rotate(handle) {
                 handle = fresh
             }
-            handle.write(Data(line))
-            fileBytes += UInt64(line.count)
+            // Not FileHandle.write(_:), which traps on an error (ENOSPC on a full disk).
+            failure = line.withUnsafeBytes { Self.writeAll(handle.fileDescriptor, $0) }
+            if failure == nil {
+                fileBytes += UInt64(line.count)
+            } else {
+                // Cut off what part of the line went in, so the file stays whole lines of JSON,
+                // and write the next line where this one started.
+                _ = ftruncate(handle.fileDescriptor, off_t(fileBytes))
+                _ = lseek(handle.fileDescriptor, off_t(fileBytes), SEEK_SET)
+            }
         case .udp(let fd, var address):
-            _ = withUnsafePointer(to: &address) { pointer in
+            let sent = withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                     json.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
                 }
             }
+            failure = sent < 0 ? errno : nil
         case .none:
-            return
+            return true
+        }
+        if let failure {
+            writeFailures += 1
+            lastWriteError = String(cString: strerror(failure))
+            return false
         }
         linesWritten += 1
+        return true
+    }
+
+    /// Writes all of `bytes` (retrying short writes and EINTR); the errno of a failure, else nil.
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return nil
     }
 
     /// Closes the current file, shifts the rotated ones up (the oldest beyond `keep` deleted), and

@@ -52,6 +52,9 @@ public final class LiveSession: @unchecked Sendable {
 
     // Counters for STATUS= and logs (the metrics registry has the full picture).
     private var framesIn = 0, framesOut = 0, dropped = 0, restored = 0, copiedLast = 0, reconnects = 0
+    /// Lane records refused by the output in total, and in the current run of refusals (logged at
+    /// its start and end rather than per frame, so a full disk does not flood the journal too).
+    private var unwritten = 0, unwrittenRun = 0
     private var lastPTS: UInt64?
     /// Frame numbers in the lanes output keep counting across source rebuilds (a rebuilt source
     /// starts its own index at 0 again): output number = source index + offset.
@@ -111,8 +114,9 @@ public final class LiveSession: @unchecked Sendable {
                 let fin = Double(framesIn - window.framesIn) / span, fout = Double(framesOut - window.framesOut) / span
                 metrics.fpsIn.set(fin)
                 metrics.fpsOut.set(fout)
-                let text = String(format: "%.1f fps in, %.1f fps out, %d dropped, %d restored, %d copied-last, %@", fin, fout, dropped, restored, copiedLast,
+                var text = String(format: "%.1f fps in, %.1f fps out, %d dropped, %d restored, %d copied-last, %@", fin, fout, dropped, restored, copiedLast,
                                   source == nil ? "waiting for camera" : "running")
+                if unwrittenRun > 0 { text += ", lanes output failing (\(lanes.lastWriteError ?? "?"); \(unwritten) records not written)" }
                 notifier.status(text)
                 logger.info("status: \(text)")
                 window = (now, framesIn, framesOut)
@@ -233,10 +237,24 @@ public final class LiveSession: @unchecked Sendable {
         let latency = max(age(of: frame, in: source), arrivedAge + spent)
         metrics.latency.recordNanoseconds(Int64(max(latency, 0) * 1e9))
         encode(frame, result, latency: latency)
-        lanes.write(record)
-        framesOut += 1
-        metrics.framesOut.increment()
-        lastFrameAt.withLock { $0 = Date() }
+        // Out means written: a refused record counts as an error, never as a frame out (and
+        // /healthz, which follows the last frame out, turns unhealthy while nothing goes out).
+        if lanes.write(record) {
+            if unwrittenRun > 0 {
+                logger.notice("lanes output \(lanes.destination) writes again after refusing \(unwrittenRun) records")
+                unwrittenRun = 0
+            }
+            framesOut += 1
+            metrics.framesOut.increment()
+            lastFrameAt.withLock { $0 = Date() }
+        } else {
+            unwritten += 1
+            unwrittenRun += 1
+            metrics.lanesWriteErrors.increment()
+            if unwrittenRun == 1 {
+                logger.error("lanes output \(lanes.destination) refused the record of frame \(nextFrameNumber - 1): \(lanes.lastWriteError ?? "?"); processing goes on, refused records are dropped and counted (clearlane_lanes_write_errors_total)")
+            }
+        }
         if !readySent {
             readySent = true
             notifier.ready(status: "first frame processed")
@@ -288,6 +306,14 @@ public final class LiveSession: @unchecked Sendable {
         notifier.reloading()
         logger.notice("reloading \(configFile)")
         do {
+            // At start an empty file means every default; on reload it is almost surely a file
+            // caught being rewritten (truncated, not yet written), and the defaults would switch
+            // the source and the lanes output away from what is running. Checked first, so the
+            // log says so rather than what the defaults lack.
+            if try YAMLLoader(contentsOf: configFile).isEmptyDocument {
+                throw ConfigError(file: configFile, keyPath: "", line: nil,
+                                  message: "is empty (being rewritten?); a reload needs the settings written out")
+            }
             let fresh = try LoadedConfig.load(configFile, source: sourceOverride)
             let newProcessor = try makeProcessor(fresh)
             let newLanes = fresh.config.daemon.lanesOutput == config.config.daemon.lanesOutput

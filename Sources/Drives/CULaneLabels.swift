@@ -12,6 +12,9 @@ import Foundation
 /// labeled stay in `LaneLabel.points` for the CULane F1.
 extension LaneLabelFile {
     public static let culaneSuffix = ".lines.txt"
+    /// Coordinates beyond ±this many pixels are no label (CULane frames are 1640×590; lanes that
+    /// leave the frame go a little negative). Bounding them keeps the rows an integer range.
+    public static let culaneCoordinateLimit = 1_000_000.0
 
     /// Reads every `*.lines.txt` in `folder` (other files are ignored).
     public init(culaneFolder folder: String, imageHeight: Int, rowStep: Int = 10) throws {
@@ -65,6 +68,10 @@ extension LaneLabelFile {
             for field in fields {
                 guard let v = Double(field), v.isFinite else {
                     throw Problem(file: file, line: line, message: "\"\(field)\" is not a number (a CULane lane is \"x1 y1 x2 y2 …\")")
+                }
+                guard abs(v) <= culaneCoordinateLimit else {
+                    throw Problem(file: file, line: line,
+                                  message: "\"\(field)\" is not a pixel coordinate (CULane labels lie within ±\(Int(culaneCoordinateLimit)) px)")
                 }
                 values.append(v)
             }

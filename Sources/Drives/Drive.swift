@@ -41,11 +41,7 @@ public struct Drive: Sendable {
             throw ConfigError(file: manifestPath, keyPath: "", line: nil,
                               message: "not found: a drive folder needs drive.yaml (fps, width, height, source, license)")
         }
-        let loader = try YAMLLoader(contentsOf: manifestPath)
-        let manifest = try loader.decode(DriveManifest.self)
-        let problems = manifest.problems().map { loader.error(at: $0.path, $0.message) }
-        if !problems.isEmpty { throw ConfigErrors(problems) }
-        self.manifest = manifest
+        self.manifest = try DriveManifest.parse(YAMLLoader(contentsOf: manifestPath))
         let fm = FileManager.default
         if let video = ["video.mkv", "video.mp4", "video.avi", "video.webm"]
             .map({ (folder as NSString).appendingPathComponent($0) }).first(where: { fm.fileExists(atPath: $0) }) {

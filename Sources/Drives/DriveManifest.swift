@@ -46,6 +46,18 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
         frames = try c.decodeIfPresent(Int.self, forKey: .frames)
     }
 
+    /// Decodes and range-checks drive.yaml text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws -> DriveManifest {
+        try parse(YAMLLoader(file: file, text: text))
+    }
+
+    static func parse(_ loader: YAMLLoader) throws -> DriveManifest {
+        let manifest = try loader.decode(DriveManifest.self)
+        let problems = manifest.problems().map { loader.error(at: $0.path, $0.message) }
+        if !problems.isEmpty { throw ConfigErrors(problems) }
+        return manifest
+    }
+
     func problems() -> [(path: [String], message: String)] {
         var out: [(path: [String], message: String)] = []
         if !(fps > 0 && fps <= 240) { out.append((["fps"], "must be in (0, 240] frames per second, got \(fps)")) }

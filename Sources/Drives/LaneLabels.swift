@@ -164,8 +164,13 @@ public struct ExposureLog: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LaneLabelFile.Problem(file: path, line: 0, message: "cannot be read")
         }
+        return try decode(data, file: path)
+    }
+
+    /// Decodes the contents of exposure.json; `file` names it in errors.
+    public static func decode(_ data: Data, file: String) throws -> ExposureLog {
         do { return try JSONDecoder().decode(ExposureLog.self, from: data) } catch {
-            throw LaneLabelFile.Problem(file: path, line: 0, message: "is not a valid exposure log ({\"events\": [...], \"frames\": [...]}): \(error)")
+            throw LaneLabelFile.Problem(file: file, line: 0, message: "is not a valid exposure log ({\"events\": [...], \"frames\": [...]}): \(error)")
         }
     }
 

@@ -74,10 +74,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             throw SafetensorsError(.unreadable, file: path, problem: "cannot stat", action: "Check the path given for the weights")
         }
         let size = Int(st.st_size)
-        guard size >= 8 else {
-            throw SafetensorsError(.truncated, file: path, problem: "file is \(size) bytes; a safetensors file starts with an 8-byte header length",
-                                   action: reexport)
-        }
+        guard size >= 8 else { throw Self.tooShort(size, path: path) }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw SafetensorsError(.unreadable, file: path, problem: "cannot memory-map (\(String(cString: strerror(errno))))",
                                    action: "Check that the file is a regular, readable file")
@@ -123,6 +120,28 @@ public final class SafetensorsFile: @unchecked Sendable {
         var end: Int
     }
 
+    /// Checks safetensors bytes held in memory as `init(path:)` checks a file (header, layout and
+    /// finite values) without mapping anything; `file` names them in errors. Returns each
+    /// tensor's name and shape in file order. The fuzz harness feeds the parser through this.
+    public static func validate(_ bytes: UnsafeRawBufferPointer, file: String) throws(SafetensorsError) -> [(name: String, shape: [Int])] {
+        guard let base = bytes.baseAddress, bytes.count >= 8 else { throw tooShort(bytes.count, path: file) }
+        let parsed = try parse(base: base, size: bytes.count, path: file)
+        for entry in parsed.entries {
+            for i in 0..<(entry.end - entry.begin) / 4 {
+                let bits = bytes.loadUnaligned(fromByteOffset: parsed.dataStart + entry.begin + 4 * i, as: UInt32.self)
+                let value = Float(bitPattern: UInt32(littleEndian: bits))
+                if !value.isFinite { throw nonFinite(entry.name, element: i, value: value, path: file) }
+            }
+        }
+        return parsed.entries.map { ($0.name, $0.shape) }
+    }
+
+    private static func tooShort(_ size: Int, path: String) -> SafetensorsError {
+        SafetensorsError(.truncated, file: path, problem: "file is \(size) bytes; a safetensors file starts with an 8-byte header length",
+                         action: "Re-export the weights (training/export.py) or copy the file again")
+    }
+
+    /// `base` holds `size` ≥ 8 bytes.
     static func parse(base: UnsafeRawPointer, size: Int, path: String) throws(SafetensorsError)
         -> (metadata: [String: String], entries: [Entry], dataStart: Int) {
         let reexport = "Re-export the weights (training/export.py) or copy the file again"
@@ -167,7 +186,14 @@ public final class SafetensorsFile: @unchecked Sendable {
                   offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw SafetensorsError(.badHeader, file: path, tensor: name, problem: "data_offsets is not [begin, end] with 0 ≤ begin ≤ end", action: reexport)
             }
-            let bytes = shape.reduce(1, *) * 4
+            // Checked arithmetic: a damaged or hostile shape ([2^32, 2^32]) would trap on overflow.
+            let bytes = shape.contains(0) ? 0 : shape.reduce(4 as Int?) { total, n in
+                total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: n); return overflow ? nil : product }
+            }
+            guard let bytes else {
+                throw SafetensorsError(.shapeMismatch, file: path, tensor: name,
+                                       problem: "shape \(shape) holds more bytes than any file can", action: reexport)
+            }
             guard offsets[1] - offsets[0] == bytes else {
                 throw SafetensorsError(.shapeMismatch, file: path, tensor: name,
                                        problem: "shape \(shape) needs \(bytes) bytes but data_offsets span \(offsets[1] - offsets[0])",
@@ -216,10 +242,14 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     static func checkFinite(_ tensor: WeightTensor, path: String) throws(SafetensorsError) {
         for i in 0..<tensor.count where !tensor.data[i].isFinite {
-            throw SafetensorsError(.nonFinite, file: path, tensor: tensor.name,
-                                   problem: "element \(i) is \(tensor.data[i]) (weights must be finite)",
-                                   action: "The training run diverged or the file is damaged; export a checkpoint from before the divergence")
+            throw nonFinite(tensor.name, element: i, value: tensor.data[i], path: path)
         }
+    }
+
+    private static func nonFinite(_ tensor: String, element: Int, value: Float, path: String) -> SafetensorsError {
+        SafetensorsError(.nonFinite, file: path, tensor: tensor,
+                         problem: "element \(element) is \(value) (weights must be finite)",
+                         action: "The training run diverged or the file is damaged; export a checkpoint from before the divergence")
     }
 }
 

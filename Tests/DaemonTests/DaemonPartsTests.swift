@@ -151,6 +151,17 @@ struct DaemonPartsTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"run\":0}\n{\"run\":1}\n")
     }
 
+    @Test func aFullDiskRefusesRecordsWithoutCountingThem() throws {
+        // /dev/full: opens for writing, and every write fails with ENOSPC.
+        let writer = try LaneRecordWriter(LanesOutputConfig(to: .file, path: "/dev/full"), baseDirectory: "/")
+        #expect(writer.write(Array("{\"frame\":0}".utf8)) == false)
+        #expect(writer.write(Array("{\"frame\":1}".utf8)) == false)
+        #expect(writer.linesWritten == 0)
+        #expect(writer.writeFailures == 2)
+        #expect(writer.lastWriteError == String(cString: strerror(ENOSPC)))
+        writer.close()
+    }
+
     @Test func unwritableLanesFileNamesTheKey() {
         #expect {
             _ = try LaneRecordWriter(LanesOutputConfig(to: .file, path: "/nonexistent/dir/lanes.jsonl"), baseDirectory: "/")

@@ -43,11 +43,12 @@ final class DaemonUnderTest {
     private let logPath: String
     private(set) var messages: [String] = []
 
-    init(source: String, processing: String = "{width: 320, height: 180, fps: 30}", extraDaemon: String = "") throws {
+    /// `lanesPath`: where the lanes file goes (default: lanes.jsonl in the daemon's folder).
+    init(source: String, processing: String = "{width: 320, height: 180, fps: 30}", extraDaemon: String = "", lanesPath: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("clearlane-daemon-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         configPath = (folder as NSString).appendingPathComponent("clearlane.yaml")
-        lanesPath = (folder as NSString).appendingPathComponent("lanes.jsonl")
+        self.lanesPath = lanesPath ?? (folder as NSString).appendingPathComponent("lanes.jsonl")
         logPath = (folder as NSString).appendingPathComponent("daemon.log")
         FileManager.default.createFile(atPath: logPath, contents: nil)
         metricsPort = DaemonHarness.freePort()
@@ -64,7 +65,12 @@ final class DaemonUnderTest {
     }
 
     func writeConfig(source: String, processing: String, extraDaemon: String = "", statusInterval: Double = 0.5) throws {
-        let text = """
+        try configText(source: source, processing: processing, extraDaemon: extraDaemon, statusInterval: statusInterval)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    func configText(source: String, processing: String, extraDaemon: String = "", statusInterval: Double = 0.5) -> String {
+        """
             pipeline_templates: \(DaemonHarness.root.appendingPathComponent("pipelines").path)
             source: \(source)
             processing: \(processing)
@@ -79,8 +85,10 @@ final class DaemonUnderTest {
             restorer:
               weights: \(DaemonHarness.root.appendingPathComponent("Tests/CPNetTests/Fixtures/weights.safetensors").path)
             """
-        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
+
+    /// The daemon's log so far.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func start() throws { try process.run() }
 
