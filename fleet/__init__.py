@@ -5,5 +5,5 @@
 Each task replays exactly one drive with the set's own semantics (`clearlane replay SET --shard
 k+1/N`, N = the set's drive count), the per-drive reports travel back through Ray's object store,
 and `clearlane report merge` pools them into the report one replay of the whole set writes.
-See README.md, "Fleet replay on Ray".
+See docs/guides/fleet-replay.md.
 """

@@ -31,7 +31,7 @@ public final class DaemonMetrics: @unchecked Sendable {
     /// Per-stage latencies of a 30 fps pipeline: 0.5 ms … 1 s.
     private static let buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.2, 0.5, 1].map { Duration.milliseconds($0 * 1000) }
 
-    /// Every metric this exports, with its help text (README § Running as a service lists them).
+    /// Every metric this exports, with its help text (docs/guides/running-as-a-service.md lists them).
     public static let help: [String: String] = [
         "clearlane_frames_in_total": "Frames received from the source.",
         "clearlane_frames_out_total": "Frames processed and written to the lanes output.",

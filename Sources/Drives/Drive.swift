@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 import Media
 
-/// A drive folder on disk (README § Drives): drive.yaml, the frames (video file or frames/),
+/// A drive folder on disk (docs/guides/drives.md): drive.yaml, the frames (video file or frames/),
 /// and optionally labels (labels.json in TuSimple JSON lines, or labels/ with CULane
 /// NNNNNN.lines.txt files, not both), clean/, masks/, exposure.json.
 public struct Drive: Sendable {

@@ -1,7 +1,7 @@
 import Configuration
 import Foundation
 
-/// `drive.yaml`: what a drive folder holds (see README § Drives).
+/// `drive.yaml`: what a drive folder holds (docs/guides/drives.md).
 public struct DriveManifest: Decodable, Sendable, Equatable {
     public var fps: Double
     public var width: Int

@@ -2,7 +2,7 @@ import Drives
 import Foundation
 
 /// The result of `clearlane replay`, written as report.json. Schema "clearlane.replay-report/2"
-/// (README § Reading the report documents every field; docs/design/metrics.md the metrics):
+/// (docs/guides/replay-and-reports.md § Reading the report documents every field; docs/design/metrics.md the metrics):
 ///
 ///     { schema, created, command, processing_size, affected_coverage, variants, notes,
 ///       overall:  {VARIANT: VariantReport},

@@ -1,7 +1,7 @@
 import Configuration
 /// `exposure:` — how the live hole detector (ExposureAnalyzer) finds clipped and crushed regions.
 /// Radii are in pixels at a 640-pixel-wide processing frame and scale with the width. Every key is
-/// optional; the defaults were tuned on synthetic drives against truth masks (README § Drives).
+/// optional; the defaults were tuned on synthetic drives against truth masks (docs/decisions/0026-hole-detector-defaults.md).
 public struct ExposureConfig: Decodable, Sendable, Equatable {
     /// A pixel whose smallest channel is at least this is saturated (0–255).
     public var clipLevel: Int

@@ -25,7 +25,7 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// (a kerb, a shadow's border: half its height above its sides' mean, level with its bright
     /// side) still does not. 0.5 finds more sheen-covered paint (clean synthetic dev drives 92.3
     /// vs 91.2 %) but also bright verge patches narrower than the window, which cost a rendered
-    /// drive its outer line (README § Lane detection); hence off by default.
+    /// drive its outer line (docs/decisions/0011-lane-detector-noise-and-edge-share.md); hence off by default.
     public var edgeShare = 1.0
     /// Yellow paint: (R+G)/2 − B above its surroundings by at least this much.
     public var minChroma = 16.0

@@ -33,7 +33,7 @@ public struct RestorerConfig: Decodable, Sendable, Equatable {
     /// Threads for the convolutions (the daemon's machine has 2 cores).
     public var threads: Int
     /// Bring the valid pixels' exposure toward the reference memory's before pasting, so pasted
-    /// content and the rest of the frame meet without a seam (README § Restoration).
+    /// content and the rest of the frame meet without a seam (docs/decisions/0002-no-exposure-matching.md).
     public var matchExposure: Bool
     /// Frames whose holes cover less of the frame than this are not restored (noise, specks).
     public var minHoleCoverage: Double

@@ -35,7 +35,7 @@ final class RoadPlaneReferences {
     let maxAge: Double
     let minRoadShare = 0.02
     /// Reference order per pixel: the oldest (longest-held) reference that shows the point first
-    /// (measured best, as for the affine paste: README § Restoration stage), or the newest first.
+    /// (measured best, as for the affine paste: docs/decisions/0017 and 0021), or the newest first.
     var newestFirst = false
     /// Best exposed (smallest road hole share) first, newest among equals (tried; no better).
     var exposedFirst = false

@@ -184,7 +184,7 @@ class FleetOnLoopbackRay(unittest.TestCase):
         self.assertTrue(merged["failed_drives"][0]["error"])
         status, direct = self.direct("broken.yaml")
         self.assertEqual(status, 1)
-        # The error text is GStreamer's and varies between runs of the same file (see README); the rest is exact.
+        # The error text is GStreamer's and varies between runs of the same file (see docs/guides/fleet-replay.md); the rest is exact.
         for report in (merged, direct):
             for failed in report["failed_drives"]:
                 failed.pop("error")
