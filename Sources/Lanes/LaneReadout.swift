@@ -1,5 +1,4 @@
 import Imaging
-import Lanes
 
 /// Reads a detection out as TuSimple lanes in the coordinates of the labels (the drive's native
 /// size), although the detector runs at the processing size: rows are scaled down, columns up.
