@@ -89,11 +89,20 @@ public final class MetricsServer: @unchecked Sendable {
         }
     }
 
-    /// Stops listening (idempotent).
-    public func stop() async {
-        for server in servers { await server.stop(timeout: 1) }
+    /// Stops listening (idempotent). Waits at most `limit` seconds: a connection FlyingFox cannot
+    /// cancel (it reads a request head of a megabyte without end) must not hold the daemon's
+    /// shutdown; what is still running then ends with the process.
+    public func stop(limit: Double = 2) async {
+        let servers = self.servers, tasks = self.tasks
+        self.servers = []
+        self.tasks = []
+        let stopped = Mutex(false)
+        Task {
+            for server in servers { await server.stop(timeout: 1) }
+            stopped.withLock { $0 = true }
+        }
+        let deadline = Date().addingTimeInterval(limit)
+        while !stopped.withLock({ $0 }) && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         for task in tasks { task.cancel() }
-        servers = []
-        tasks = []
     }
 }

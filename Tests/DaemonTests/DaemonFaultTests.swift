@@ -173,12 +173,11 @@ extension DaemonProcessTests {
         #expect(lines.count == counts.dropFirst().first, "\(lines.count) lines for \(summary)")
     }
 
-    /// Found by the test above with a 1 MiB header: FlyingFox 0.27.1 spins on the cooperative pool
-    /// reading it (CPU pegged for minutes, never recovering), so the endpoint stops answering and,
-    /// the pool being taken, the daemon no longer acts on SIGTERM either (frames keep flowing on
-    /// the processing thread). Not fixed yet: it needs a cap on the request head in front of or
-    /// inside the HTTP server.
-    @Test(.disabled("FlyingFox 0.27.1 never finishes a request head of 1 MiB; the endpoint and SIGTERM stop working"))
+    /// A request head of 1 MiB, its connection left open. Once seen to peg a core inside FlyingFox
+    /// 0.27.1 and stall the endpoint and SIGTERM (a run on a loaded machine, before the merge into
+    /// the one-factory daemon; not reproduced since, 8 runs). `MetricsServer.stop` now waits at
+    /// most 2 s for FlyingFox, so such a connection cannot hold the daemon's shutdown either way.
+    @Test
     func aHugeRequestHeaderLeavesTheEndpointAnswering() throws {
         let daemon = try DaemonUnderTest(source: Self.liveTest)
         defer { daemon.cleanup() }
@@ -194,7 +193,9 @@ extension DaemonProcessTests {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let request = Array(("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n").utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        close(fd)
+        // The connection stays open (the sender never reads the answer) while others scrape and
+        // the daemon is stopped.
+        defer { close(fd) }
         Thread.sleep(forTimeInterval: 1)
         #expect(try httpGet("http://127.0.0.1:\(daemon.metricsPort)/metrics").status == 200)
         #expect(daemon.stop(timeout: 10).status == 0, "SIGTERM still acted on")
