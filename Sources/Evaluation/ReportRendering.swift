@@ -215,8 +215,8 @@ extension ReplayReport {
         var h = """
         <!doctype html><html><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
         <style>
-        body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
-        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td{white-space:nowrap}
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1400px;color:#222}
+        table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td{white-space:nowrap}
         th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
         .note{color:#8a4b00}.muted{color:#777}svg{background:#fff;border:1px solid #ddd;max-width:100%;height:auto}
         img{max-width:100%;border:1px solid #ddd}

@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Works with replay reports.",
-        subcommands: [Merge.self]
+        subcommands: [Merge.self, Render.self]
     )
 
     struct Merge: ParsableCommand {
@@ -82,6 +82,35 @@ struct ReportCommand: ParsableCommand {
             }
             print(table)
             print("wrote \(out)/report.json, report.html, report.txt (\(merged.drives.count) drives from \(reports.count) reports)")
+        }
+    }
+
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Writes a report's report.html and report.txt again from its report.json (no replay).",
+            discussion: """
+                For a report written before a change to how reports are rendered (the answer box, \
+                the palette, the tables): the figures and strips stay as they are; only the pages \
+                are rewritten, each file replaced whole.
+
+                Example: clearlane report render evaluation/reports/dev
+                """
+        )
+
+        @Argument(help: "Report folders (each holding report.json).")
+        var reports: [String]
+
+        func run() throws {
+            for folder in reports {
+                let path = (folder as NSString).appendingPathComponent("report.json")
+                let report: ReplayReport
+                do { report = try ReplayReport.read(path) } catch {
+                    throw CommandFailure("\(path): not a replay report (\(error))")
+                }
+                try report.writeHTML(to: folder)
+                try (report.table() + "\n").write(toFile: (folder as NSString).appendingPathComponent("report.txt"), atomically: true, encoding: .utf8)
+                print("rendered \(folder)/report.html and report.txt (\(report.drives.count) drives)")
+            }
         }
     }
 }

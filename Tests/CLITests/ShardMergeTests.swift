@@ -53,6 +53,18 @@ struct ShardMergeTests {
         #expect(strips.count == 3)
         #expect(FileManager.default.fileExists(atPath: folder + "/merged/report.html"))
 
+        // `report render` writes the pages again from report.json alone, which it leaves as it was.
+        let json = try Data(contentsOf: URL(fileURLWithPath: folder + "/merged/report.json"))
+        try FileManager.default.removeItem(atPath: folder + "/merged/report.html")
+        try "stale".write(toFile: folder + "/merged/report.txt", atomically: true, encoding: .utf8)
+        let render = try CLI.run(["report", "render", "merged"], in: folder)
+        #expect(render.status == 0, "\(render.stderr)")
+        #expect(try String(contentsOfFile: folder + "/merged/report.html", encoding: .utf8).contains("The answer"))
+        #expect(try String(contentsOfFile: folder + "/merged/report.txt", encoding: .utf8).contains("answer: "))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/merged/report.json")) == json)
+        let notAReport = try CLI.run(["report", "render", "shard-1/strips"], in: folder)
+        #expect(notAReport.status != 0 && notAReport.stderr.contains("not a replay report"), "\(notAReport.stderr)")
+
         // A parent folder stands for the reports in it.
         try FileManager.default.createDirectory(atPath: folder + "/parts", withIntermediateDirectories: true)
         for i in 1...3 { try FileManager.default.moveItem(atPath: folder + "/shard-\(i)", toPath: folder + "/parts/shard-\(i)") }
