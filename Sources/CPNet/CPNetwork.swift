@@ -79,49 +79,6 @@ public final class CPNetwork: @unchecked Sendable {
         for i in 0..<(h * w) { alignedValid[i] = alignedValid[i] > 0.5 ? 1 : 0 }
     }
 
-    /// Pixel `i` copied from one aligned reference: the first in `preference` (reference indices
-    /// k into [K, 3, n] colours and [K, 1, n] 0/1 visibility) that shows it. One source per pixel
-    /// keeps thin lane paint sharp where a blend of slightly misaligned references smears it.
-    /// Writes the three channels to `out[c·n + i]` and returns true, or returns false (nothing
-    /// written) when no reference shows the pixel.
-    @inline(__always)
-    public static func copyFirst(pixel i: Int, planeSize n: Int, preference: UnsafeBufferPointer<Int>,
-                                 alignedRGB: UnsafePointer<Float>, alignedValid: UnsafePointer<Float>,
-                                 into out: UnsafeMutablePointer<Float>) -> Bool {
-        for k in preference where alignedValid[k * n + i] > 0 {
-            let base = 3 * k * n + i
-            out[i] = alignedRGB[base]
-            out[n + i] = alignedRGB[base + n]
-            out[2 * n + i] = alignedRGB[base + 2 * n]
-            return true
-        }
-        return false
-    }
-
-    /// Pixel `i` copied from `count` aligned references ([K, 3, n] colours, [K, 1, n] 0/1
-    /// visibility): the context-matching weights at pixel level — global similarity `g[k]`
-    /// masked by visibility, normalized (cpnet.md §5) — applied to the references' own colours.
-    /// Writes the three channels to `out[c·n + i]` and returns true, or returns false (nothing
-    /// written) when no reference shows the pixel.
-    @inline(__always)
-    public static func copyAligned(pixel i: Int, planeSize n: Int, count: Int, alignedRGB: UnsafePointer<Float>,
-                                   alignedValid: UnsafePointer<Float>, similarity g: UnsafePointer<Float>,
-                                   into out: UnsafeMutablePointer<Float>) -> Bool {
-        var total: Float = 0, r: Float = 0, gr: Float = 0, b: Float = 0
-        for k in 0..<count where alignedValid[k * n + i] > 0 {
-            let w = g[k], base = 3 * k * n + i
-            total += w
-            r += w * alignedRGB[base]
-            gr += w * alignedRGB[base + n]
-            b += w * alignedRGB[base + 2 * n]
-        }
-        guard total > 0 else { return false }
-        out[i] = r / total
-        out[n + i] = gr / total
-        out[2 * n + i] = b / total
-        return true
-    }
-
     // MARK: §4 Copy encoder
 
     /// Features [e2, H8/4, W8/4] of a frame padded to multiples of 8, and its visibility at feature
@@ -210,8 +167,10 @@ public final class CPNetwork: @unchecked Sendable {
 
     /// How far a restoration step runs: the stages after the last one a caller reads are skipped.
     public enum LastStage: String, Sendable, CaseIterable, Comparable {
-        /// §1–3: θ and the aligned references (`ws.theta`, `ws.alignedRGB`, `ws.alignedValid`),
-        /// all that copying one aligned reference per pixel reads.
+        /// §1–2: θ alone (`ws.theta`), all that copying one aligned reference per pixel reads
+        /// (`AlignedPaste.firstShowing` samples each reference where θ maps the pixel).
+        case alignment
+        /// §1–3: also the aligned references (`ws.alignedRGB`, `ws.alignedValid`).
         case warp
         /// §1–5: also the copy encoder and context matching (`ws.globalSimilarity`, the paste
         /// input), which blending the references reads.
@@ -220,7 +179,14 @@ public final class CPNetwork: @unchecked Sendable {
         case decoder
 
         public static func < (a: LastStage, b: LastStage) -> Bool { a.order < b.order }
-        private var order: Int { self == .warp ? 0 : self == .matching ? 1 : 2 }
+        private var order: Int {
+            switch self {
+            case .alignment: 0
+            case .warp: 1
+            case .matching: 2
+            case .decoder: 3
+            }
+        }
     }
 
     /// One step for the target in `ws.targetRGB`/`ws.targetValid` with the references held in
@@ -247,6 +213,11 @@ public final class CPNetwork: @unchecked Sendable {
                                ws: ws, theta: ws.theta.slice(k))
         }
         lap(\.alignment)
+        let n = ws.height * ws.width, out = ws.output.data
+        guard last > .alignment else {
+            out.update(from: rgb, count: 3 * n)
+            return timings
+        }
         // §3: warp at full resolution.
         for k in 0..<count {
             let slot = memory.occupied[k]
@@ -254,7 +225,6 @@ public final class CPNetwork: @unchecked Sendable {
                  alignedRGB: ws.alignedRGB.slice(k), alignedValid: ws.alignedValid.slice(k))
         }
         lap(\.warp)
-        let n = ws.height * ws.width, out = ws.output.data
         guard last > .warp else {
             out.update(from: rgb, count: 3 * n)
             return timings

@@ -1,3 +1,4 @@
+import Imaging
 import NeuralEngine
 
 /// The K past frames the restorer copies from (cpnet.md §7, ARCHITECTURE.md).
@@ -20,6 +21,9 @@ import NeuralEngine
 ///
 /// Each slot holds the frame [3, H, W] in [0, 1], its visibility [1, H, W] and its alignment
 /// encoder features [a3, S/8, S/8], computed once on admission (they do not depend on the target).
+/// When the network runs on reduced frames and the restorer pastes aligned pixels, a slot also
+/// holds the frame at the processing size (`fullRGB`, `fullValid`): the paste copies full-size
+/// paint instead of an upsampled blur.
 public final class ReferenceMemory: @unchecked Sendable {
     public struct Entry: Equatable, Sendable {
         /// Fraction of the frame's pixels in holes when it was admitted (0 for restored frames).
@@ -46,6 +50,11 @@ public final class ReferenceMemory: @unchecked Sendable {
     public private(set) var rgb: [Tensor] = []
     public private(set) var valid: [Tensor] = []
     public private(set) var features: [Tensor] = []
+    /// Per-slot storage at the processing size; empty when slots are kept at one size only.
+    public private(set) var fullRGB: [Tensor] = []
+    public private(set) var fullValid: [Tensor] = []
+    /// The processing size of `fullRGB`/`fullValid`; nil when there are none.
+    public private(set) var fullSize: ImageSize?
 
     public init(capacity: Int, stride: Int, maxAge: Int = 0) {
         precondition(capacity >= 1 && stride >= 1 && maxAge >= 0, "reference memory needs capacity ≥ 1, stride ≥ 1, maxAge ≥ 0")
@@ -59,12 +68,22 @@ public final class ReferenceMemory: @unchecked Sendable {
 
     public var count: Int { occupied.count }
 
-    /// Allocates slot storage for frames of `height`×`width` (empties the memory if the size changes).
-    public func prepare(height: Int, width: Int, featureShape: [Int]) {
-        if let first = rgb.first, first.shape == [3, height, width], features.first?.shape == featureShape { return }
+    /// Allocates slot storage for frames of `height`×`width`, and at `fullSize` too when given
+    /// (empties the memory if a size changes: its frames would not match the new ones).
+    public func prepare(height: Int, width: Int, featureShape: [Int], fullSize: ImageSize? = nil) {
+        if let first = rgb.first, first.shape == [3, height, width], features.first?.shape == featureShape,
+           self.fullSize == fullSize { return }
         rgb = (0..<capacity).map { _ in Tensor(shape: [3, height, width]) }
         valid = (0..<capacity).map { _ in Tensor(shape: [1, height, width]) }
         features = (0..<capacity).map { _ in Tensor(shape: featureShape) }
+        self.fullSize = fullSize
+        if let fullSize {
+            fullRGB = (0..<capacity).map { _ in Tensor(shape: [3, fullSize.height, fullSize.width]) }
+            fullValid = (0..<capacity).map { _ in Tensor(shape: [1, fullSize.height, fullSize.width]) }
+        } else {
+            fullRGB = []
+            fullValid = []
+        }
         clear()
     }
 

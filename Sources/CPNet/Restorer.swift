@@ -3,7 +3,14 @@ import NeuralEngine
 
 /// Fills the exposure holes of frames, in temporal order, by copying from a `ReferenceMemory` of
 /// past frames with the CPNet (cpnet.md §7). Every frame offered — restored, skipped or clean —
-/// goes through the memory's policy; restored frames go back with an empty hole map.
+/// goes through the memory's policy; restored frames go back with an empty hole map (but for the
+/// pixels left as filmed).
+///
+/// Two sizes: the network may run on a reduced copy of the frame (`restore(frame:holes:fullSize:
+/// fullHoles:)`). The restorer then owns the references at both sizes, pastes aligned pixels at the
+/// processing size from the full-size references (`AlignedPaste`, the same code as at network size),
+/// upsamples the network's result only where that paste has no source, and writes the result back
+/// into the full-size frame's holes. Callers see one step and its `Step` result.
 ///
 /// The workspace and the memory's storage are allocated for the first frame's size (warm-up) and
 /// reused: restoring further frames of that size allocates no tensors.
@@ -12,8 +19,6 @@ public final class Restorer: @unchecked Sendable {
     public let memory: ReferenceMemory
     public let threads: Int
     public private(set) var workspace: Workspace?
-    /// Stage times of the last restored frame (including caching the restored frame's AE features).
-    public private(set) var lastTimings = StageTimings()
     /// Whether hole pixels that no aligned reference shows (the paper's "hole-unseen" region)
     /// take the decoder's prediction (true, the paper) or keep their pixels as filmed (false,
     /// shipped).
@@ -24,20 +29,43 @@ public final class Restorer: @unchecked Sendable {
     /// reference that shows the pixel, shipped; or all of them blended with the context-matching
     /// weights), or the paste decoder's prediction (the paper).
     public var paste = PasteSource.oldestAligned
-    /// Of the last restored frame's holes, the pixels that were filled (1) or left as filmed (0,
-    /// unseen with `fillUnseen` off); 0 outside the holes. Reused from frame to frame.
-    public private(set) var lastFilled = Mask(width: 0, height: 0, fill: 0)
-    /// The memory slots the last restoration step copied from, in the order of the workspace's
-    /// per-reference tensors (θ, aligned frames, similarities). Reused.
-    public private(set) var lastReferenceSlots: [Int] = []
-    /// Indices into `lastReferenceSlots` (and the per-reference tensors), in the order `.oldestAligned`
-    /// copies from them: the longest-held reference first. Kept, not derived on demand: once the
-    /// restored frame enters the memory, a slot's admission order no longer describes the
-    /// reference that was copied from it.
-    public private(set) var lastOldestFirst: [Int] = []
-    /// The memory slot the last offered frame (remembered or restored) went into; nil if the
-    /// memory did not keep it. Lets a caller keep companion data per slot (full-size frames).
-    public private(set) var lastAdmittedSlot: Int?
+
+    /// What one `restore` call did.
+    public struct Step: Equatable, Sendable {
+        /// False when the frame was not restored (no holes, or no reference held yet); it was
+        /// offered to the memory as it came.
+        public var restored = false
+        /// Hole pixels filled, and hole pixels left as filmed (no reference shows them and
+        /// `fillUnseen` is off), counted at the size of the frame the caller gets back.
+        public var filledPixels = 0
+        public var unseenPixels = 0
+        /// Stage times of the network step, including caching the restored frame's AE features.
+        public var timings = StageTimings()
+        /// The memory slot the frame went into, nil when the memory did not keep it.
+        public var admittedSlot: Int?
+    }
+
+    // Per step, reused (the network-size step's bookkeeping).
+    /// The memory slots the step copies from, in the order of the workspace's per-reference
+    /// tensors (θ, aligned frames, similarities).
+    private var referenceSlots: [Int] = []
+    /// Indices into `referenceSlots`, longest-held reference first: the order `.oldestAligned`
+    /// tries them in. Taken before the restored frame enters the memory, after which a slot's
+    /// admission order no longer describes the reference copied from it.
+    private var oldestFirst: [Int] = []
+    /// Network-size hole pixels of the last step that were filled (1) or left as filmed (0); 0
+    /// outside the holes.
+    private(set) var filled = Mask(width: 0, height: 0, fill: 0)
+
+    // Processing-size scratch of a two-size step.
+    /// Full-size hole pixels whose network pixel was left as filmed (holes again in the memory).
+    private var fullLeftAsFilmed = Mask(width: 0, height: 0, fill: 0)
+    /// Full-size hole pixels that take the upsampled network result.
+    private var fullFromUpsampled = Mask(width: 0, height: 0, fill: 0)
+    private var upsampled = RGBImage(width: 0, height: 0)
+    /// `.blendAligned` at the processing size: the references warped whole, [K, 3, H, W] and [K, 1, H, W].
+    private var fullAlignedRGB = Tensor(shape: [0])
+    private var fullAlignedValid = Tensor(shape: [0])
 
     /// - Parameters:
     ///   - references: K, the number of past frames kept (and copied from).
@@ -48,8 +76,8 @@ public final class Restorer: @unchecked Sendable {
     public init(weights: CPNetWeights, references: Int = 4, stride: Int = 2, maxReferenceAge: Int = 0, threads: Int = 2) {
         network = CPNetwork(weights: weights)
         memory = ReferenceMemory(capacity: references, stride: stride, maxAge: maxReferenceAge)
-        lastReferenceSlots.reserveCapacity(references)
-        lastOldestFirst.reserveCapacity(references)
+        referenceSlots.reserveCapacity(references)
+        oldestFirst.reserveCapacity(references)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }
     }
@@ -65,83 +93,219 @@ public final class Restorer: @unchecked Sendable {
         return restorer
     }
 
-    /// Allocates the workspace and memory storage for frames of `size` (no-op when already done).
+    /// Allocates the workspace and memory storage for frames of `size`, and for their full-size
+    /// originals when the network runs reduced (no-op when already done). The memory keeps
+    /// full-size frames only when they are pasted from: with aligned pasting at a reduced size.
     @discardableResult
-    public func prepare(for size: ImageSize) -> Workspace {
-        if let ws = workspace, ws.height == size.height, ws.width == size.width { return ws }
-        let ws = network.makeWorkspace(height: size.height, width: size.width, references: memory.capacity, threads: threads)
+    public func prepare(for size: ImageSize, fullSize: ImageSize? = nil) -> Workspace {
+        let companions = fullSize.flatMap { $0 != size && paste.copiesAligned ? $0 : nil }
+        if let ws = workspace, ws.height == size.height, ws.width == size.width, memory.fullSize == companions { return ws }
+        let ws = workspace.flatMap { $0.height == size.height && $0.width == size.width ? $0 : nil }
+            ?? network.makeWorkspace(height: size.height, width: size.width, references: memory.capacity, threads: threads)
         let s8 = network.widths.alignSize / 8
-        memory.prepare(height: size.height, width: size.width, featureShape: [network.widths.a3, s8, s8])
-        lastFilled = Mask(width: size.width, height: size.height, fill: 0)
+        memory.prepare(height: size.height, width: size.width, featureShape: [network.widths.a3, s8, s8], fullSize: companions)
+        filled.reshape(width: size.width, height: size.height, fill: 0)
         workspace = ws
         return ws
     }
 
+    private func prepareFullSize(_ size: ImageSize) {
+        guard upsampled.size != size else { return }
+        upsampled.reshape(width: size.width, height: size.height)
+        fullLeftAsFilmed.reshape(width: size.width, height: size.height, fill: 0)
+        fullFromUpsampled.reshape(width: size.width, height: size.height, fill: 0)
+    }
+
     /// Restores the hole pixels (`holes` ≠ 0) of `frame` in place; valid pixels are not touched.
-    /// Returns false when the frame was skipped: it has no holes, or no reference is held yet.
-    /// Either way the frame is offered to the reference memory.
-    public func restore(frame: inout RGBImage, holes: Mask) throws(CPNetError) -> Bool {
+    /// The frame is offered to the reference memory either way.
+    public func restore(frame: inout RGBImage, holes: Mask) throws(CPNetError) -> Step {
         try checkSize(frame, holes)
         // First, so a change of frame size (which empties the memory) is seen by the check below.
-        let ws = prepare(for: frame.size)
+        prepare(for: frame.size)
         guard holes.setCount > 0, memory.count > 0 else {
-            remember(frame, holes: holes)
-            return false
+            return Step(admittedSlot: remember(frame, holes: holes))
         }
-        Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
-        let references = memory.count
-        lastReferenceSlots.removeAll(keepingCapacity: true)
-        for slot in memory.occupied { lastReferenceSlots.append(slot) }
-        orderOldestFirst()
-        lastTimings = network.restore(ws: ws, memory: memory, through: lastStage)
-        // Write back only the hole pixels; valid ones keep their exact bytes.
-        let n = frame.width * frame.height, out = ws.output.data
-        var unseen = 0
-        let input = ws.targetRGB.data, alignedRGB = ws.alignedRGB.data, aligned = ws.alignedValid.data
-        let similarity = ws.globalSimilarity.data
-        let paste = self.paste
-        lastOldestFirst.withUnsafeBufferPointer { oldestFirst in
-            holes.values.withUnsafeBufferPointer { h in
-                lastFilled.values.withUnsafeMutableBufferPointer { filled in
-                    frame.pixels.withUnsafeMutableBufferPointer { px in
-                        for i in 0..<n {
-                            filled[i] = 0
-                            guard h[i] != 0 else { continue }
-                            // Seen: some aligned reference shows the pixel ([K, 1, H, W] visibility).
-                            let seen: Bool
-                            switch paste {
-                            case .oldestAligned:
-                                seen = CPNetwork.copyFirst(pixel: i, planeSize: n, preference: oldestFirst, alignedRGB: alignedRGB,
-                                                           alignedValid: aligned, into: out)
-                            case .blendAligned:
-                                seen = CPNetwork.copyAligned(pixel: i, planeSize: n, count: references, alignedRGB: alignedRGB,
-                                                             alignedValid: aligned, similarity: similarity, into: out)
-                            case .decoder:
-                                seen = fillUnseen || (0..<references).contains { aligned[$0 * n + i] > 0.5 }
+        return networkStep(&frame, holes: holes)
+    }
+
+    /// The two-size step: `frame`/`holes` are the network-size copies of `fullFrame`/`fullHoles`
+    /// (a reduced pixel is a hole when any of its full-size pixels is). Restores `frame` as the
+    /// one-size step does, then the full-size holes: aligned pastes copy from the full-size
+    /// references; the decoder's prediction, and any pixel the full-size paste finds no source
+    /// for, come from `frame` upsampled. Full-size pixels whose network pixel was left as filmed
+    /// stay as filmed. Valid pixels are not touched at either size.
+    public func restore(frame: inout RGBImage, holes: Mask, fullSize fullFrame: inout RGBImage,
+                        fullHoles: Mask) throws(CPNetError) -> Step {
+        try checkSize(frame, holes)
+        try checkSize(fullFrame, fullHoles)
+        prepare(for: frame.size, fullSize: fullFrame.size)
+        guard holes.setCount > 0, memory.count > 0 else {
+            return Step(admittedSlot: remember(frame, holes: holes, fullSize: (fullFrame, fullHoles)))
+        }
+        prepareFullSize(fullFrame.size)
+        var step = networkStep(&frame, holes: holes)
+        let fw = fullFrame.width, fh = fullFrame.height, sw = frame.width, sh = frame.height, n = fw * fh
+        // Full-size holes over network pixels left as filmed stay as filmed (nearest pixel).
+        var pending = 0, unseen = 0
+        fullHoles.values.withUnsafeBufferPointer { h in
+            filled.values.withUnsafeBufferPointer { f in
+                fullLeftAsFilmed.values.withUnsafeMutableBufferPointer { left in
+                    fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
+                        for y in 0..<fh {
+                            let srow = min(sh - 1, y * sh / fh) * sw
+                            for x in 0..<fw {
+                                let i = y * fw + x
+                                let isHole = h[i] != 0, kept = isHole && f[srow + min(sw - 1, x * sw / fw)] == 0
+                                left[i] = kept ? 1 : 0
+                                up[i] = isHole && !kept ? 1 : 0
+                                if kept { unseen += 1 } else if isHole { pending += 1 }
                             }
-                            if !seen && !fillUnseen {
-                                // Left as filmed: the composite (and the memory) keep the input.
-                                for c in 0..<3 { out[c * n + i] = input[c * n + i] }
-                                unseen += 1
-                                continue
-                            }
-                            filled[i] = 1
-                            for c in 0..<3 { px[i * 3 + c] = UInt8(min(max(out[c * n + i] * 255 + 0.5, 0), 255)) }
                         }
                     }
                 }
             }
         }
+        step.filledPixels = pending
+        step.unseenPixels = unseen
+        // Aligned pastes copy sharp full-size paint; `fullFromUpsampled` keeps what they miss.
+        if memory.fullSize == fullFrame.size, let ws = workspace {
+            pending -= pasteFullSize(into: &fullFrame, theta: ws.theta.data, similarity: ws.globalSimilarity.data)
+        }
+        if pending > 0 {
+            Resize.bilinear(frame, into: &upsampled)
+            fullFromUpsampled.values.withUnsafeBufferPointer { up in
+                upsampled.pixels.withUnsafeBufferPointer { u in
+                    fullFrame.pixels.withUnsafeMutableBufferPointer { px in
+                        for i in 0..<n where up[i] != 0 {
+                            px[3 * i] = u[3 * i]; px[3 * i + 1] = u[3 * i + 1]; px[3 * i + 2] = u[3 * i + 2]
+                        }
+                    }
+                }
+            }
+        }
+        if memory.fullSize == fullFrame.size, let slot = step.admittedSlot {
+            Self.load(fullFrame, holes: fullLeftAsFilmed, rgb: memory.fullRGB[slot].data, valid: memory.fullValid[slot].data)
+        }
+        return step
+    }
+
+    /// The aligned paste into the full-size holes marked in `fullFromUpsampled`, from the
+    /// full-size references of the step's slots; a pixel pasted is cleared there. Returns how many.
+    private func pasteFullSize(into image: inout RGBImage, theta: UnsafePointer<Float>, similarity: UnsafePointer<Float>) -> Int {
+        let width = image.width, height = image.height, n = width * height
+        var pasted = 0
+        if paste == .blendAligned {
+            let count = referenceSlots.count
+            if fullAlignedRGB.shape != [memory.capacity, 3, height, width] {
+                fullAlignedRGB = Tensor(shape: [memory.capacity, 3, height, width])
+                fullAlignedValid = Tensor(shape: [memory.capacity, 1, height, width])
+            }
+            for (k, slot) in referenceSlots.enumerated() {
+                CPNetwork.warp(rgb: memory.fullRGB[slot].data, valid: memory.fullValid[slot].data, theta: theta + 6 * k,
+                               height: height, width: width, threads: threads,
+                               alignedRGB: fullAlignedRGB.slice(k), alignedValid: fullAlignedValid.slice(k))
+            }
+            let rgb = fullAlignedRGB.data, valid = fullAlignedValid.data
+            fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
+                image.pixels.withUnsafeMutableBufferPointer { px in
+                    for i in 0..<n where up[i] != 0 {
+                        guard let (r, g, b) = AlignedPaste.blended(pixel: i, planeSize: n, count: count, alignedRGB: rgb,
+                                                                   alignedValid: valid, similarity: similarity) else { continue }
+                        px[3 * i] = AlignedPaste.byte(r); px[3 * i + 1] = AlignedPaste.byte(g); px[3 * i + 2] = AlignedPaste.byte(b)
+                        up[i] = 0
+                        pasted += 1
+                    }
+                }
+            }
+            return pasted
+        }
+        let rgb = memory.fullRGB, valid = memory.fullValid, slots = referenceSlots, order = oldestFirst
+        fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
+            image.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<n where up[i] != 0 {
+                    let row = i / width
+                    guard let (r, g, b) = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
+                                                                    rgb: rgb, valid: valid, slots: slots, order: order,
+                                                                    theta: theta) else { continue }
+                    px[3 * i] = AlignedPaste.byte(r); px[3 * i + 1] = AlignedPaste.byte(g); px[3 * i + 2] = AlignedPaste.byte(b)
+                    up[i] = 0
+                    pasted += 1
+                }
+            }
+        }
+        return pasted
+    }
+
+    /// One network step on a frame with holes and a memory with references: fills `frame`'s
+    /// holes, marks `filled`, offers the result to the memory.
+    private func networkStep(_ frame: inout RGBImage, holes: Mask) -> Step {
+        let ws = workspace!
+        Self.load(frame, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        let references = memory.count
+        referenceSlots.removeAll(keepingCapacity: true)
+        for slot in memory.occupied { referenceSlots.append(slot) }
+        orderOldestFirst()
+        var step = Step(restored: true)
+        step.timings = network.restore(ws: ws, memory: memory, through: lastStage)
+        // Write back only the hole pixels; valid ones keep their exact bytes. The copy counts as
+        // warp time: for `.oldestAligned` it is the only place the references are sampled.
+        var start = Clock.seconds()
+        let width = frame.width, height = frame.height, n = width * height, out = ws.output.data
+        var unseen = 0
+        let input = ws.targetRGB.data, alignedRGB = ws.alignedRGB.data, aligned = ws.alignedValid.data
+        let similarity = ws.globalSimilarity.data
+        let paste = self.paste, fillUnseen = self.fillUnseen
+        let rgb = memory.rgb, valid = memory.valid, slots = referenceSlots, order = oldestFirst, theta = ws.theta.data
+        holes.values.withUnsafeBufferPointer { h in
+            filled.values.withUnsafeMutableBufferPointer { filled in
+                frame.pixels.withUnsafeMutableBufferPointer { px in
+                    for i in 0..<n {
+                        filled[i] = 0
+                        guard h[i] != 0 else { continue }
+                        // Seen: some aligned reference shows the pixel.
+                        var seen = false
+                        switch paste {
+                        case .oldestAligned:
+                            let row = i / width
+                            if let (r, g, b) = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
+                                                                         rgb: rgb, valid: valid, slots: slots, order: order, theta: theta) {
+                                out[i] = r; out[n + i] = g; out[2 * n + i] = b
+                                seen = true
+                            }
+                        case .blendAligned:
+                            if let (r, g, b) = AlignedPaste.blended(pixel: i, planeSize: n, count: references, alignedRGB: alignedRGB,
+                                                                    alignedValid: aligned, similarity: similarity) {
+                                out[i] = r; out[n + i] = g; out[2 * n + i] = b
+                                seen = true
+                            }
+                        case .decoder:
+                            seen = fillUnseen || (0..<references).contains { aligned[$0 * n + i] > 0.5 }
+                        }
+                        if !seen && !fillUnseen {
+                            // Left as filmed: the composite (and the memory) keep the input.
+                            for c in 0..<3 { out[c * n + i] = input[c * n + i] }
+                            unseen += 1
+                            continue
+                        }
+                        filled[i] = 1
+                        for c in 0..<3 { px[i * 3 + c] = AlignedPaste.byte(out[c * n + i]) }
+                    }
+                }
+            }
+        }
+        step.unseenPixels = unseen
+        step.filledPixels = holes.setCount - unseen
+        step.timings.warp += Clock.seconds() - start
+        start = Clock.seconds()
         // The restored frame is a reference (the paper's reference update); pixels left as filmed
         // stay holes there.
-        let start = Clock.seconds()
-        lastAdmittedSlot = memory.offer(holeFraction: Double(unseen) / Double(n))
-        if let slot = lastAdmittedSlot {
+        step.admittedSlot = memory.offer(holeFraction: Double(unseen) / Double(n))
+        if let slot = step.admittedSlot {
             memory.rgb[slot].data.update(from: out, count: 3 * n)
             memory.valid[slot].fill(1)
             if unseen > 0 {
                 let valid = memory.valid[slot].data
-                lastFilled.values.withUnsafeBufferPointer { filled in
+                filled.values.withUnsafeBufferPointer { filled in
                     holes.values.withUnsafeBufferPointer { h in
                         for i in 0..<n where h[i] != 0 && filled[i] == 0 { valid[i] = 0 }
                     }
@@ -149,47 +313,51 @@ public final class Restorer: @unchecked Sendable {
             }
             cacheFeatures(slot: slot, ws: ws)
         }
-        lastTimings.alignment += Clock.seconds() - start
-        return true
+        step.timings.alignment += Clock.seconds() - start
+        return step
     }
 
     /// The last network stage a step needs. The decoder's prediction is read only for holes it
     /// fills: with aligned pasting that is the unseen ones, and only when they are filled at all;
-    /// the context matching only for blending; copying the oldest reference reads θ and the
-    /// aligned references alone (the copy encoder, two thirds of the step, is skipped).
+    /// the context matching (and the whole-frame warp it encodes) only for blending; copying the
+    /// oldest reference reads θ alone (`AlignedPaste.firstShowing` samples the references
+    /// itself), so the copy encoder — two thirds of the step — and the warp are skipped.
     public var lastStage: CPNetwork.LastStage {
         if paste == .decoder || fillUnseen { return .decoder }
-        return paste == .blendAligned ? .matching : .warp
+        return paste == .blendAligned ? .matching : .alignment
     }
 
-    /// `lastOldestFirst` for `lastReferenceSlots`: by admission order, oldest first (insertion
-    /// sort: K is a handful, and it allocates nothing).
+    /// `oldestFirst` for `referenceSlots`: by admission order, oldest first (insertion sort: K is
+    /// a handful, and it allocates nothing).
     private func orderOldestFirst() {
-        lastOldestFirst.removeAll(keepingCapacity: true)
-        func sequence(_ k: Int) -> Int { memory.entries[lastReferenceSlots[k]]?.sequence ?? Int.max }
-        for k in lastReferenceSlots.indices {
-            var at = lastOldestFirst.count
-            while at > 0, sequence(lastOldestFirst[at - 1]) > sequence(k) { at -= 1 }
-            lastOldestFirst.insert(k, at: at)
+        oldestFirst.removeAll(keepingCapacity: true)
+        func sequence(_ k: Int) -> Int { memory.entries[referenceSlots[k]]?.sequence ?? Int.max }
+        for k in referenceSlots.indices {
+            var at = oldestFirst.count
+            while at > 0, sequence(oldestFirst[at - 1]) > sequence(k) { at -= 1 }
+            oldestFirst.insert(k, at: at)
         }
     }
 
     /// Offers a frame to the reference memory without restoring it (e.g. frames before the first
-    /// hole, or a clean frame from another source).
-    public func remember(_ frame: RGBImage, holes: Mask) {
-        lastAdmittedSlot = nil
-        guard frame.width > 0, frame.height > 0, holes.width == frame.width, holes.height == frame.height else { return }
-        let ws = prepare(for: frame.size)
-        lastAdmittedSlot = memory.offer(holeFraction: holes.coverage)
-        guard let slot = lastAdmittedSlot else { return }
+    /// hole, or a clean frame from another source), with its full-size original when the network
+    /// runs reduced. Returns the slot it went into, nil when the memory did not keep it.
+    @discardableResult
+    public func remember(_ frame: RGBImage, holes: Mask, fullSize: (frame: RGBImage, holes: Mask)? = nil) -> Int? {
+        guard frame.width > 0, frame.height > 0, holes.width == frame.width, holes.height == frame.height else { return nil }
+        let ws = prepare(for: frame.size, fullSize: fullSize?.frame.size)
+        guard let slot = memory.offer(holeFraction: holes.coverage) else { return nil }
         Self.load(frame, holes: holes, rgb: memory.rgb[slot].data, valid: memory.valid[slot].data)
+        if let fullSize, memory.fullSize == fullSize.frame.size, fullSize.holes.size == fullSize.frame.size {
+            Self.load(fullSize.frame, holes: fullSize.holes, rgb: memory.fullRGB[slot].data, valid: memory.fullValid[slot].data)
+        }
         cacheFeatures(slot: slot, ws: ws)
+        return slot
     }
 
     /// Forgets all references (a cut, a new drive). Buffers are kept.
     public func reset() {
         memory.clear()
-        lastAdmittedSlot = nil
     }
 
     private func cacheFeatures(slot: Int, ws: Workspace) {
@@ -225,7 +393,7 @@ public final class Restorer: @unchecked Sendable {
 public enum PasteSource: String, Sendable, CaseIterable, Decodable {
     /// The paste decoder's prediction (cpnet.md §6).
     case decoder
-    /// The aligned pixel of the longest-held reference that shows it (`CPNetwork.copyFirst`).
+    /// The aligned pixel of the longest-held reference that shows it (`AlignedPaste.firstShowing`).
     case oldestAligned = "oldest"
     /// The aligned reference pixels, weighted by the context matching (cpnet.md §5).
     case blendAligned = "blend"

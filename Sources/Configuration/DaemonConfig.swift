@@ -1,82 +1,61 @@
 /// `daemon:` — how `clearlane run` behaves as a long-running service.
-public struct DaemonConfig: Decodable, Sendable, Equatable {
-    public var lanesOutput: LanesOutputConfig
-    public var metrics: MetricsConfig
-    /// Frames a live source may buffer before the oldest is dropped (bounded latency).
-    public var queueFrames: Int
-    /// Per-frame budget = deadline_fraction / fps; restoration that would overrun it is skipped.
-    public var deadlineFraction: Double
-    public var reconnect: ReconnectConfig
-    /// Seconds between STATUS= updates to systemd (and log lines).
-    public var statusIntervalSeconds: Double
+public struct DaemonConfig: SettingsSection, Sendable, Equatable {
+    public var lanesOutput = LanesOutputConfig()
+    public var metrics = MetricsConfig()
+    public var queueFrames = 2
+    public var deadlineFraction = 1.0
+    public var reconnect = ReconnectConfig()
+    public var statusIntervalSeconds = 5.0
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case lanesOutput = "lanes_output", metrics, queueFrames = "queue_frames", deadlineFraction = "deadline_fraction"
-        case reconnect, statusIntervalSeconds = "status_interval_s"
+    public static var settings: [Setting<DaemonConfig>] {
+        [.section("lanes_output", \.lanesOutput, "where each frame's lanes record goes"),
+         .section("metrics", \.metrics, "the Prometheus endpoint"),
+         Setting("queue_frames", \.queueFrames, .closed(1...64, "frames"),
+                 "frames a live source may buffer before the oldest is dropped (bounded latency)"),
+         Setting("deadline_fraction", \.deadlineFraction, .above(0, atMost: 10),
+                 "per-frame budget = deadline_fraction / fps; restoration that would overrun it is replaced by its fallback"),
+         .section("reconnect", \.reconnect, "what happens when the camera goes away"),
+         Setting("status_interval_s", \.statusIntervalSeconds, .closed(0.1...3600, "seconds"), "seconds between STATUS= updates to systemd (and log lines)")]
     }
 
-    public init() {
-        lanesOutput = LanesOutputConfig()
-        metrics = MetricsConfig()
-        queueFrames = 2
-        deadlineFraction = 1.0
-        reconnect = ReconnectConfig()
-        statusIntervalSeconds = 5
-    }
-
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = DaemonConfig()
-        lanesOutput = try c.value(.lanesOutput, default: d.lanesOutput)
-        metrics = try c.value(.metrics, default: d.metrics)
-        queueFrames = try c.value(.queueFrames, default: d.queueFrames)
-        deadlineFraction = try c.value(.deadlineFraction, default: d.deadlineFraction)
-        reconnect = try c.value(.reconnect, default: d.reconnect)
-        statusIntervalSeconds = try c.value(.statusIntervalSeconds, default: d.statusIntervalSeconds)
-    }
-
-    public func problems() -> [(path: [String], message: String)] {
-        var out: [(path: [String], message: String)] = []
-        func check(_ ok: Bool, _ path: [String], _ message: String) { if !ok { out.append((["daemon"] + path, message)) } }
-        check((1...64).contains(queueFrames), ["queue_frames"], "must be 1…64 frames, got \(queueFrames)")
-        check(deadlineFraction > 0 && deadlineFraction <= 10, ["deadline_fraction"], "must be in (0, 10], got \(deadlineFraction)")
-        check(statusIntervalSeconds >= 0.1 && statusIntervalSeconds <= 3600, ["status_interval_s"], "must be 0.1…3600 seconds, got \(statusIntervalSeconds)")
-        switch lanesOutput.to {
-        case .file: check(!(lanesOutput.path ?? "").isEmpty, ["lanes_output", "path"], "is required when to: file")
-        check(lanesOutput.maxBytes == 0 || lanesOutput.maxBytes >= 4096, ["lanes_output", "max_bytes"], "must be 0 (never rotate) or at least 4096 bytes, got \(lanesOutput.maxBytes)")
-        check((0...1000).contains(lanesOutput.keep), ["lanes_output", "keep"], "must be 0…1000 rotated files, got \(lanesOutput.keep)")
-        case .udp: check((1...65535).contains(lanesOutput.port ?? 0), ["lanes_output", "port"], "must be a UDP port 1…65535 when to: udp")
-        case .stdout, .none: break
-        }
-        check((0...65535).contains(metrics.port), ["metrics", "port"], "must be a TCP port 0…65535, got \(metrics.port)")
-        check(reconnect.initialBackoffSeconds > 0 && reconnect.initialBackoffSeconds <= reconnect.maxBackoffSeconds,
-              ["reconnect", "initial_backoff_s"], "must be > 0 and ≤ max_backoff_s")
-        check(reconnect.maxBackoffSeconds <= 600, ["reconnect", "max_backoff_s"], "must be ≤ 600 seconds")
-        check(reconnect.keepMemoryGapSeconds >= 0, ["reconnect", "keep_memory_gap_s"], "must be ≥ 0")
-        return out
-    }
+    public init() {}
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }
 
-public struct LanesOutputConfig: Decodable, Sendable, Equatable {
+/// `daemon.lanes_output:` — one JSON record per frame, to stdout, a rotated file or UDP.
+public struct LanesOutputConfig: SettingsSection, Sendable, Equatable {
     public enum Destination: String, Decodable, Sendable, CaseIterable { case stdout, file, udp, none }
-    public var to: Destination
-    /// For `file`: JSON-lines file (relative to the config's folder), appended to.
+    public var to = Destination.stdout
     public var path: String?
-    /// For `udp`: one datagram per frame to address:port.
-    public var address: String
+    public var address = "127.0.0.1"
     public var port: Int?
-    /// For `file`: rotate when the file would grow past this many bytes (0 = never).
-    public var maxBytes: Int
-    /// For `file`: rotated files kept (lanes.jsonl.1 … .keep); older ones are deleted.
-    public var keep: Int
+    public var maxBytes = LanesOutputConfig.defaultMaxBytes
+    public var keep = LanesOutputConfig.defaultKeep
 
     public static let defaultMaxBytes = 64 << 20
     public static let defaultKeep = 4
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case to, path, address, port, maxBytes = "max_bytes", keep }
+    public static var settings: [Setting<LanesOutputConfig>] {
+        [Setting("to", \.to, "where the records go"),
+         Setting("path", \.path, accepts: "a file path", "for file: the JSON-lines file (relative to the config's folder), appended to"),
+         Setting("address", \.address, "for udp: the address each frame's datagram goes to"),
+         Setting("port", \.port, accepts: "a UDP port 1…65535", "for udp: the port"),
+         Setting("max_bytes", \.maxBytes, accepts: "0 (never rotate) or at least 4096 bytes", valid: { $0 == 0 || $0 >= 4096 },
+                 "for file: rotate when the file would grow past this many bytes"),
+         Setting("keep", \.keep, .closed(0...1000, "rotated files"), "for file: rotated files kept (lanes.jsonl.1 … .keep); older ones are deleted")]
+    }
 
-    public init(to: Destination = .stdout, path: String? = nil, address: String = "127.0.0.1", port: Int? = nil,
+    public func crossChecks() -> [SettingProblem] {
+        switch to {
+        case .file where (path ?? "").isEmpty: [(["path"], "is required when to: file")]
+        case .udp where !(1...65535).contains(port ?? 0): [(["port"], "must be a UDP port 1…65535 when to: udp")]
+        default: []
+        }
+    }
+
+    public init() {}
+
+    public init(to: Destination, path: String? = nil, address: String = "127.0.0.1", port: Int? = nil,
                 maxBytes: Int = LanesOutputConfig.defaultMaxBytes, keep: Int = LanesOutputConfig.defaultKeep) {
         self.to = to
         self.path = path
@@ -86,64 +65,42 @@ public struct LanesOutputConfig: Decodable, Sendable, Equatable {
         self.keep = keep
     }
 
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        to = try c.value(.to, default: .stdout)
-        path = try c.decodeIfPresent(String.self, forKey: .path)
-        address = try c.value(.address, default: "127.0.0.1")
-        port = try c.decodeIfPresent(Int.self, forKey: .port)
-        maxBytes = try c.value(.maxBytes, default: Self.defaultMaxBytes)
-        keep = try c.value(.keep, default: Self.defaultKeep)
-    }
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }
 
-public struct MetricsConfig: Decodable, Sendable, Equatable {
-    public var enabled: Bool
-    /// Loopback by default (`localhost`: 127.0.0.1 and ::1): the endpoint has no authentication.
-    public var address: String
-    public var port: Int
+/// `daemon.metrics:` — the Prometheus text endpoint (/metrics, /healthz).
+public struct MetricsConfig: SettingsSection, Sendable, Equatable {
+    public var enabled = true
+    public var address = "localhost"
+    public var port = 9464
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case enabled, address, port }
-
-    public init(enabled: Bool = true, address: String = "localhost", port: Int = 9464) {
-        self.enabled = enabled
-        self.address = address
-        self.port = port
+    public static var settings: [Setting<MetricsConfig>] {
+        [Setting("enabled", \.enabled, "serve /metrics and /healthz"),
+         Setting("address", \.address, "listen address; localhost (127.0.0.1 and ::1) by default: the endpoint has no authentication"),
+         Setting("port", \.port, .closed(0...65535), "TCP port (0: any free one)")]
     }
 
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = MetricsConfig()
-        enabled = try c.value(.enabled, default: d.enabled)
-        address = try c.value(.address, default: d.address)
-        port = try c.value(.port, default: d.port)
-    }
+    public init() {}
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }
 
-public struct ReconnectConfig: Decodable, Sendable, Equatable {
-    public var initialBackoffSeconds: Double
-    public var maxBackoffSeconds: Double
-    /// A camera gap shorter than this keeps the reference memory (the scene is still the same).
-    public var keepMemoryGapSeconds: Double
+/// `daemon.reconnect:` — backoff when the camera goes away, and when the memory survives a gap.
+public struct ReconnectConfig: SettingsSection, Sendable, Equatable {
+    public var initialBackoffSeconds = 0.5
+    public var maxBackoffSeconds = 10.0
+    public var keepMemoryGapSeconds = 2.0
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case initialBackoffSeconds = "initial_backoff_s", maxBackoffSeconds = "max_backoff_s", keepMemoryGapSeconds = "keep_memory_gap_s"
+    public static var settings: [Setting<ReconnectConfig>] {
+        [Setting("initial_backoff_s", \.initialBackoffSeconds, accepts: "> 0 seconds", valid: { $0 > 0 }, "first wait before reconnecting; doubles up to max_backoff_s"),
+         Setting("max_backoff_s", \.maxBackoffSeconds, .above(0, atMost: 600, "seconds"), "longest wait between reconnection attempts"),
+         Setting("keep_memory_gap_s", \.keepMemoryGapSeconds, .atLeast(0, "seconds"),
+                 "a camera gap shorter than this keeps the reference memory (the scene is still the same)")]
     }
 
-    public init(initialBackoffSeconds: Double = 0.5, maxBackoffSeconds: Double = 10, keepMemoryGapSeconds: Double = 2) {
-        self.initialBackoffSeconds = initialBackoffSeconds
-        self.maxBackoffSeconds = maxBackoffSeconds
-        self.keepMemoryGapSeconds = keepMemoryGapSeconds
+    public func crossChecks() -> [SettingProblem] {
+        initialBackoffSeconds <= maxBackoffSeconds ? [] : [(["initial_backoff_s"], "must be ≤ max_backoff_s (\(maxBackoffSeconds))")]
     }
 
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ReconnectConfig()
-        initialBackoffSeconds = try c.value(.initialBackoffSeconds, default: d.initialBackoffSeconds)
-        maxBackoffSeconds = try c.value(.maxBackoffSeconds, default: d.maxBackoffSeconds)
-        keepMemoryGapSeconds = try c.value(.keepMemoryGapSeconds, default: d.keepMemoryGapSeconds)
-    }
+    public init() {}
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }

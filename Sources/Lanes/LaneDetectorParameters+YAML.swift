@@ -2,30 +2,23 @@ import Configuration
 
 /// `lanes.detector:` in the config file decodes straight into the detector's parameters: the keys
 /// below are the settings a deployment tunes; the others (window geometry, fit limits) are the
-/// detector's design and keep their defaults. Every key is optional; ranges are checked by
-/// `problems()`, located under `lanes.detector`.
-extension LaneDetectorParameters: Decodable {
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case birdseyeWidth = "birdseye_width", birdseyeHeight = "birdseye_height", minContrast = "min_contrast"
-        case noiseFactor = "noise_factor", paintShare = "paint_share", localShare = "local_share", edgeShare = "edge_share"
-        case minChroma = "min_chroma", windows, smoothing, holdFrames = "hold_frames", carryFrames = "carry_frames"
+/// detector's design and keep their defaults. Every key is optional.
+extension LaneDetectorParameters: SettingsSection {
+    public static var settings: [Setting<LaneDetectorParameters>] {
+        [Setting("birdseye_width", \.birdseyeWidth, .closed(64...1024, "pixels"), "bird's-eye image width (320 ≈ 80 px per lane width)"),
+         Setting("birdseye_height", \.birdseyeHeight, .closed(64...1024, "pixels"), "bird's-eye image height"),
+         Setting("min_contrast", \.minContrast, .closed(1...128, "luma levels"), "a marking is brighter than the road beside it by at least this"),
+         Setting("noise_factor", \.noiseFactor, .closed(0...20), "…and by this many robust standard deviations of the frame's noise"),
+         Setting("paint_share", \.paintShare, .atLeast(0, below: 1), "…and by this share of (top of the luma histogram − road mode)"),
+         Setting("local_share", \.localShare, .atLeast(0, below: 1), "…except beside darker road, where this share of its luma is enough"),
+         Setting("edge_share", \.edgeShare, .closed(0...1), "1: contrast against both sides; below 1: against their mean, and the brighter side by this share"),
+         Setting("min_chroma", \.minChroma, .closed(1...128), "yellow paint: (R+G)/2 − B above its surroundings by at least this"),
+         Setting("windows", \.windows, .closed(3...40), "sliding windows per lane"),
+         Setting("smoothing", \.smoothing, .above(0, atMost: 1), "weight of the new fit when smoothing a tracked lane (1 = none)"),
+         Setting("hold_frames", \.holdFrames, .closed(0...100, "frames"), "frames a lost lane is still reported from its track"),
+         Setting("carry_frames", \.carryFrames, .closed(0...300, "frames"),
+                 "frames a lost ego line is carried by the other at their last spacing (0 = only hold_frames)")]
     }
 
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        birdseyeWidth = try c.value(.birdseyeWidth, default: birdseyeWidth)
-        birdseyeHeight = try c.value(.birdseyeHeight, default: birdseyeHeight)
-        minContrast = try c.value(.minContrast, default: minContrast)
-        noiseFactor = try c.value(.noiseFactor, default: noiseFactor)
-        paintShare = try c.value(.paintShare, default: paintShare)
-        localShare = try c.value(.localShare, default: localShare)
-        edgeShare = try c.value(.edgeShare, default: edgeShare)
-        minChroma = try c.value(.minChroma, default: minChroma)
-        windows = try c.value(.windows, default: windows)
-        smoothing = try c.value(.smoothing, default: smoothing)
-        holdFrames = try c.value(.holdFrames, default: holdFrames)
-        carryFrames = try c.value(.carryFrames, default: carryFrames)
-    }
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }

@@ -17,7 +17,9 @@ import Lanes
 ///    anyway to re-measure (`RestoreTimePredictor`);
 /// 3. seams: bring the valid pixels' exposure to the memory's (`ExposureMatcher`), on both the
 ///    reduced and the full-size frame;
-/// 4. restore the reduced frame, upsample the result and write it into the full-size holes only.
+/// 4. restore: the `Restorer` fills the reduced frame's holes with the network and then the
+///    full-size holes (aligned pastes from its full-size references, the rest upsampled), and
+///    keeps both sizes in its memory.
 ///
 /// All buffers are allocated for the first frame size and reused.
 public final class CPNetRestoration: FrameRestoring {
@@ -36,15 +38,6 @@ public final class CPNetRestoration: FrameRestoring {
     private var matcher = ExposureMatcher()
     private var small = RGBImage(width: 0, height: 0)
     private var smallHoles = Mask(width: 0, height: 0, fill: 0)
-    private var upsampled = RGBImage(width: 0, height: 0)
-    /// Full-size frames of the memory's slots, for aligned pasting at the processing size; kept
-    /// only when that is how holes are filled (`pastesAtFullSize`).
-    private let fullSize = FullSizeReferences()
-    /// Full-size pixels left as filmed in a restored frame (holes again in the memory).
-    private var leftAsFilmed = Mask(width: 0, height: 0, fill: 0)
-    /// Full-size hole pixels that take the upsampled restoration: all filled ones, or with
-    /// aligned pasting those no full-size reference shows.
-    private var upsampledFill = Mask(width: 0, height: 0, fill: 0)
     /// The last frame that went into the memory whole (no holes, or restored): the exposure the
     /// memory holds, which restored frames are matched to.
     private var anchor = RGBImage(width: 0, height: 0)
@@ -175,71 +168,16 @@ public final class CPNetRestoration: FrameRestoring {
             }
         }
         let target = roadReferences == nil || motion?.isTrusted != true ? holes : remaining
-        let restored: Bool
-        do { restored = try restorer.restore(frame: &small, holes: smallHoles) } catch {
+        let step: Restorer.Step
+        do {
+            step = try restorer.restore(frame: &small, holes: smallHoles, fullSize: &frame.image, fullHoles: target)
+        } catch {
             // Sizes are prepared above, so this cannot happen; never fail the frame over it.
             return .disabled
         }
-        guard restored else { return .skippedNoReferences }
+        guard step.restored else { return .skippedNoReferences }
         keepAsAnchor()
-        // The full-size hole pixels the network filled (all holes, or with fill_unseen off only
-        // those a reference showed); the others stay as filmed, and stay holes in the memory.
-        let fw = full.width, fh = full.height, sw = small.width, sh = small.height
-        var pending = 0
-        target.values.withUnsafeBufferPointer { h in
-            restorer.lastFilled.values.withUnsafeBufferPointer { filled in
-                leftAsFilmed.values.withUnsafeMutableBufferPointer { left in
-                    for y in 0..<fh {
-                        let srow = min(sh - 1, y * sh / fh) * sw
-                        for x in 0..<fw {
-                            let i = y * fw + x
-                            left[i] = h[i] != 0 && filled[srow + min(sw - 1, x * sw / fw)] == 0 ? 1 : 0
-                            if h[i] != 0 && left[i] == 0 { pending += 1 }
-                        }
-                    }
-                }
-            }
-        }
-        // Aligned pasting copies them from the full-size references (sharp paint); the upsampled
-        // restoration fills only what that leaves (`upsampledFill`), so it is made only then.
-        if pastesAtFullSize, let ws = restorer.workspace {
-            target.values.withUnsafeBufferPointer { h in
-                leftAsFilmed.values.withUnsafeBufferPointer { left in
-                    let fill = { (i: Int) in h[i] != 0 && left[i] == 0 }
-                    if restorer.paste == .oldestAligned {
-                        pending -= fullSize.pasteOldestFirst(into: &frame.image, fill: fill, slots: restorer.lastReferenceSlots,
-                                                             theta: ws.theta.data, order: restorer.lastOldestFirst, missed: &upsampledFill)
-                    } else {
-                        pending -= fullSize.pasteBlended(into: &frame.image, fill: fill, slots: restorer.lastReferenceSlots,
-                                                         theta: ws.theta.data, similarity: ws.globalSimilarity.data,
-                                                         threads: restorer.threads, missed: &upsampledFill)
-                    }
-                }
-            }
-        } else {
-            target.values.withUnsafeBufferPointer { h in
-                leftAsFilmed.values.withUnsafeBufferPointer { left in
-                    upsampledFill.values.withUnsafeMutableBufferPointer { up in
-                        for i in 0..<(fw * fh) { up[i] = h[i] != 0 && left[i] == 0 ? 1 : 0 }
-                    }
-                }
-            }
-        }
-        if pending > 0 {
-            Resize.bilinear(small, into: &upsampled)
-            upsampledFill.values.withUnsafeBufferPointer { up in
-                upsampled.pixels.withUnsafeBufferPointer { u in
-                    frame.image.pixels.withUnsafeMutableBufferPointer { px in
-                        for i in 0..<(fw * fh) where up[i] != 0 {
-                            px[3 * i] = u[3 * i]; px[3 * i + 1] = u[3 * i + 1]; px[3 * i + 2] = u[3 * i + 2]
-                        }
-                    }
-                }
-            }
-        }
-        if pastesAtFullSize, let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: frame.image, invalid: leftAsFilmed) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        timing.record(seconds: seconds)
+        timing.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         return .restored
     }
 
@@ -253,14 +191,10 @@ public final class CPNetRestoration: FrameRestoring {
         frameCount = 0
     }
 
-    /// Offers the reduced frame to the memory; the full-size frame goes with it when kept.
+    /// Offers the reduced frame to the memory, with the full-size frame (kept when pasted from).
     private func remember(_ image: RGBImage, holes: Mask) {
-        restorer.remember(small, holes: smallHoles)
-        if pastesAtFullSize, let slot = restorer.lastAdmittedSlot { fullSize.store(slot: slot, image: image, invalid: holes) }
+        restorer.remember(small, holes: smallHoles, fullSize: (image, holes))
     }
-
-    /// Aligned pasting with the network at a reduced size: the copy is made from full-size frames.
-    private var pastesAtFullSize: Bool { restorer.paste.copiesAligned && scale < 1 }
 
     /// The reduced frame, whole again (hole-free or restored), is the exposure the memory holds.
     private func keepAsAnchor() {
@@ -277,10 +211,7 @@ public final class CPNetRestoration: FrameRestoring {
             smallHoles.reshape(width: network.width, height: network.height, fill: 0)
             hasAnchor = false
         }
-        if upsampled.size != full {
-            upsampled.reshape(width: full.width, height: full.height)
-            leftAsFilmed.reshape(width: full.width, height: full.height, fill: 0)
-            upsampledFill.reshape(width: full.width, height: full.height, fill: 0)
+        if remaining.size != full {
             remaining.reshape(width: full.width, height: full.height, fill: 0)
             roadFilled.reshape(width: full.width, height: full.height, fill: 0)
         }
@@ -288,7 +219,6 @@ public final class CPNetRestoration: FrameRestoring {
             roadReferences.prepare(size: full, geometry: motion.geometry)
         }
         if deadlineFallback { lastFilmed.prepare(size: full) }
-        if pastesAtFullSize { fullSize.prepare(size: full, slots: restorer.memory.capacity) }
     }
 
     /// Nearest-coverage reduction: a reduced pixel is a hole when any source pixel it covers is.

@@ -4,73 +4,33 @@ import Foundation
 
 /// The whole configuration of `clearlane run` / `replay`, as written in YAML (config/default.yaml
 /// documents every key). Every key is optional; absent keys take the defaults below.
-public struct ClearLaneConfig: Decodable, Sendable, Equatable {
-    /// Folder of pipeline templates, relative to the config file.
-    public var pipelineTemplates: String
-    public var source: SourceConfig
-    public var processing: ProcessingConfig
-    public var outputs: OutputsConfig
-    public var logging: LoggingConfig
-    public var daemon: DaemonConfig
-    /// `lanes:` — lane detection, camera geometry and baselines (optional key; defaults when absent).
-    public var lanes: LanesConfig
-    /// `restorer:` — CPNet restoration (optional key; defaults when absent).
-    public var restorer: RestorerConfig
-    /// `exposure:` — the hole detector's thresholds (optional key; defaults when absent).
-    public var exposure: ExposureConfig
+public struct ClearLaneConfig: SettingsSection, Sendable, Equatable {
+    public var pipelineTemplates = ClearLaneConfig.defaultPipelineTemplates
+    public var source = SourceConfig()
+    public var processing = ProcessingConfig()
+    public var outputs = OutputsConfig()
+    public var logging = LoggingConfig()
+    public var daemon = DaemonConfig()
+    public var lanes = LanesConfig()
+    public var restorer = RestorerConfig()
+    public var exposure = ExposureConfig()
 
     public static let defaultPipelineTemplates = "../pipelines"
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case pipelineTemplates = "pipeline_templates", source, processing, outputs, logging, daemon, lanes, restorer
-        case exposure
+    public static var settings: [Setting<ClearLaneConfig>] {
+        [Setting("pipeline_templates", \.pipelineTemplates, "folder of pipeline templates, relative to the config file"),
+         .section("source", \.source, "where frames come from"),
+         .section("processing", \.processing, "the size and rate frames are processed at"),
+         .section("outputs", \.outputs, "restored video out"),
+         .section("logging", \.logging, "log level"),
+         .section("daemon", \.daemon, "clearlane run as a service"),
+         .section("lanes", \.lanes, "lane detection, camera geometry and the classical baselines"),
+         .section("restorer", \.restorer, "CPNet restoration of the holes"),
+         .section("exposure", \.exposure, "the hole detector")]
     }
 
-    public init() {
-        pipelineTemplates = Self.defaultPipelineTemplates
-        source = SourceConfig()
-        processing = ProcessingConfig()
-        outputs = OutputsConfig()
-        logging = LoggingConfig()
-        daemon = DaemonConfig()
-        lanes = LanesConfig()
-        restorer = RestorerConfig()
-        exposure = ExposureConfig()
-    }
-
-    public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ClearLaneConfig()
-        pipelineTemplates = try c.value(.pipelineTemplates, default: d.pipelineTemplates)
-        source = try c.value(.source, default: d.source)
-        processing = try c.value(.processing, default: d.processing)
-        outputs = try c.value(.outputs, default: d.outputs)
-        logging = try c.value(.logging, default: d.logging)
-        daemon = try c.value(.daemon, default: d.daemon)
-        lanes = try c.value(.lanes, default: d.lanes)
-        restorer = try c.value(.restorer, default: d.restorer)
-        exposure = try c.value(.exposure, default: d.exposure)
-    }
-
-    /// Range checks that Codable cannot express; each problem is located by key path.
-    public func problems() -> [(path: [String], message: String)] {
-        var out: [(path: [String], message: String)] = []
-        func check(_ ok: Bool, _ path: [String], _ message: String) { if !ok { out.append((path, message)) } }
-        check(source.template.isEmpty == false, ["source", "template"], "must name a source pipeline template")
-        check((0.1...600).contains(source.stallTimeoutSeconds), ["source", "stall_timeout_s"], "must be between 0.1 and 600 seconds, got \(source.stallTimeoutSeconds)")
-        check((16...4096).contains(processing.width) && processing.width % 2 == 0, ["processing", "width"], "must be an even number of pixels in 16…4096, got \(processing.width)")
-        check((16...4096).contains(processing.height) && processing.height % 2 == 0, ["processing", "height"], "must be an even number of pixels in 16…4096, got \(processing.height)")
-        check(processing.fps > 0 && processing.fps <= 240, ["processing", "fps"], "must be in (0, 240] frames per second, got \(processing.fps)")
-        if let video = outputs.video {
-            check(!video.template.isEmpty, ["outputs", "video", "template"], "must name a sink pipeline template")
-        }
-        out += daemon.problems()
-        out += lanes.problems()
-        out += restorer.problems()
-        out += exposure.problems()
-        return out
-    }
+    public init() {}
+    public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }
 }
 
 /// A config file read, checked, and tied to its pipeline templates.

@@ -48,7 +48,7 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "im2col tile budget in floats per thread (default \(ConvScratch.defaultTileFloats)).")
     var tileFloats: Int = ConvScratch.defaultTileFloats
 
-    @Option(help: "Run the step through this stage: decoder (the whole network, the paper), matching (no paste decoder: the restorer with paste: blend and fill_unseen: false) or warp (alignment and warp only: paste: oldest, the default).")
+    @Option(help: "Run the step through this stage: decoder (the whole network, the paper), matching (no paste decoder: the restorer with paste: blend and fill_unseen: false) warp (alignment and the whole-frame warp) or alignment (θ only: paste: oldest, the default, which samples the references per hole pixel).")
     var through: String = "decoder"
 
     @Flag(help: "Print one JSON object.")

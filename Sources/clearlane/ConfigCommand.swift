@@ -7,7 +7,7 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Works with configuration files.",
-        subcommands: [Check.self]
+        subcommands: [Check.self, Keys.self]
     )
 
     struct Check: ParsableCommand {
@@ -51,6 +51,40 @@ struct ConfigCommand: ParsableCommand {
                 throw CommandFailure(error.description)
             } catch let errors as ConfigErrors {
                 throw CommandFailure(errors.description)
+            }
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lists every config key: key path, default (the shipped behaviour), accepted values and what it does.",
+            discussion: """
+                Generated from the settings tables the config is decoded and range-checked with, \
+                so it is always the keys `run` and `config check` accept.
+
+                Example: clearlane config keys | grep restorer
+                """
+        )
+
+        @Flag(help: "One JSON object per key instead of aligned text.")
+        var json = false
+
+        func run() throws {
+            let keys = ClearLaneConfig.keyListing()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for key in keys {
+                    let object = ["key": key.keyPath, "default": key.defaultValue, "accepts": key.accepts, "help": key.help]
+                    print(String(decoding: try encoder.encode(object), as: UTF8.self))
+                }
+                return
+            }
+            let width = keys.map(\.keyPath.count).max() ?? 0
+            for key in keys {
+                let pad = String(repeating: " ", count: width - key.keyPath.count)
+                let accepts = key.accepts.isEmpty ? "" : " [\(key.accepts)]"
+                print("\(key.keyPath)\(pad)  \(key.defaultValue)\(accepts)  \(key.help)")
             }
         }
     }

@@ -1,4 +1,4 @@
-import CPNet
+@testable import CPNet
 import Foundation
 import Imaging
 import NeuralEngine
@@ -114,7 +114,7 @@ struct RestorerTests {
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
         var frame = original
-        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
         var changedInHoles = 0
         for i in 0..<(width * height) {
             for c in 0..<3 {
@@ -138,12 +138,12 @@ struct RestorerTests {
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         let first = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 0), holes)
         var frame = first
-        #expect(try restorer.restore(frame: &frame, holes: holes) == false)   // nothing to copy from yet
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored == false)   // nothing to copy from yet
         #expect(frame == first)
         #expect(restorer.memory.count == 1)                                   // but it was offered
         let clean = RGBImageFactory.scene(width: width, height: height, shift: 1)
         frame = clean
-        #expect(try restorer.restore(frame: &frame, holes: Mask(width: width, height: height, fill: 0)) == false)
+        #expect(try restorer.restore(frame: &frame, holes: Mask(width: width, height: height, fill: 0)).restored == false)
         #expect(frame == clean)
         #expect(restorer.memory.count == 2)
     }
@@ -153,7 +153,7 @@ struct RestorerTests {
         restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
-        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
         let memory = restorer.memory
         #expect(memory.count == 2)
         let slot = try #require(memory.entries.firstIndex { $0?.offer == 1 })
@@ -176,13 +176,13 @@ struct RestorerTests {
         for y in 0..<10 { for x in 0..<12 { holes[x, y] = 1 } }
         let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
         var frame = original
-        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
         let ws = try #require(restorer.workspace)
         let n = width * height
         var seenCount = 0, unseenCount = 0
         for i in 0..<n {
             let seen = (0..<2).contains { ws.alignedValid.slice($0)[i] > 0.5 }
-            let filled = restorer.lastFilled.values[i] != 0
+            let filled = restorer.filled.values[i] != 0
             if holes.values[i] == 0 {
                 #expect(!filled)
                 #expect(frame.pixels[3 * i] == original.pixels[3 * i])
@@ -200,7 +200,7 @@ struct RestorerTests {
         // In memory, the pixels left as filmed are holes again; the filled ones are valid.
         let slot = try #require(restorer.memory.entries.firstIndex { $0?.offer == 2 })
         for i in 0..<n where holes.values[i] != 0 {
-            #expect(restorer.memory.valid[slot].data[i] == (restorer.lastFilled.values[i] != 0 ? 1 : 0))
+            #expect(restorer.memory.valid[slot].data[i] == (restorer.filled.values[i] != 0 ? 1 : 0))
         }
     }
 
@@ -217,7 +217,7 @@ struct RestorerTests {
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 2), holes)
         var frame = original
-        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
         let ws = try #require(restorer.workspace)
         let n = width * height, g = ws.globalSimilarity.data
         var checked = 0
@@ -264,21 +264,31 @@ struct RestorerTests {
         let holes = Mask(width: width, height: height, fill: 1)
         let original = RGBImageFactory.scene(width: width, height: height, shift: 3)
         var frame = original
-        #expect(try restorer.restore(frame: &frame, holes: holes))
-        #expect(restorer.lastReferenceSlots == [0, 1])
-        #expect(restorer.lastOldestFirst == [1, 0])
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
         let ws = try #require(restorer.workspace)
         let n = width * height
+        // Reference computation: each reference (slots 0 and 1, per-reference order) warped whole
+        // with the step's θ; then, oldest first (slot 1, then slot 0), the first that shows the pixel.
+        // Slot 0 now holds the restored frame, so the references are rebuilt from their frames.
+        let alignedRGB = Tensor(shape: [2, 3, height, width]), alignedValid = Tensor(shape: [2, 1, height, width])
+        for (k, shift) in [(0, 2), (1, 1)] {
+            var hole = Mask(width: width, height: height, fill: 0)
+            for y in 0..<height { for x in (shift * 12)..<(shift * 12 + 8) { hole[x, y] = 1 } }
+            let rgb = Tensor(shape: [3, height, width]), valid = Tensor(shape: [1, height, width])
+            Restorer.load(RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: shift), hole), holes: hole,
+                          rgb: rgb.data, valid: valid.data)
+            CPNetwork.warp(rgb: rgb.data, valid: valid.data, theta: ws.theta.slice(k), height: height, width: width, threads: 1,
+                           alignedRGB: alignedRGB.slice(k), alignedValid: alignedValid.slice(k))
+        }
         var fromNewer = 0, fromOlder = 0
         for i in 0..<n {
-            // Reference computation: the first reference, oldest first, that shows the pixel.
-            guard let k = [1, 0].first(where: { ws.alignedValid.slice($0)[i] > 0.5 }) else {
+            guard let k = [1, 0].first(where: { alignedValid.slice($0)[i] > 0.5 }) else {
                 #expect(frame.pixels[3 * i] == original.pixels[3 * i])   // unseen: as filmed
                 continue
             }
             if k == 0 { fromNewer += 1 } else { fromOlder += 1 }
             for c in 0..<3 {
-                let expected = ws.alignedRGB.slice(k)[c * n + i] * 255
+                let expected = alignedRGB.slice(k)[c * n + i] * 255
                 #expect(abs(Float(frame.pixels[3 * i + c]) - expected) <= 0.5 + 1e-3)
             }
         }
@@ -286,13 +296,13 @@ struct RestorerTests {
     }
 
     /// A step runs only the stages its paste reads: the oldest-reference copy stops after the
-    /// warp (θ and the aligned references as the whole step computes them), blending after the
-    /// context matching, the decoder runs everything.
+    /// alignment (θ as the whole step computes it), blending after the context matching, the
+    /// decoder runs everything.
     @Test func aStepStopsAfterTheLastStageItsPasteReads() throws {
         let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 2)
         restorer.fillUnseen = false
         restorer.paste = .oldestAligned
-        #expect(restorer.lastStage == .warp)
+        #expect(restorer.lastStage == .alignment)
         restorer.paste = .blendAligned
         #expect(restorer.lastStage == .matching)
         restorer.fillUnseen = true
@@ -320,6 +330,13 @@ struct RestorerTests {
         for i in 0..<(3 * n) { #expect(ws.output.data[i] == ws.targetRGB.data[i]) }
         #expect(network.flopsPerStep(height: height, width: width, references: 2, through: .warp)
                 < network.flopsPerStep(height: height, width: width, references: 2, through: .matching))
+        // The shipped paste reads θ only: the step stops before the warp.
+        ws.alignedRGB.fill(-7)
+        let thetaOnly = network.restore(ws: ws, memory: restorer.memory, through: .alignment)
+        #expect(Array(UnsafeBufferPointer(start: ws.theta.data, count: 12)) == theta)
+        #expect(ws.alignedRGB.data[0] == -7, "the warp must not run")
+        #expect(thetaOnly.warp == 0 && thetaOnly.encode == 0)
+        for i in 0..<(3 * n) { #expect(ws.output.data[i] == ws.targetRGB.data[i]) }
     }
 
     @Test func restoringMoreFramesAllocatesNoTensorsAfterWarmUp() throws {
@@ -327,13 +344,13 @@ struct RestorerTests {
         let holes = RGBImageFactory.centralHole(width: width, height: height)
         restorer.remember(RGBImageFactory.scene(width: width, height: height, shift: 0), holes: Mask(width: width, height: height, fill: 0))
         var frame = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: 1), holes)
-        #expect(try restorer.restore(frame: &frame, holes: holes))   // warm-up
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)   // warm-up
         let ws = try #require(restorer.workspace)
         let bases: [UnsafeMutablePointer<Float>] = [ws.output.data, ws.pasteInput.data, ws.alignedRGB.data, restorer.memory.rgb[0].data]
         let before = Tensor.allocationsOnThisThread
         for shift in 2..<6 {
             var f = RGBImageFactory.clipped(RGBImageFactory.scene(width: width, height: height, shift: shift), holes)
-            #expect(try restorer.restore(frame: &f, holes: holes))
+            #expect(try restorer.restore(frame: &f, holes: holes).restored)
         }
         #expect(Tensor.allocationsOnThisThread == before)
         #expect(restorer.workspace === ws)
@@ -344,7 +361,7 @@ struct RestorerTests {
     @Test func maskOfAnotherSizeIsAnError() {
         let restorer = Restorer.paper(weights: weights, references: 2, stride: 1, threads: 1)
         var frame = RGBImage(width: 10, height: 8)
-        #expect(throws: CPNetError.self) { try restorer.restore(frame: &frame, holes: Mask(width: 8, height: 8, fill: 1)) }
+        #expect(throws: CPNetError.self) { _ = try restorer.restore(frame: &frame, holes: Mask(width: 8, height: 8, fill: 1)) }
     }
 }
 
@@ -425,7 +442,7 @@ struct RestorerFrameSizeTests {
         let holes = RGBImageFactory.centralHole(width: 48, height: 36)
         let original = RGBImageFactory.clipped(RGBImageFactory.scene(width: 48, height: 36, shift: 1), holes)
         var frame = original
-        #expect(try restorer.restore(frame: &frame, holes: holes) == false)
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored == false)
         #expect(frame == original)
         #expect(restorer.workspace?.width == 48 && restorer.memory.count == 1)
     }

@@ -153,6 +153,6 @@ struct ParityTests {
         var frame = RGBImageFactory.scene(width: 64, height: 48, shift: 0)
         restorer.remember(frame, holes: .init(width: 64, height: 48, fill: 0))
         let holes = RGBImageFactory.centralHole(width: 64, height: 48)
-        #expect(try restorer.restore(frame: &frame, holes: holes))
+        #expect(try restorer.restore(frame: &frame, holes: holes).restored)
     }
 }

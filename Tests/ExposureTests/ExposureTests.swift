@@ -173,7 +173,9 @@ struct ExposureAnalyzerTests {
 
     @Test func holesStayOnlyInsideTheROIAndAreHeldOneFrame() {
         let roi = [[0.0, 180], [0, 90], [320, 90], [320, 180]]
-        var analyzer = ExposureAnalyzer(configuration: .init(holdFrames: 1), roi: roi, size: size)
+        var heldOneFrame = ExposureConfig()
+        heldOneFrame.holdFrames = 1
+        var analyzer = ExposureAnalyzer(configuration: heldOneFrame, roi: roi, size: size)
         var holes = Mask(width: 0, height: 0, fill: 0)
         _ = analyzer.analyze(grey(255), into: &holes)
         #expect(holes[10, 10] == 0 && holes[10, 170] == 1)
@@ -195,7 +197,9 @@ struct ExposureAnalyzerTests {
         var holes = Mask(width: 0, height: 0, fill: 0)
         var shipped = ExposureAnalyzer(configuration: ExposureConfig(), roi: roi, size: size)
         #expect(shipped.analyze(image, into: &holes).roiCoverage == 0, "luma 28 is above the shipped crush level 24")
-        var raised = ExposureAnalyzer(configuration: ExposureConfig(crushLevel: 30), roi: roi, size: size)
+        var crushHigher = ExposureConfig()
+        crushHigher.crushLevel = 30
+        var raised = ExposureAnalyzer(configuration: crushHigher, roi: roi, size: size)
         #expect(raised.analyze(image, into: &holes).roiCoverage > 0.2)
         #expect(raised.configuration.crushLevel == 30)
     }

@@ -1,0 +1,248 @@
+@testable import CPNet
+import Imaging
+import NeuralEngine
+import Testing
+
+/// Aligned pasting (`AlignedPaste`) against direct per-pixel computations, and the restorer's
+/// two-size step, which pastes with it at the processing size.
+@Suite("Aligned paste")
+struct AlignedPasteTests {
+    let size = ImageSize(width: 48, height: 30)
+
+    func pattern(_ seed: Int, size: ImageSize? = nil) -> RGBImage {
+        let size = size ?? self.size
+        var image = RGBImage(width: size.width, height: size.height)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                image[x, y] = RGB(UInt8((x * 5 + y * 3 + seed * 40) % 256), UInt8((x * x + seed * 7) % 256), UInt8((y * 11 + seed) % 256))
+            }
+        }
+        return image
+    }
+
+    /// Slot storage as a memory keeps it: frame [3, H, W] in [0, 1], visibility [1, H, W].
+    func slots(_ frames: [(RGBImage, Mask)?]) -> (rgb: [Tensor], valid: [Tensor]) {
+        var rgb: [Tensor] = [], valid: [Tensor] = []
+        for frame in frames {
+            rgb.append(Tensor(shape: [3, size.height, size.width]))
+            valid.append(Tensor(shape: [1, size.height, size.width]))
+            if let (image, holes) = frame { Restorer.load(image, holes: holes, rgb: rgb.last!.data, valid: valid.last!.data) }
+        }
+        return (rgb, valid)
+    }
+
+    var noHoles: Mask { Mask(width: size.width, height: size.height, fill: 0) }
+
+    /// Pastes `firstShowing` into the pixels where `fill` holds; returns how many it found a source for.
+    func pasteFirstShowing(into image: inout RGBImage, fill: (Int) -> Bool, rgb: [Tensor], valid: [Tensor], slots: [Int],
+                           order: [Int], theta: [Float]) -> Int {
+        var filled = 0
+        theta.withUnsafeBufferPointer { t in
+            for y in 0..<size.height {
+                for x in 0..<size.width where fill(y * size.width + x) {
+                    guard let (r, g, b) = AlignedPaste.firstShowing(column: x, row: y, width: size.width, height: size.height, rgb: rgb,
+                                                                    valid: valid, slots: slots, order: order,
+                                                                    theta: t.baseAddress!) else { continue }
+                    image[x, y] = RGB(AlignedPaste.byte(r), AlignedPaste.byte(g), AlignedPaste.byte(b))
+                    filled += 1
+                }
+            }
+        }
+        return filled
+    }
+
+    @Test func aTranslationCopiesTheShiftedPixels() {
+        let reference = pattern(1)
+        let (rgb, valid) = slots([nil, (reference, noHoles)])
+        // θ shifting by exactly dx pixels (align_corners=False: x_n + 2·dx/W lands on pixel x + dx).
+        let dx = 3
+        let theta: [Float] = [1, 0, 2 * Float(dx) / Float(size.width), 0, 1, 0]
+        var frame = RGBImage(width: size.width, height: size.height, fill: 0)
+        let filled = pasteFirstShowing(into: &frame, fill: { $0 % size.width < 20 }, rgb: rgb, valid: valid, slots: [1],
+                                       order: [0], theta: theta)
+        #expect(filled == 20 * size.height)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                #expect(frame[x, y] == (x < 20 ? reference[x + dx, y] : RGB(0, 0, 0)))
+            }
+        }
+    }
+
+    @Test func referencesBlendByWeightWhereVisibleAndHolesAreNeverCopied() {
+        let a = pattern(2), b = pattern(3)
+        var holeInA = noHoles
+        for y in 0..<size.height { for x in 0..<10 { holeInA[x, y] = 1 } }
+        var holeInB = noHoles
+        for y in 0..<5 { for x in 0..<10 { holeInB[x, y] = 1 } }
+        let (rgb, valid) = slots([(a, holeInA), (b, holeInB)])
+        let similarity: [Float] = [1, 3]
+        let n = size.width * size.height
+        let alignedRGB = Tensor(shape: [2, 3, size.height, size.width]), alignedValid = Tensor(shape: [2, 1, size.height, size.width])
+        let identity: [Float] = [1, 0, 0, 0, 1, 0]
+        for k in 0..<2 {
+            CPNetwork.warp(rgb: rgb[k].data, valid: valid[k].data, theta: identity, height: size.height, width: size.width, threads: 1,
+                           alignedRGB: alignedRGB.slice(k), alignedValid: alignedValid.slice(k))
+        }
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                let got = AlignedPaste.blended(pixel: y * size.width + x, planeSize: n, count: 2, alignedRGB: alignedRGB.data,
+                                               alignedValid: alignedValid.data, similarity: similarity)
+                if x < 10 && y < 5 {
+                    #expect(got == nil)                                         // no reference shows it
+                } else if x < 10 {
+                    #expect(got.map { AlignedPaste.byte($0.0) } == b[x, y].r)     // only b shows it
+                } else {
+                    let expected = (Double(a[x, y].r) + 3 * Double(b[x, y].r)) / 4
+                    #expect(abs(Double(got!.0) * 255 - expected) <= 1e-3)
+                }
+            }
+        }
+    }
+
+    /// Oldest-first pasting: each pixel from the longest-held reference that shows it; a pixel
+    /// only the newer reference shows comes from it.
+    @Test func oldestPasteTakesEachPixelFromTheLongestHeldReferenceThatShowsIt() {
+        let older = pattern(4), newer = pattern(5)
+        var holeInOlder = noHoles
+        for y in 0..<size.height { for x in 0..<10 { holeInOlder[x, y] = 1 } }
+        var holeInNewer = noHoles
+        for y in 0..<5 { for x in 0..<10 { holeInNewer[x, y] = 1 } }
+        // Slot order is not age order: the newer frame sits in slot 0.
+        let (rgb, valid) = slots([(newer, holeInNewer), nil, (older, holeInOlder)])
+        let identity: [Float] = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0]
+        var frame = RGBImage(width: size.width, height: size.height, fill: 7)
+        let filled = pasteFirstShowing(into: &frame, fill: { _ in true }, rgb: rgb, valid: valid, slots: [0, 2], order: [1, 0],
+                                       theta: identity)
+        #expect(filled == size.width * size.height - 10 * 5)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                let expected = x < 10 ? (y < 5 ? RGB(7, 7, 7) : newer[x, y]) : older[x, y]
+                #expect(frame[x, y] == expected)
+            }
+        }
+    }
+
+    /// The oldest-first paste samples only the pixels it fills (`Resample.AffineTap`); it must
+    /// give exactly what warping every reference whole and then copying the first that shows
+    /// each pixel gives (the simple reference), under rotation, scale and sub-pixel shifts.
+    @Test func oldestPasteSamplesPerPixelExactlyAsWarpingWholeFrames() {
+        let slotsHeld = 3
+        let n = size.width * size.height
+        var frames: [(RGBImage, Mask)?] = []
+        for k in 0..<slotsHeld {
+            var hole = noHoles
+            for y in 0..<size.height { for x in 0..<size.width where (x / (4 + k) + y / (3 + k)) % 3 == 0 { hole[x, y] = 1 } }
+            frames.append((pattern(10 + k), hole))
+        }
+        let (rgb, valid) = slots(frames)
+        let slotOrder = [2, 0, 1]   // per-reference order ≠ slot order
+        let theta: [Float] = [0.97, 0.05, 0.031, -0.04, 1.02, -0.06,
+                              1.1, 0, -0.013, 0, 1.1, 0.02,
+                              1, -0.02, 0.2, 0.03, 0.95, 0.1]
+        let order = [1, 2, 0]
+        var frame = RGBImage(width: size.width, height: size.height, fill: 9)
+        let fill = { (i: Int) in (i * 7) % 5 != 0 }
+        let filled = pasteFirstShowing(into: &frame, fill: fill, rgb: rgb, valid: valid, slots: slotOrder, order: order, theta: theta)
+
+        // Reference: each reference warped whole, then the first in `order` that shows the pixel.
+        let alignedRGB = Tensor(shape: [slotOrder.count, 3, size.height, size.width])
+        let alignedValid = Tensor(shape: [slotOrder.count, 1, size.height, size.width])
+        theta.withUnsafeBufferPointer { t in
+            for (k, slot) in slotOrder.enumerated() {
+                CPNetwork.warp(rgb: rgb[slot].data, valid: valid[slot].data, theta: t.baseAddress! + 6 * k, height: size.height,
+                               width: size.width, threads: 1, alignedRGB: alignedRGB.slice(k), alignedValid: alignedValid.slice(k))
+            }
+        }
+        var expectedFilled = 0, fromEach = [0, 0, 0]
+        for i in 0..<n {
+            guard fill(i), let k = order.first(where: { alignedValid.slice($0)[i] > 0 }) else {
+                #expect(frame.pixels[3 * i] == 9)
+                continue
+            }
+            expectedFilled += 1
+            fromEach[k] += 1
+            for c in 0..<3 {
+                #expect(frame.pixels[3 * i + c] == UInt8(min(max(alignedRGB.slice(k)[c * n + i] * 255 + 0.5, 0), 255)))
+            }
+        }
+        #expect(filled == expectedFilled)
+        #expect(fromEach.allSatisfy { $0 > 0 }, "every reference should supply some pixels: \(fromEach)")
+    }
+
+    /// The two-size step: the network runs on a half-size copy; full-size hole pixels come from
+    /// the full-size references through θ (`firstShowing`, recomputed here), else from the
+    /// network's result upsampled, else (network pixel left as filmed) stay as filmed; valid
+    /// pixels keep their bytes; the memory keeps the result at both sizes.
+    @Test func theTwoSizeStepPastesFullSizePaintAndKeepsBothSizes() throws {
+        let weights = try CPNetWeights(path: Fixtures.weightsPath)
+        let restorer = Restorer(weights: weights, references: 3, stride: 1, maxReferenceAge: 0, threads: 1)
+        #expect(restorer.paste == .oldestAligned && !restorer.fillUnseen, "the shipped defaults")
+        let full = ImageSize(width: 64, height: 48), small = ImageSize(width: 32, height: 24)
+        func reduced(_ image: RGBImage) -> RGBImage { Resize.bilinear(image, to: small) }
+        func reducedHoles(_ holes: Mask) -> Mask {
+            var out = Mask(width: small.width, height: small.height, fill: 0)
+            for y in 0..<full.height { for x in 0..<full.width where holes[x, y] != 0 { out[x / 2, y / 2] = 1 } }
+            return out
+        }
+        // Two references: the older misses a band on the left, the newer a band on the right.
+        for (k, band) in [(0, 0..<16), (1, 40..<56)] {
+            var hole = Mask(width: full.width, height: full.height, fill: 0)
+            for y in 0..<full.height { for x in band { hole[x, y] = 1 } }
+            let image = pattern(20 + k, size: full)
+            #expect(restorer.remember(reduced(image), holes: reducedHoles(hole), fullSize: (image, hole)) != nil)
+        }
+        #expect(restorer.memory.fullSize == full)
+        // The target: holes over both bands (some pixels neither reference shows) and the middle.
+        var holes = Mask(width: full.width, height: full.height, fill: 0)
+        for y in 8..<40 { for x in 4..<60 { holes[x, y] = 1 } }
+        let original = pattern(30, size: full)
+        var frame = original
+        var smallFrame = reduced(original)
+        let smallHoles = reducedHoles(holes)
+        let step = try restorer.restore(frame: &smallFrame, holes: smallHoles, fullSize: &frame, fullHoles: holes)
+        #expect(step.restored)
+        let slot = try #require(step.admittedSlot)
+
+        // Direct computation at full size with the step's θ, oldest reference first.
+        let ws = try #require(restorer.workspace)
+        let theta = Array(UnsafeBufferPointer(start: ws.theta.data, count: 12))
+        let (rgb, valid) = (restorer.memory.fullRGB, restorer.memory.fullValid)
+        // The references of the step: slots 0 (older) and 1 (newer); the restored frame took slot 2.
+        #expect(slot == 2 && restorer.memory.occupied == [0, 1, 2])
+        #expect(restorer.memory.entries[0]!.sequence < restorer.memory.entries[1]!.sequence)
+        let referenceSlots = [0, 1], order = [0, 1]
+        var pasted = 0, upsampled = 0, asFilmed = 0
+        let upsampledNetwork = Resize.bilinear(smallFrame, to: full)
+        for y in 0..<full.height {
+            for x in 0..<full.width {
+                guard holes[x, y] != 0 else {
+                    #expect(frame[x, y] == original[x, y])
+                    continue
+                }
+                if restorer.filled[x / 2, y / 2] == 0 {
+                    asFilmed += 1
+                    #expect(frame[x, y] == original[x, y])
+                } else if let (r, g, b) = theta.withUnsafeBufferPointer({ t in
+                    AlignedPaste.firstShowing(column: x, row: y, width: full.width, height: full.height, rgb: rgb, valid: valid,
+                                              slots: referenceSlots, order: order, theta: t.baseAddress!)
+                }) {
+                    pasted += 1
+                    #expect(frame[x, y] == RGB(AlignedPaste.byte(r), AlignedPaste.byte(g), AlignedPaste.byte(b)))
+                } else {
+                    upsampled += 1
+                    #expect(frame[x, y] == upsampledNetwork[x, y])
+                }
+            }
+        }
+        #expect(pasted > 0)
+        #expect(step.filledPixels == pasted + upsampled && step.unseenPixels == asFilmed)
+        // The memory holds the restored frame at both sizes; full-size pixels left as filmed are holes.
+        for y in 0..<full.height {
+            for x in 0..<full.width {
+                let i = y * full.width + x
+                #expect(abs(rgb[slot].data[i] * 255 - Float(frame[x, y].r)) < 1e-3)
+                #expect(valid[slot].data[i] == (holes[x, y] != 0 && restorer.filled[x / 2, y / 2] == 0 ? 0 : 1))
+            }
+        }
+    }
+}
