@@ -94,6 +94,7 @@ public final class CPNetRestoration: FrameRestoring {
                                 maxReferenceAge: config.maxReferenceAgeFrames(fps: fps), threads: config.threads)
         restorer.fillUnseen = config.fillUnseen
         restorer.paste = config.paste
+        restorer.checkAlignment = config.checkAlignment
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
                   deadlineFallback: config.deadlineFallback, roadPlane: config.align == .roadPlane ? geometry : nil,
                   roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)

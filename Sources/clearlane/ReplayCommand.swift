@@ -37,7 +37,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write report.json, report.html and strips/ into this folder (an earlier report there is replaced once the new one is complete).")
     var report: String?
 
-    @Option(help: "Config file (its lanes: section and processing size are used).")
+    @Option(help: "Config file: its exposure:, lanes: and restorer: sections and processing size build every variant's stages, as the daemon's (StageFactory).")
     var config: String?
 
     @Option(help: "CPNet weights for the restored variant (default: the config's restorer.weights, else models/cpnet-road-slim.safetensors of the installed resources: \(DefaultResources.searchHelp)).")

@@ -246,3 +246,53 @@ struct AlignedPasteTests {
         }
     }
 }
+
+/// The alignment check (`Restorer.checkAlignment`): θ is kept where it fits the filmed pixels
+/// around the holes better than the identity, replaced where the identity fits better.
+@Suite("Alignment check")
+struct AlignmentCheckTests {
+    let size = ImageSize(width: 64, height: 48)
+
+    func scene(shift: Int) -> RGBImage {
+        var image = RGBImage(width: size.width, height: size.height)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                let u = x + shift
+                image[x, y] = RGB(UInt8((u * 13 + y * 7) % 256), UInt8((u * u / 3 + y) % 256), UInt8((u * 5 + y * y) % 256))
+            }
+        }
+        return image
+    }
+
+    /// θ for reference k: the shift by `dx` pixels (align_corners=False, as affine_grid).
+    func shift(_ dx: Int) -> [Float] { [1, 0, 2 * Float(dx) / Float(size.width), 0, 1, 0] }
+
+    func check(target: RGBImage, reference: RGBImage, theta: [Float]) throws -> (replaced: Int, theta: [Float]) {
+        let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+        let none = Mask(width: size.width, height: size.height, fill: 0)
+        restorer.remember(reference, holes: none)
+        var holes = none
+        for y in 16..<32 { for x in 20..<44 { holes[x, y] = 1 } }
+        let ws = try #require(restorer.workspace)
+        Restorer.load(target, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        for (i, v) in theta.enumerated() { ws.theta.data[i] = v }
+        var blocks: [UInt8] = [], near: [UInt8] = []
+        let replaced = Restorer.checkAlignment(ws: ws, holes: holes, memory: restorer.memory, slots: restorer.memory.occupied,
+                                               blocks: &blocks, near: &near)
+        return (replaced, Array(UnsafeBufferPointer(start: ws.theta.data, count: 6)))
+    }
+
+    @Test func aThetaThatExplainsTheMotionIsKept() throws {
+        // The reference is the target's scene 3 pixels to the left: θ shifting by +3 fits exactly.
+        let result = try check(target: scene(shift: 3), reference: scene(shift: 0), theta: shift(3))
+        #expect(result.replaced == 0)
+        #expect(result.theta == shift(3))
+    }
+
+    @Test func aThetaWorseThanNoMotionIsReplacedByTheIdentity() throws {
+        // A still scene, and a θ that moves it by 5 pixels: the identity fits, θ does not.
+        let result = try check(target: scene(shift: 0), reference: scene(shift: 0), theta: shift(5))
+        #expect(result.replaced == 1)
+        #expect(result.theta == [1, 0, 0, 0, 1, 0])
+    }
+}
