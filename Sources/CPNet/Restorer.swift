@@ -208,9 +208,10 @@ public final class Restorer: @unchecked Sendable {
     /// full-size references of the step's slots; a pixel pasted is cleared there. Returns how many.
     private func pasteFullSize(into image: inout RGBImage, theta: UnsafePointer<Float>, similarity: UnsafePointer<Float>) -> Int {
         let width = image.width, height = image.height, n = width * height
-        var pasted = 0
-        if paste == .blendAligned {
-            let count = referenceSlots.count
+        let blend = paste == .blendAligned, count = referenceSlots.count
+        if blend {
+            // The blend weighs every reference at every pixel, so warping whole frames once is
+            // cheaper than K taps per pixel.
             if fullAlignedRGB.shape != [memory.capacity, 3, height, width] {
                 fullAlignedRGB = Tensor(shape: [memory.capacity, 3, height, width])
                 fullAlignedValid = Tensor(shape: [memory.capacity, 1, height, width])
@@ -220,28 +221,23 @@ public final class Restorer: @unchecked Sendable {
                                height: height, width: width, threads: threads,
                                alignedRGB: fullAlignedRGB.slice(k), alignedValid: fullAlignedValid.slice(k))
             }
-            let rgb = fullAlignedRGB.data, valid = fullAlignedValid.data
-            fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
-                image.pixels.withUnsafeMutableBufferPointer { px in
-                    for i in 0..<n where up[i] != 0 {
-                        guard let (r, g, b) = AlignedPaste.blended(pixel: i, planeSize: n, count: count, alignedRGB: rgb,
-                                                                   alignedValid: valid, similarity: similarity) else { continue }
-                        px[3 * i] = AlignedPaste.byte(r); px[3 * i + 1] = AlignedPaste.byte(g); px[3 * i + 2] = AlignedPaste.byte(b)
-                        up[i] = 0
-                        pasted += 1
-                    }
-                }
-            }
-            return pasted
         }
+        var pasted = 0
+        let alignedRGB = fullAlignedRGB.data, alignedValid = fullAlignedValid.data
         let rgb = memory.fullRGB, valid = memory.fullValid, slots = referenceSlots, order = oldestFirst
         fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
             image.pixels.withUnsafeMutableBufferPointer { px in
                 for i in 0..<n where up[i] != 0 {
-                    let row = i / width
-                    guard let (r, g, b) = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
-                                                                    rgb: rgb, valid: valid, slots: slots, order: order,
-                                                                    theta: theta) else { continue }
+                    let colour: (Float, Float, Float)?
+                    if blend {
+                        colour = AlignedPaste.blended(pixel: i, planeSize: n, count: count, alignedRGB: alignedRGB,
+                                                      alignedValid: alignedValid, similarity: similarity)
+                    } else {
+                        let row = i / width
+                        colour = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
+                                                           rgb: rgb, valid: valid, slots: slots, order: order, theta: theta)
+                    }
+                    guard let (r, g, b) = colour else { continue }
                     px[3 * i] = AlignedPaste.byte(r); px[3 * i + 1] = AlignedPaste.byte(g); px[3 * i + 2] = AlignedPaste.byte(b)
                     up[i] = 0
                     pasted += 1
@@ -269,7 +265,7 @@ public final class Restorer: @unchecked Sendable {
         // warp time: for `.oldestAligned` it is the only place the references are sampled.
         var start = Clock.seconds()
         let width = frame.width, height = frame.height, n = width * height, out = ws.output.data
-        var unseen = 0
+        var unseen = 0, filledCount = 0
         let input = ws.targetRGB.data, alignedRGB = ws.alignedRGB.data, aligned = ws.alignedValid.data
         let similarity = ws.globalSimilarity.data
         let paste = self.paste, fillUnseen = self.fillUnseen
@@ -306,13 +302,14 @@ public final class Restorer: @unchecked Sendable {
                             continue
                         }
                         filled[i] = 1
+                        filledCount += 1
                         for c in 0..<3 { px[i * 3 + c] = AlignedPaste.byte(out[c * n + i]) }
                     }
                 }
             }
         }
         step.unseenPixels = unseen
-        step.filledPixels = holes.setCount - unseen
+        step.filledPixels = filledCount
         step.timings.warp += Clock.seconds() - start
         start = Clock.seconds()
         // The restored frame is a reference (the paper's reference update); pixels left as filmed
