@@ -122,11 +122,51 @@ def check_training_step():
     return f"training step: loss {total.item():.3f}, finite gradients"
 
 
+def check_alignment_stage():
+    """The alignment stage's pieces: references drawn by age in seconds stay within the age at any
+    fps; the paint-weighted alignment loss is 0 for a perfect alignment, charges unseen pixels
+    their cost, weighs paint up, and trains only §1–2 when the stage says so."""
+    import numpy as np
+    import data as D
+    import losses as L
+    for fps in (15, 30):
+        for seed in range(50):
+            offsets = D.reference_offsets(200, fps, 4, 1.0, np.random.default_rng(seed))
+            assert offsets == sorted(set(offsets)) and len(offsets) == 4, f"offsets {offsets}"
+            assert 4 <= offsets[-1] <= round(1.0 * fps), f"oldest {offsets[-1]} frames at {fps} fps beyond 1 s"
+    assert D.reference_offsets(4, 30, 4, 1.0, np.random.default_rng(0)) is None, "a 4-frame clip has no 4 past frames"
+    gen = torch.Generator().manual_seed(7)
+    truth = torch.rand(1, 3, 8, 8, generator=gen)
+    hole = torch.zeros(1, 1, 8, 8); hole[..., :4, :] = 1
+    paint = torch.zeros(1, 1, 8, 8)
+    perfect = truth.unsqueeze(1).expand(1, 2, 3, 8, 8)
+    seen = torch.ones(1, 2, 1, 8, 8)
+    assert L.weighted_alignment(perfect, seen, truth, hole, paint, 2.0, 8.0, 0.1).item() == 0
+    unseen = L.weighted_alignment(perfect, torch.zeros_like(seen), truth, hole, paint, 2.0, 8.0, 0.1).item()
+    assert abs(unseen - 0.1) < 1e-6, f"unseen pixels cost {unseen}, expected 0.1"
+    off = perfect.clone(); off[..., 6, 6] += 0.5            # one wrong pixel
+    paint[..., 6, 6] = 1
+    with_paint = L.weighted_alignment(off, seen, truth, hole, paint, 2.0, 8.0, 0.1).item()
+    without = L.weighted_alignment(off, seen, truth, hole, torch.zeros_like(paint), 2.0, 8.0, 0.1).item()
+    assert with_paint > 5 * without, f"an error on paint weighs {with_paint:.4f}, off paint {without:.4f}"
+    model = CPNet(Widths.for_alpha(0.125, 32)).train()
+    for module in (model.copy_encoder, model.paste_decoder):
+        module.requires_grad_(False)
+    target, v_t, refs, v_refs = random_frames(gen, 2, 2, 40, 56)
+    batch = (target, v_t, refs, v_refs, torch.rand(target.shape, generator=gen), (torch.rand(2, 1, 40, 56, generator=gen) > 0.9).float())
+    total, terms = loss_terms(model, batch, {"alignment_paint": 1.0}, "alignment")
+    total.backward()
+    assert list(terms) == ["alignment_paint"], f"terms {list(terms)}"
+    assert model.align_regressor.fc.weight.grad.abs().sum() > 0, "no gradient reaches θ"
+    assert all(p.grad is None for p in model.paste_decoder.parameters()), "the decoder got gradient in the alignment stage"
+    return "alignment stage: reference ages at 15 and 30 fps, weighted alignment loss, only §1–2 trained"
+
+
 def main() -> int:
     torch.set_num_threads(2)
     passed = failed = 0
     for check in (check_widths_and_padding, check_safetensors_round_trip, check_restore_keeps_valid_pixels,
-                  check_forward_train_equals_restore, check_training_step):
+                  check_forward_train_equals_restore, check_training_step, check_alignment_stage):
         try:
             print(f"ok: {check()}")
             passed += 1

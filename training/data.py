@@ -31,6 +31,7 @@ class Clip:
     name: str
     frames: np.ndarray
     holes: np.ndarray | None
+    fps: float = 30.0   # what reference ages in seconds are converted with (stills: a 30 fps camera)
 
 
 def load_image(path: str, size: tuple[int, int]) -> np.ndarray:
@@ -67,7 +68,16 @@ def load_drive(folder: str, size: tuple[int, int], max_frames: int | None = None
         paths = [os.path.join(masks_dir, os.path.basename(p)) for p in clean]
         if all(os.path.exists(p) for p in paths):
             holes = np.stack([load_mask(p, size) for p in paths])
-    return Clip(os.path.basename(folder.rstrip("/")), frames, holes)
+    return Clip(os.path.basename(folder.rstrip("/")), frames, holes, drive_fps(folder))
+
+
+def drive_fps(folder: str) -> float:
+    """The `fps:` of a drive's drive.yaml (a top-level scalar; 30 when absent)."""
+    with open(os.path.join(folder, "drive.yaml")) as f:
+        for line in f:
+            if line.startswith("fps:"):
+                return float(line.split(":", 1)[1].split("#")[0])
+    return 30.0
 
 
 def affine_sequence(still: np.ndarray, n: int, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -96,13 +106,48 @@ def affine_sequence(still: np.ndarray, n: int, size: tuple[int, int], rng: np.ra
     return np.stack(out)
 
 
-def load_still_clips(paths: list[str], size: tuple[int, int], frames: int, per_still: int, seed: int) -> list[Clip]:
+def road_plane_sequence(still: np.ndarray, n: int, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """n views of one still as a camera driving forward over a flat road sees it: the ground-plane
+    homography of a forward step (rows below the vanishing point spread apart faster the nearer
+    they are, x' = x/(1 − c·y), y' = y/(1 − c·y) about the vanishing point), which an affine θ
+    can only approximate — the motion lane paint makes between frames. Plus a small drift."""
+    h0, w0 = still.shape[:2]
+    img = Image.fromarray(still)
+    w, h = size
+    rate = rng.uniform(0.002, 0.008)               # relative spread of the bottom row per frame
+    cx, cy = w0 * rng.uniform(0.45, 0.55), h0 * rng.uniform(0.45, 0.6)
+    r = cy / h0                                    # the vanishing point's row, as a share of the height
+    k = w0 / (w * 1.15)                            # input pixels per output pixel (start zoomed: borders stay inside)
+    tx = ty = 0.0
+    out = []
+    for i in range(n):
+        c = rate * i / (h0 - cy)                   # so c·(bottom row − cy) = rate·i
+        tx += rng.normal(0, 1.0)
+        ty += rng.normal(0, 0.4)
+        x0, y0 = cx + tx, cy + ty
+        d0 = 1 - c * k * h * r                     # PIL wants the denominator as 1 + g·X + h·Y
+        coeffs = (k / d0, x0 * c * k / d0, x0 - k * w / (2 * d0),
+                  0.0, (k + y0 * c * k) / d0, y0 - k * h * r / d0,
+                  0.0, c * k / d0)
+        view = img.transform((w, h), Image.PERSPECTIVE, coeffs, resample=Image.BILINEAR)
+        out.append(np.asarray(view, dtype=np.uint8))
+    return np.stack(out)
+
+
+STILL_MOTIONS = {"affine": affine_sequence, "road-plane": road_plane_sequence}
+
+
+def load_still_clips(paths: list[str], size: tuple[int, int], frames: int, per_still: int, seed: int,
+                     motions: tuple[str, ...] = ("affine",)) -> list[Clip]:
+    """`per_still` clips per still and motion; the affine clips are the same as before motions existed."""
     clips = []
-    for k, path in enumerate(paths):
-        still = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
-        for j in range(per_still):
-            rng = np.random.default_rng([seed, k, j])
-            clips.append(Clip(f"still:{os.path.basename(path)}:{j}", affine_sequence(still, frames, size, rng), None))
+    for motion in motions:
+        sequence = STILL_MOTIONS[motion]
+        for k, path in enumerate(paths):
+            still = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+            for j in range(per_still):
+                rng = np.random.default_rng([seed, k, j] if motion == "affine" else [seed, k, j, 1])
+                clips.append(Clip(f"still:{motion}:{os.path.basename(path)}:{j}", sequence(still, frames, size, rng), None))
     return clips
 
 
@@ -166,20 +211,57 @@ class SampleConfig:
     min_hole: float                  # reject samples whose hole covers less than this share
     max_hole: float
     target_exposure_jitter: float    # ± relative gain on the target's valid pixels (residual seams)
+    # When set, references are drawn by age in seconds instead of at a frame stride: the oldest
+    # between K frames and this age (converted with the clip's fps), the others distinct frames
+    # in between — the memory the daemon keeps (`stride_s`, `max_reference_age_s`) at any fps.
+    max_reference_age_s: float | None = None
+
+
+def reference_offsets(n_frames: int, fps: float, k: int, max_age_s: float, rng: np.random.Generator) -> list[int] | None:
+    """K distinct frame offsets into the past, oldest last, the oldest drawn uniformly between K
+    frames and `max_age_s`; None when the clip is too short."""
+    oldest_max = min(int(round(max_age_s * fps)), n_frames - 1)
+    if oldest_max < k:
+        return None
+    oldest = int(rng.integers(k, oldest_max + 1))
+    others = rng.choice(np.arange(1, oldest), size=k - 1, replace=False) if k > 1 else []
+    return sorted(int(o) for o in others) + [oldest]
+
+
+def paint_mask(rgb: np.ndarray) -> np.ndarray:
+    """Lane-paint-like pixels of a clean H×W×3 frame in [0, 1]: in the lower 45 % of the frame
+    (below the horizon of these cameras), brighter than their 13×13 neighbourhood by 0.1 in luma
+    (a white-hat: thin bright marks on darker asphalt) and not dark, or clearly yellow.
+    Deterministic; thin bright non-paint (rails, kerbs) counts too, which only spreads the
+    weight a little."""
+    y = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+    local = box_blur(y[..., None], 6)[..., 0]
+    yellow = ((rgb[..., 0] + rgb[..., 1]) / 2 - rgb[..., 2] > 0.2) & (rgb[..., 0] > 0.45)
+    mask = ((y - local > 0.1) & (y > 0.35)) | yellow
+    mask[: int(0.55 * rgb.shape[0])] = False
+    return mask
 
 
 def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
     """One training sample as float32 arrays in [0, 1], C×H×W:
-    target (3), target visibility (1), references (K×3), reference visibilities (K×1), truth (3)."""
+    target (3), target visibility (1), references (K×3), reference visibilities (K×1), truth (3),
+    the truth's lane paint (1, `paint_mask`)."""
     cw, ch = cfg.crop
     k = cfg.references
     for _attempt in range(200):
         clip = clips[rng.integers(len(clips))]
         n, h, w = clip.frames.shape[:3]
-        stride = int(rng.choice(cfg.strides))
-        if n <= k * stride:
-            continue
-        t = int(rng.integers(k * stride, n))
+        if cfg.max_reference_age_s is not None:
+            offsets = reference_offsets(n, clip.fps, k, cfg.max_reference_age_s, rng)
+            if offsets is None:
+                continue
+            t = int(rng.integers(offsets[-1], n))
+        else:
+            stride = int(rng.choice(cfg.strides))
+            if n <= k * stride:
+                continue
+            offsets = [j * stride for j in range(1, k + 1)]
+            t = int(rng.integers(k * stride, n))
         y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
         use_truth = clip.holes is not None and rng.random() >= cfg.moving_mask_share
         if use_truth:
@@ -193,8 +275,8 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
             continue
         truth = clip.frames[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
         refs = []
-        for j in range(1, k + 1):
-            r_index = t - j * stride
+        for offset in offsets:
+            r_index = t - offset
             ref = clip.frames[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
             if rng.random() < cfg.restored_reference_share:
                 # A previously restored frame: its own old hole was filled imperfectly (blurred,
@@ -212,7 +294,7 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
         return (
             target.transpose(2, 0, 1), v_t[None],
             np.stack(refs).transpose(0, 3, 1, 2), np.ones((k, 1, ch, cw), np.float32),
-            truth.transpose(2, 0, 1),
+            truth.transpose(2, 0, 1), paint_mask(truth)[None].astype(np.float32),
         )
     raise RuntimeError("could not draw a sample: clips too short for the strides, or hole limits too tight")
 

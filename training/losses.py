@@ -54,3 +54,21 @@ def gradient_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     gx = lambda x: x[..., :, 1:] - x[..., :, :-1]
     gy = lambda x: x[..., 1:, :] - x[..., :-1, :]
     return torch.abs(gx(a) - gx(b)).mean() + torch.abs(gy(a) - gy(b)).mean()
+
+
+def weighted_alignment(aligned: torch.Tensor, aligned_v: torch.Tensor, truth: torch.Tensor, hole: torch.Tensor,
+                       paint: torch.Tensor, hole_weight: float, paint_weight: float, unseen_cost: float) -> torch.Tensor:
+    """How well the aligned references stand in for the truth where the paste copies them.
+
+    aligned B×K×3×H×W, aligned_v B×K×1×H×W (the warp's thresholded visibility), truth B×3×H×W,
+    hole and paint B×1×H×W in {0, 1}. Per pixel weight 1 + hole_weight·hole + paint_weight·paint:
+    the hole is what gets pasted, the paint what the lane detector reads. A pixel the reference
+    shows costs its mean absolute RGB difference from the truth; one it does not show costs
+    `unseen_cost`, so θ cannot lower the loss by warping the hard part out of view. Mean over
+    the K references of the weighted mean over pixels. Unlike the `alignment` term it compares
+    with the truth inside the holes too: training knows it, and there the paste lands.
+    """
+    weight = (1 + hole_weight * hole + paint_weight * paint).unsqueeze(1)        # B×1×1×H×W
+    error = torch.abs(aligned - truth.unsqueeze(1)).mean(dim=2, keepdim=True)     # B×K×1×H×W
+    cost = aligned_v * error + (1 - aligned_v) * unseen_cost
+    return (cost * weight).sum() / (weight.sum() * aligned.shape[1]).clamp(min=1.0)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import data as D
 import losses as L
-from export import metadata_for
+from export import metadata_for, widths_from_metadata
 from model import CPNet, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
 import safetensors_io
 
@@ -33,10 +33,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Batched forward pass --------------------------------------------------------------------------
 
-def forward_train(model: CPNet, target, v_t, refs, v_refs):
-    """The restoration step of model.restore, batched over B samples with K references each, also
-    returning what the losses need. Shapes: target B×3×H×W, v_t B×1×H×W, refs B×K×3×H×W.
-    Returns (pred B×3×H×W, composite, never-visible M at full size B×1×H×W, aligned refs, aligned V)."""
+def align_batch(model: CPNet, target, v_t, refs, v_refs):
+    """§1–3 batched: θ for each of the K references of each sample, and the references warped by
+    it. Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W). The shipped paste
+    (`paste: oldest`) uses only this part of the network."""
     b, k, _, h, w = refs.shape
     s = model.widths.size
     x_t = F.interpolate(network_input(target, v_t), size=(s, s), mode="bilinear", align_corners=False)
@@ -47,6 +47,16 @@ def forward_train(model: CPNet, target, v_t, refs, v_refs):
     grid = F.affine_grid(theta, [b * k, 3, h, w], align_corners=False)
     aligned = F.grid_sample(refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     aligned_v = (F.grid_sample(v_refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
+    return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w)
+
+
+def forward_train(model: CPNet, target, v_t, refs, v_refs):
+    """The restoration step of model.restore, batched over B samples with K references each, also
+    returning what the losses need. Shapes: target B×3×H×W, v_t B×1×H×W, refs B×K×3×H×W.
+    Returns (pred B×3×H×W, composite, never-visible M at full size B×1×H×W, aligned refs, aligned V)."""
+    b, k, _, h, w = refs.shape
+    aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
+    aligned, aligned_v = aligned.flatten(0, 1), aligned_v.flatten(0, 1)
 
     pads = padding_to_multiple(h, w, 8)
     t_in = pad(network_input(target, v_t), pads)
@@ -71,20 +81,37 @@ def forward_train(model: CPNet, target, v_t, refs, v_refs):
     return pred, composite, never_full, aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w)
 
 
-def loss_terms(model, batch, weights):
-    target, v_t, refs, v_refs, truth = batch
-    pred, comp, never, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
+def loss_terms(model, batch, weights, stage: str = "full"):
+    """The weighted loss and its terms. A term whose weight is absent or 0 is not computed.
+    stage "full" runs the whole network (cpnet.md §8); stage "alignment" only §1–3, for the
+    terms on the aligned references (what `paste: oldest` copies from)."""
+    target, v_t, refs, v_refs, truth = batch[:5]
+    paint = batch[5] if len(batch) > 5 else torch.zeros_like(v_t)
     hole = 1 - v_t
-    terms = {
-        "valid": L.masked_l1(pred, truth, v_t),
-        "hole_seen": L.masked_l1(pred, truth, hole * (1 - never)),
-        "hole_unseen": L.masked_l1(pred, truth, hole * never),
+    wanted = {name for name, weight in weights.items() if weight}
+    if stage == "alignment":
+        aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
+    else:
+        pred, comp, never, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
+    full = stage == "full"
+    terms = {   # in road-slim's order, so its total sums the same way
+        "valid": full and (lambda: L.masked_l1(pred, truth, v_t)),
+        "hole_seen": full and (lambda: L.masked_l1(pred, truth, hole * (1 - never))),
+        "hole_unseen": full and (lambda: L.masked_l1(pred, truth, hole * never)),
         # Self-supervised alignment: the aligned references should look like the target where both are valid.
-        "alignment": L.masked_l1(aligned, truth.unsqueeze(1).expand_as(aligned), aligned_v * v_t.unsqueeze(1)),
-        "tv": L.total_variation(comp, hole),
-        "ssim": L.ssim_loss(comp, truth),
-        "gradient": L.gradient_l1(comp, truth),
+        "alignment": lambda: L.masked_l1(aligned, truth.unsqueeze(1).expand_as(aligned), aligned_v * v_t.unsqueeze(1)),
+        "tv": full and (lambda: L.total_variation(comp, hole)),
+        "ssim": full and (lambda: L.ssim_loss(comp, truth)),
+        "gradient": full and (lambda: L.gradient_l1(comp, truth)),
+        # The paste's view: aligned references against the truth everywhere, holes and paint weighted up.
+        "alignment_paint": lambda: L.weighted_alignment(aligned, aligned_v, truth, hole, paint,
+                                                         hole_weight=weights.get("alignment_hole_weight", 2.0),
+                                                         paint_weight=weights.get("alignment_paint_weight", 8.0),
+                                                         unseen_cost=weights.get("alignment_unseen_cost", 0.1)),
     }
+    if not full and (unusable := sorted(name for name in wanted if terms.get(name) is False)):
+        raise ValueError(f"loss terms {unusable} need the whole network; the alignment stage has only alignment terms")
+    terms = {name: make() for name, make in terms.items() if name in wanted and make}
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms
 
@@ -108,6 +135,15 @@ def prepare_drives(cfg) -> list[str]:
         for seed in d.get("synth_seeds", []):
             wanted.append((os.path.join(cache, f"synth-{preset}-{seed}"),
                            ["synth", "--preset", preset, "--seed", str(seed), "--frames", str(d["synth_frames"]), "--size", f"{w}x{h}"]))
+    for extra in d.get("synth_extra", []):
+        # Drives beyond the preset × seed grid: other frame rates and event lengths.
+        for seed in extra["seeds"]:
+            fps = extra.get("fps", 30)
+            args = ["synth", "--preset", extra["preset"], "--seed", str(seed), "--frames", str(extra["frames"]),
+                    "--size", f"{w}x{h}", "--fps", str(fps)]
+            if "event_seconds" in extra:
+                args += ["--event-seconds", str(extra["event_seconds"])]
+            wanted.append((os.path.join(cache, f"synth-{extra['preset']}-{seed}-{fps}fps"), args))
     for source in d.get("degrade_sources", []):
         for preset in d.get("degrade_presets", []):
             for seed in d.get("degrade_seeds", []):
@@ -130,12 +166,17 @@ def load_clips(cfg) -> tuple[list[D.Clip], str]:
     size = tuple(d["resolution"])
     clips = [D.load_drive(f, size, d.get("max_frames_per_drive")) for f in prepare_drives(cfg)]
     stills = sorted(glob.glob(os.path.join(ROOT, d["stills"]))) if d.get("stills") else []
-    clips += D.load_still_clips(stills, size, d["still_frames"], d["clips_per_still"], cfg["train"]["seed"])
+    motions = tuple(d.get("still_motions", ["affine"]))
+    unknown = [m for m in motions if m not in D.STILL_MOTIONS]
+    if unknown:
+        sys.exit(f"train.py: [data] still_motions: unknown {unknown}; expected some of {sorted(D.STILL_MOTIONS)}")
+    clips += D.load_still_clips(stills, size, d["still_frames"], d["clips_per_still"], cfg["train"]["seed"], motions)
     if not clips:
         sys.exit("train.py: no training clips (check [data] in the config)")
-    description = (f"synth {d.get('synth_presets', [])} seeds {d.get('synth_seeds', [])}; "
+    extra = "".join(f"; synth {e['preset']} seeds {e['seeds']} at {e.get('fps', 30)} fps" for e in d.get("synth_extra", []))
+    description = (f"synth {d.get('synth_presets', [])} seeds {d.get('synth_seeds', [])}{extra}; "
                    f"degrade {d.get('degrade_sources', [])} x {d.get('degrade_presets', [])} seeds {d.get('degrade_seeds', [])}; "
-                   f"{len(stills)} stills x {d.get('clips_per_still', 0)} affine sequences; {size[0]}x{size[1]}")
+                   f"{len(stills)} stills x {d.get('clips_per_still', 0)} {'/'.join(motions)} sequences; {size[0]}x{size[1]}")
     return clips, description
 
 
@@ -194,7 +235,21 @@ def main(argv=None) -> int:
 
     widths = Widths.for_alpha(cfg["model"]["alpha"], cfg["model"]["size"])
     model = CPNet(widths)
-    opt = torch.optim.Adam(model.parameters(), lr=t["lr"])
+    stage = t.get("stage", "full")
+    if stage not in ("full", "alignment"):
+        sys.exit(f"train.py: {args.config}: [train] stage is {stage!r}; expected \"full\" or \"alignment\"")
+    init = t.get("init")
+    if init:
+        # Fine-tuning starts from a weight file of the same architecture (the shipped model).
+        tensors, meta = safetensors_io.load(os.path.join(ROOT, init))
+        if widths_from_metadata(meta, init) != widths:
+            sys.exit(f"train.py: {args.config}: [train] init {init} has other widths than [model]")
+        model.load_state_dict(tensors)
+    if stage == "alignment":
+        # Only §1–2 learn; the copy encoder and decoder keep the init's weights and are exported as they are.
+        for module in (model.copy_encoder, model.paste_decoder):
+            module.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=t["lr"])
     start = 0
     ckpt_path = os.path.join(run_dir, "checkpoint.pt")
     if args.resume and os.path.exists(ckpt_path):
@@ -209,10 +264,12 @@ def main(argv=None) -> int:
     sample_cfg = D.SampleConfig(
         crop=tuple(d["crop"]), references=d["references"], strides=tuple(d["strides"]),
         moving_mask_share=d["moving_mask_share"], restored_reference_share=d["restored_reference_share"],
-        min_hole=d["min_hole"], max_hole=d["max_hole"], target_exposure_jitter=d["target_exposure_jitter"])
+        min_hole=d["min_hole"], max_hole=d["max_hole"], target_exposure_jitter=d["target_exposure_jitter"],
+        max_reference_age_s=d.get("max_reference_age_s"))
     weights = cfg["loss"]
     print(f"train: {len(clips)} clips ({description}); alpha {widths.alpha}, S {widths.size}; "
-          f"{sum(p.numel() for p in model.parameters())} parameters; {steps} steps of {t['batch']}", file=sys.stderr)
+          f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} parameters trained ({stage}"
+          f"{', from ' + init if init else ''}); {steps} steps of {t['batch']}", file=sys.stderr)
 
     def save_checkpoint(step: int):
         tmp = ckpt_path + ".tmp"
@@ -230,7 +287,7 @@ def main(argv=None) -> int:
         for group in opt.param_groups:
             group["lr"] = lr
         batch = batch_for(step, clips, sample_cfg, t["batch"], t["seed"])
-        total, terms = loss_terms(model, batch, weights)
+        total, terms = loss_terms(model, batch, weights, stage)
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), t.get("grad_clip", 1.0))
@@ -250,6 +307,8 @@ def main(argv=None) -> int:
 
     meta = metadata_for(widths, description)
     meta.update({"steps": str(steps), "seed": str(t["seed"]), "commit": git_commit(), "config": os.path.relpath(args.config, ROOT)})
+    if init:
+        meta.update({"init": init, "stage": stage})
     os.makedirs(os.path.dirname(export_path), exist_ok=True)
     safetensors_io.save(export_path, model.state_dict(), meta)
     print(f"train: exported {os.path.relpath(export_path, ROOT)} ({os.path.getsize(export_path) / 1e6:.2f} MB)", file=sys.stderr)
