@@ -22,21 +22,17 @@ import time
 import torch
 import torch.nn as nn
 
-import safetensors_io
-from export import widths_from_metadata
+from export import load_weights
 from model import CPNet, context_matching, crop, denormalize, feature_visibility, network_input, pad, padding_to_multiple, warp
 
 STAGES = ("alignment", "warp", "encode", "match", "decode")
 
 
 def load_model(path: str) -> CPNet:
-    tensors, meta = safetensors_io.load(path)
     try:
-        model = CPNet(widths_from_metadata(meta, path))
+        return load_weights(path)
     except ValueError as e:
         sys.exit(f"bench_torch: {e}")
-    model.load_state_dict(tensors)
-    return model.eval()
 
 
 def inputs(h: int, w: int, k: int):

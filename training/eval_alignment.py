@@ -23,8 +23,7 @@ import torch
 
 import data as D
 import losses as L
-import safetensors_io
-from export import widths_from_metadata
+from export import load_weights
 from model import CPNet, Widths
 from train import align_batch
 
@@ -36,10 +35,7 @@ def load_model(path: str) -> CPNet:
         model = CPNet(Widths(**ckpt["widths"]))
         model.load_state_dict(ckpt["model"])
         return model.eval()
-    tensors, meta = safetensors_io.load(path)
-    model = CPNet(widths_from_metadata(meta, path))
-    model.load_state_dict(tensors)
-    return model.eval()
+    return load_weights(path)
 
 
 def main(argv=None) -> int:
@@ -74,7 +70,7 @@ def main(argv=None) -> int:
                 else:
                     aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
                 hole = 1 - v_t
-                loss += L.weighted_alignment(aligned, aligned_v, truth, hole, paint, 2.0, 8.0, 0.1).item() * len(target)
+                loss += L.weighted_alignment(aligned, aligned_v, truth, hole, paint).item() * len(target)
                 oldest, shown = aligned[:, -1], aligned_v[:, -1]
                 err = torch.abs(oldest - truth).mean(dim=1, keepdim=True)
                 m = hole * shown

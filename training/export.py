@@ -42,6 +42,15 @@ def widths_from_metadata(meta: dict[str, str], path: str = "weights") -> Widths:
         raise ValueError(f"{path}: metadata lacks or garbles {e} (expected alpha, align_size, a1..e2)") from None
 
 
+def load_weights(path: str) -> CPNet:
+    """A weight file as a CPNet of the widths its metadata declares (eval mode); ValueError names
+    the file when the metadata or a tensor does not fit."""
+    tensors, meta = safetensors_io.load(path)
+    model = CPNet(widths_from_metadata(meta, path))
+    model.load_state_dict(tensors)
+    return model.eval()
+
+
 def random_init(alpha: float, size: int, seed: int) -> CPNet:
     """PyTorch's default initialisation under torch.manual_seed(seed) (the AR's fc starts at identity)."""
     torch.manual_seed(seed)

@@ -57,7 +57,8 @@ def gradient_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def weighted_alignment(aligned: torch.Tensor, aligned_v: torch.Tensor, truth: torch.Tensor, hole: torch.Tensor,
-                       paint: torch.Tensor, hole_weight: float, paint_weight: float, unseen_cost: float) -> torch.Tensor:
+                       paint: torch.Tensor, hole_weight: float = 2.0, paint_weight: float = 8.0,
+                       unseen_cost: float = 0.1) -> torch.Tensor:
     """How well the aligned references stand in for the truth where the paste copies them.
 
     aligned B×K×3×H×W, aligned_v B×K×1×H×W (the warp's thresholded visibility), truth B×3×H×W,

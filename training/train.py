@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import data as D
 import losses as L
-from export import metadata_for, widths_from_metadata
+from export import load_weights, metadata_for
 from model import CPNet, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
 import safetensors_io
 
@@ -56,11 +56,10 @@ def forward_train(model: CPNet, target, v_t, refs, v_refs):
     Returns (pred B×3×H×W, composite, never-visible M at full size B×1×H×W, aligned refs, aligned V)."""
     b, k, _, h, w = refs.shape
     aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
-    aligned, aligned_v = aligned.flatten(0, 1), aligned_v.flatten(0, 1)
 
     pads = padding_to_multiple(h, w, 8)
     t_in = pad(network_input(target, v_t), pads)
-    r_in = pad(network_input(aligned, aligned_v), pads)
+    r_in = pad(network_input(aligned.flatten(0, 1), aligned_v.flatten(0, 1)), pads)
     t_feat = model.enc(t_in)                                           # B×C×h4×w4
     r_feat = model.enc(r_in).view(b, k, *t_feat.shape[1:])             # B×K×C×h4×w4
     c, h4, w4 = t_feat.shape[1:]
@@ -78,7 +77,11 @@ def forward_train(model: CPNet, target, v_t, refs, v_refs):
     pred = crop(denormalize(model.dec(torch.cat([t_feat, aggregate, never], dim=1))), pads)
     composite = torch.clamp(pred * (1 - v_t) + target * v_t, 0, 1)
     never_full = crop(F.interpolate(never, scale_factor=4, mode="nearest"), pads)
-    return pred, composite, never_full, aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w)
+    return pred, composite, never_full, aligned, aligned_v
+
+
+# Terms on the paste decoder's output: only stage "full" computes them.
+FULL_NETWORK_TERMS = {"valid", "hole_seen", "hole_unseen", "tv", "ssim", "gradient"}
 
 
 def loss_terms(model, batch, weights, stage: str = "full"):
@@ -90,28 +93,26 @@ def loss_terms(model, batch, weights, stage: str = "full"):
     hole = 1 - v_t
     wanted = {name for name, weight in weights.items() if weight}
     if stage == "alignment":
+        if unusable := sorted(wanted & FULL_NETWORK_TERMS):
+            raise ValueError(f"loss terms {unusable} need the whole network; the alignment stage has only alignment terms")
         aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
     else:
         pred, comp, never, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
-    full = stage == "full"
-    terms = {   # in road-slim's order, so its total sums the same way
-        "valid": full and (lambda: L.masked_l1(pred, truth, v_t)),
-        "hole_seen": full and (lambda: L.masked_l1(pred, truth, hole * (1 - never))),
-        "hole_unseen": full and (lambda: L.masked_l1(pred, truth, hole * never)),
+    paint_options = {key: weights[f"alignment_{key}"] for key in ("hole_weight", "paint_weight", "unseen_cost")
+                     if f"alignment_{key}" in weights}
+    makers = {   # in road-slim's order, so its total sums the same way
+        "valid": lambda: L.masked_l1(pred, truth, v_t),
+        "hole_seen": lambda: L.masked_l1(pred, truth, hole * (1 - never)),
+        "hole_unseen": lambda: L.masked_l1(pred, truth, hole * never),
         # Self-supervised alignment: the aligned references should look like the target where both are valid.
         "alignment": lambda: L.masked_l1(aligned, truth.unsqueeze(1).expand_as(aligned), aligned_v * v_t.unsqueeze(1)),
-        "tv": full and (lambda: L.total_variation(comp, hole)),
-        "ssim": full and (lambda: L.ssim_loss(comp, truth)),
-        "gradient": full and (lambda: L.gradient_l1(comp, truth)),
+        "tv": lambda: L.total_variation(comp, hole),
+        "ssim": lambda: L.ssim_loss(comp, truth),
+        "gradient": lambda: L.gradient_l1(comp, truth),
         # The paste's view: aligned references against the truth everywhere, holes and paint weighted up.
-        "alignment_paint": lambda: L.weighted_alignment(aligned, aligned_v, truth, hole, paint,
-                                                         hole_weight=weights.get("alignment_hole_weight", 2.0),
-                                                         paint_weight=weights.get("alignment_paint_weight", 8.0),
-                                                         unseen_cost=weights.get("alignment_unseen_cost", 0.1)),
+        "alignment_paint": lambda: L.weighted_alignment(aligned, aligned_v, truth, hole, paint, **paint_options),
     }
-    if not full and (unusable := sorted(name for name in wanted if terms.get(name) is False)):
-        raise ValueError(f"loss terms {unusable} need the whole network; the alignment stage has only alignment terms")
-    terms = {name: make() for name, make in terms.items() if name in wanted and make}
+    terms = {name: make() for name, make in makers.items() if name in wanted}
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms
 
@@ -241,10 +242,10 @@ def main(argv=None) -> int:
     init = t.get("init")
     if init:
         # Fine-tuning starts from a weight file of the same architecture (the shipped model).
-        tensors, meta = safetensors_io.load(os.path.join(ROOT, init))
-        if widths_from_metadata(meta, init) != widths:
+        initial = load_weights(os.path.join(ROOT, init))
+        if initial.widths != widths:
             sys.exit(f"train.py: {args.config}: [train] init {init} has other widths than [model]")
-        model.load_state_dict(tensors)
+        model.load_state_dict(initial.state_dict())
     if stage == "alignment":
         # Only §1–2 learn; the copy encoder and decoder keep the init's weights and are exported as they are.
         for module in (model.copy_encoder, model.paste_decoder):
