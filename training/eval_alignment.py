@@ -8,8 +8,10 @@ check beside the replay's lane accuracy.
 Samples are drawn as in training (references by age up to --max-age seconds, truth exposure holes
 of the drives), the same samples for every weight file, plus the identity θ (copy-last with no
 motion) as the floor to beat. Prints one row per weight file: the paint-weighted alignment loss,
-and the mean absolute error of the aligned oldest reference against the truth on hole pixels and
-on hole pixels that are lane paint, where the reference shows them.
+the mean absolute error of the aligned oldest reference against the truth on hole pixels and on
+hole pixels that are lane paint, where the reference shows them, and how much θ varies over the
+samples (the largest standard deviation of its six entries): an alignment that does not respond
+to its input (θ spread 0) is a fixed warp, whatever its errors.
 """
 from __future__ import annotations
 
@@ -63,12 +65,14 @@ def main(argv=None) -> int:
     for name in ["identity", *args.weights]:
         model = None if name == "identity" else load_model(name)
         loss = hole_err = paint_err = hole_n = paint_n = 0.0
+        thetas = []
         with torch.no_grad():
             for target, v_t, refs, v_refs, truth, paint in batches:
                 if model is None:
                     aligned, aligned_v = refs, v_refs
                 else:
-                    aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
+                    aligned, aligned_v, theta = align_batch(model, target, v_t, refs, v_refs, with_theta=True)
+                    thetas.append(theta.view(len(target), -1, 6)[:, -1])
                 hole = 1 - v_t
                 loss += L.weighted_alignment(aligned, aligned_v, truth, hole, paint).item() * len(target)
                 oldest, shown = aligned[:, -1], aligned_v[:, -1]
@@ -77,15 +81,18 @@ def main(argv=None) -> int:
                 hole_err += (err * m).sum().item(); hole_n += m.sum().item()
                 m = m * paint
                 paint_err += (err * m).sum().item(); paint_n += m.sum().item()
+        spread = torch.cat(thetas).std(dim=0).max().item() if thetas else 0.0
         rows.append({"weights": name, "alignment_paint": loss / len(samples),
-                     "hole_mae": hole_err / max(hole_n, 1), "hole_paint_mae": paint_err / max(paint_n, 1)})
+                     "hole_mae": hole_err / max(hole_n, 1), "hole_paint_mae": paint_err / max(paint_n, 1),
+                     "theta_spread": spread})
     if args.json:
         print(json.dumps({"drives": args.drives, "samples": args.samples, "max_age_s": args.max_age, "rows": rows}, indent=1))
     else:
         print(f"{args.samples} samples from {len(clips)} drives ({args.drives}), references up to {args.max_age} s")
-        print(f"{'weights':<60} {'loss':>8} {'hole MAE':>9} {'paint MAE':>9}")
+        print(f"{'weights':<60} {'loss':>8} {'hole MAE':>9} {'paint MAE':>9} {'θ spread':>9}")
         for r in rows:
-            print(f"{r['weights']:<60} {r['alignment_paint']:8.4f} {r['hole_mae']:9.4f} {r['hole_paint_mae']:9.4f}")
+            print(f"{r['weights']:<60} {r['alignment_paint']:8.4f} {r['hole_mae']:9.4f} {r['hole_paint_mae']:9.4f}"
+                  f" {r['theta_spread']:9.4f}")
     return 0
 
 

@@ -33,10 +33,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Batched forward pass --------------------------------------------------------------------------
 
-def align_batch(model: CPNet, target, v_t, refs, v_refs):
+def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = False):
     """§1–3 batched: θ for each of the K references of each sample, and the references warped by
-    it. Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W). The shipped paste
-    (`paste: oldest`) uses only this part of the network."""
+    it. Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W), and θ (B·K)×2×3 too with
+    `with_theta`. The shipped paste (`paste: oldest`) uses only this part of the network."""
     b, k, _, h, w = refs.shape
     s = model.widths.size
     x_t = F.interpolate(network_input(target, v_t), size=(s, s), mode="bilinear", align_corners=False)
@@ -47,6 +47,8 @@ def align_batch(model: CPNet, target, v_t, refs, v_refs):
     grid = F.affine_grid(theta, [b * k, 3, h, w], align_corners=False)
     aligned = F.grid_sample(refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     aligned_v = (F.grid_sample(v_refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
+    if with_theta:
+        return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w), theta
     return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w)
 
 
