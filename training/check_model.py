@@ -18,7 +18,7 @@ from export import metadata_for
 from model import CPNet, Widths, padding_to_multiple
 import tomllib
 
-from train import forward_train, loss_terms
+from train import align_batch, forward_train, initial_weights, loss_terms
 
 TOLERANCE = 1e-5
 
@@ -89,6 +89,27 @@ def check_safetensors_round_trip():
     restored = CPNet(Widths.for_alpha(float(back["alpha"]), int(back["align_size"])))
     restored.load_state_dict(tensors)
     return "safetensors round trip (names, values, metadata, alignment)"
+
+
+def check_initial_weights():
+    """A fine-tune's init loads every part from the weight file but those named in `reinit`,
+    which start from their own initialisation (for the regressor: zero fc weight, identity bias)."""
+    donor = perturbed_model(0.125, 64, 5)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "w.safetensors")
+        safetensors_io.save(path, donor.state_dict(), metadata_for(donor.widths, "check"))
+        model = CPNet(donor.widths)
+        initial_weights(model, path, ["align_regressor"])
+    for name, value in model.align_encoder.state_dict().items():
+        assert torch.equal(value, donor.align_encoder.state_dict()[name]), f"align_encoder.{name} not loaded"
+    for name, value in model.paste_decoder.state_dict().items():
+        assert torch.equal(value, donor.paste_decoder.state_dict()[name]), f"paste_decoder.{name} not loaded"
+    assert not torch.equal(model.align_regressor.convs[0].weight, donor.align_regressor.convs[0].weight), \
+        "the regressor's convs kept the init's weights"
+    fc = model.align_regressor.fc
+    assert not torch.equal(fc.bias, donor.align_regressor.fc.bias), "the regressor kept the init's perturbed fc"
+    assert torch.all(fc.weight == 0) and torch.equal(fc.bias, torch.tensor([1., 0, 0, 0, 1, 0])), "fresh fc is not identity"
+    return "fine-tune init: weight file loaded, reinit parts fresh"
 
 
 def check_widths_and_padding():
@@ -162,11 +183,44 @@ def check_alignment_stage():
     return "alignment stage: reference ages at 15 and 30 fps, weighted alignment loss, only §1–2 trained"
 
 
+def check_filmed_inputs():
+    """With `filmed_inputs`, a sample feeds the network the filmed frames (target outside its
+    holes, references with their own holes as invisible) and hands the loss the truth references;
+    without it, truth in both places. And the loss warps what it is handed, not the inputs."""
+    import numpy as np
+    import data as D
+    rng = np.random.default_rng(3)
+    n, h, w = 12, 16, 24
+    truth = rng.integers(0, 256, (n, h, w, 3), dtype=np.uint8)
+    filmed = np.clip(truth.astype(int) + 60, 0, 255).astype(np.uint8)   # brighter, clipped
+    holes = np.zeros((n, h, w), bool); holes[:, :6, :] = True             # the top rows, every frame
+    clip = D.Clip("drive", truth, holes, 30.0, filmed)
+    base = dict(crop=(w, h), references=2, strides=(1,), moving_mask_share=0.0, restored_reference_share=0.0,
+                min_hole=0.1, max_hole=0.9, target_exposure_jitter=0.0)
+    target, v_t, refs, v_refs, truth_t, _paint, ref_truths = D.make_sample([clip], D.SampleConfig(**base, filmed_inputs=1.0),
+                                                                          np.random.default_rng(0))
+    assert np.all(v_t[0, :6] == 0) and np.all(v_t[0, 6:] == 1)
+    assert np.all(v_refs[:, 0, :6] == 0) and np.all(v_refs[:, 0, 6:] == 1), "a filmed reference's holes must be invisible"
+    t = int(np.flatnonzero([np.allclose(truth_t, f.transpose(2, 0, 1) / 255) for f in truth])[0])
+    assert np.allclose(target[:, 6:], filmed[t, 6:].transpose(2, 0, 1) / 255), "the target must be the filmed frame"
+    assert np.allclose(refs[0][:, 6:], filmed[t - 1, 6:].transpose(2, 0, 1) / 255), "the newest reference must be filmed"
+    assert np.allclose(ref_truths[0], truth[t - 1].transpose(2, 0, 1) / 255), "the loss must get the truth reference"
+    plain = D.make_sample([clip], D.SampleConfig(**base), np.random.default_rng(0))
+    assert np.array_equal(plain[2], plain[6]) and np.all(plain[3] == 1), "without filmed_inputs the references are the truth"
+    model = CPNet(Widths.for_alpha(0.125, 32)).eval()
+    x = lambda a: torch.from_numpy(np.ascontiguousarray(a))[None]
+    with torch.no_grad():
+        a_in, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs))
+        a_truth, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs), warp=x(ref_truths))
+    assert not torch.allclose(a_in, a_truth), "warp= must warp the truth references, not the inputs"
+    return "filmed inputs: filmed target and references with their holes in, truth references to the loss"
+
+
 def main() -> int:
     torch.set_num_threads(2)
     passed = failed = 0
-    for check in (check_widths_and_padding, check_safetensors_round_trip, check_restore_keeps_valid_pixels,
-                  check_forward_train_equals_restore, check_training_step, check_alignment_stage):
+    for check in (check_widths_and_padding, check_safetensors_round_trip, check_initial_weights, check_restore_keeps_valid_pixels,
+                  check_forward_train_equals_restore, check_training_step, check_alignment_stage, check_filmed_inputs):
         try:
             print(f"ok: {check()}")
             passed += 1

@@ -26,12 +26,15 @@ from PIL import Image
 
 @dataclass
 class Clip:
-    """Frames (N×H×W×3 uint8), optional truth holes (N×H×W bool), and where they come from."""
+    """Frames (N×H×W×3 uint8), optional truth holes (N×H×W bool), and where they come from.
+    `frames` are the truth (a drive's clean/); `filmed` the same frames as the camera gave them
+    (frames/: clipped, crushed, the exposure wandering), when the drive has them."""
 
     name: str
     frames: np.ndarray
     holes: np.ndarray | None
     fps: float = 30.0   # what reference ages in seconds are converted with (stills: a 30 fps camera)
+    filmed: np.ndarray | None = None
 
 
 def load_image(path: str, size: tuple[int, int]) -> np.ndarray:
@@ -54,8 +57,9 @@ def load_mask(path: str, size: tuple[int, int]) -> np.ndarray:
         return np.asarray(im) > 127
 
 
-def load_drive(folder: str, size: tuple[int, int], max_frames: int | None = None) -> Clip:
-    """A drive folder with clean/ (and masks/ when it has them)."""
+def load_drive(folder: str, size: tuple[int, int], max_frames: int | None = None, filmed: bool = False) -> Clip:
+    """A drive folder with clean/ (and masks/ when it has them; frames/, the filmed frames, too
+    when `filmed` asks for them and the drive has them)."""
     clean = sorted(glob.glob(os.path.join(folder, "clean", "*.png")))
     if not clean:
         raise FileNotFoundError(f"{folder}: no clean/*.png; training needs drives with truth frames (clearlane synth/degrade)")
@@ -68,7 +72,11 @@ def load_drive(folder: str, size: tuple[int, int], max_frames: int | None = None
         paths = [os.path.join(masks_dir, os.path.basename(p)) for p in clean]
         if all(os.path.exists(p) for p in paths):
             holes = np.stack([load_mask(p, size) for p in paths])
-    return Clip(os.path.basename(folder.rstrip("/")), frames, holes, drive_fps(folder))
+    filmed_frames = None
+    paths = [os.path.join(folder, "frames", os.path.basename(p)) for p in clean]
+    if filmed and all(os.path.exists(p) for p in paths):
+        filmed_frames = np.stack([load_image(p, size) for p in paths])
+    return Clip(os.path.basename(folder.rstrip("/")), frames, holes, drive_fps(folder), filmed_frames)
 
 
 def drive_fps(folder: str) -> float:
@@ -215,6 +223,11 @@ class SampleConfig:
     # between K frames and this age (converted with the clip's fps), the others distinct frames
     # in between — the memory the daemon keeps (`stride_s`, `max_reference_age_s`) at any fps.
     max_reference_age_s: float | None = None
+    # The share of samples (with truth holes, from a drive that has filmed frames) that feed the
+    # network what the daemon feeds it: the filmed target outside its holes and the filmed
+    # references with their own holes (True: all). The loss still warps the truth references (the
+    # 7th element), so θ is learned from filmed inputs and judged on the truth geometry.
+    filmed_inputs: float = 0.0
 
 
 def reference_offsets(n_frames: int, fps: float, k: int, max_age_s: float, rng: np.random.Generator) -> list[int] | None:
@@ -245,7 +258,8 @@ def paint_mask(rgb: np.ndarray) -> np.ndarray:
 def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
     """One training sample as float32 arrays in [0, 1], C×H×W:
     target (3), target visibility (1), references (K×3), reference visibilities (K×1), truth (3),
-    the truth's lane paint (1, `paint_mask`)."""
+    the truth's lane paint (1, `paint_mask`), and the references' truth (K×3; the references
+    themselves unless `cfg.filmed_inputs` made them filmed frames)."""
     cw, ch = cfg.crop
     k = cfg.references
     for _attempt in range(200):
@@ -273,28 +287,41 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
         share = hole.mean()
         if not (cfg.min_hole <= share <= cfg.max_hole):
             continue
+        filmed = (cfg.filmed_inputs > 0 and use_truth and clip.filmed is not None
+                  and (cfg.filmed_inputs >= 1 or rng.random() < cfg.filmed_inputs))
         truth = clip.frames[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
-        refs = []
+        refs, ref_truths, ref_valid = [], [], []
         for offset in offsets:
             r_index = t - offset
             ref = clip.frames[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+            ref_truths.append(ref)
+            valid = np.ones((ch, cw), np.float32)
             if rng.random() < cfg.restored_reference_share:
                 # A previously restored frame: its own old hole was filled imperfectly (blurred,
                 # slightly off in exposure), yet it sits in memory with an empty hole map.
                 old = clip.holes[r_index][y0:y0 + ch, x0:x0 + cw] if clip.holes is not None else exposure_hole(ch, cw, rng)
                 blurred = box_blur(ref, int(rng.integers(2, 6)))
                 blurred = np.clip(blurred * rng.uniform(0.8, 1.2), 0, 1)
-                ref = np.where(old[..., None], blurred, ref)
+                seen = clip.filmed[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 if filmed else ref
+                ref = np.where(old[..., None], blurred, seen)
+            elif filmed:
+                valid = (~clip.holes[r_index][y0:y0 + ch, x0:x0 + cw]).astype(np.float32)
+                ref = clip.filmed[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 * valid[..., None]
             refs.append(ref)
+            ref_valid.append(valid)
         v_t = (~hole).astype(np.float32)
-        # At inference the valid pixels are the degraded frame normalised toward the memory's
-        # exposure; a small residual gain error remains, so the network must not rely on an exact match.
-        gain = 1 + rng.uniform(-cfg.target_exposure_jitter, cfg.target_exposure_jitter)
-        target = np.clip(truth * gain, 0, 1) * v_t[..., None]
+        if filmed:
+            target = clip.filmed[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 * v_t[..., None]
+        else:
+            # At inference the valid pixels are the degraded frame normalised toward the memory's
+            # exposure; a small residual gain error remains, so the network must not rely on an exact match.
+            gain = 1 + rng.uniform(-cfg.target_exposure_jitter, cfg.target_exposure_jitter)
+            target = np.clip(truth * gain, 0, 1) * v_t[..., None]
         return (
             target.transpose(2, 0, 1), v_t[None],
-            np.stack(refs).transpose(0, 3, 1, 2), np.ones((k, 1, ch, cw), np.float32),
+            np.stack(refs).transpose(0, 3, 1, 2), np.stack(ref_valid)[:, None],
             truth.transpose(2, 0, 1), paint_mask(truth)[None].astype(np.float32),
+            np.stack(ref_truths).transpose(0, 3, 1, 2),
         )
     raise RuntimeError("could not draw a sample: clips too short for the strides, or hole limits too tight")
 

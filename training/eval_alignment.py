@@ -11,7 +11,9 @@ motion) as the floor to beat. Prints one row per weight file: the paint-weighted
 the mean absolute error of the aligned oldest reference against the truth on hole pixels and on
 hole pixels that are lane paint, where the reference shows them, and how much θ varies over the
 samples (the largest standard deviation of its six entries): an alignment that does not respond
-to its input (θ spread 0) is a fixed warp, whatever its errors.
+to its input (θ spread 0) is a fixed warp, whatever its errors. With --filmed-inputs the network
+sees the drives' filmed frames (clipped, crushed) with their holes, as in the daemon, and the
+errors are those of the truth references warped by its θ.
 """
 from __future__ import annotations
 
@@ -48,17 +50,19 @@ def main(argv=None) -> int:
     ap.add_argument("--max-age", type=float, default=1.0, help="oldest reference age in seconds")
     ap.add_argument("--references", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--filmed-inputs", action="store_true",
+                    help="feed the network the drives' filmed frames, as the daemon does (data.SampleConfig.filmed_inputs)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     folders = sorted(glob.glob(args.drives))
     if not folders:
         sys.exit(f"eval_alignment.py: no drive folders match {args.drives}")
-    clips = [D.load_drive(f, (320, 180)) for f in folders]
+    clips = [D.load_drive(f, (320, 180), filmed=args.filmed_inputs) for f in folders]
     clips = [c for c in clips if c.holes is not None]
     cfg = D.SampleConfig(crop=(320, 180), references=args.references, strides=(1,), moving_mask_share=0.0,
                          restored_reference_share=0.0, min_hole=0.01, max_hole=0.9, target_exposure_jitter=0.0,
-                         max_reference_age_s=args.max_age)
+                         max_reference_age_s=args.max_age, filmed_inputs=1.0 if args.filmed_inputs else 0.0)
     samples = [D.make_sample(clips, cfg, np.random.default_rng([args.seed, i])) for i in range(args.samples)]
     batches = [tuple(torch.from_numpy(np.stack(p)) for p in zip(*samples[i:i + 16])) for i in range(0, len(samples), 16)]
     rows = []
@@ -67,11 +71,11 @@ def main(argv=None) -> int:
         loss = hole_err = paint_err = hole_n = paint_n = 0.0
         thetas = []
         with torch.no_grad():
-            for target, v_t, refs, v_refs, truth, paint in batches:
+            for target, v_t, refs, v_refs, truth, paint, ref_truths in batches:
                 if model is None:
-                    aligned, aligned_v = refs, v_refs
+                    aligned, aligned_v = ref_truths, v_refs
                 else:
-                    aligned, aligned_v, theta = align_batch(model, target, v_t, refs, v_refs, with_theta=True)
+                    aligned, aligned_v, theta = align_batch(model, target, v_t, refs, v_refs, with_theta=True, warp=ref_truths)
                     thetas.append(theta.view(len(target), -1, 6)[:, -1])
                 hole = 1 - v_t
                 loss += L.weighted_alignment(aligned, aligned_v, truth, hole, paint).item() * len(target)

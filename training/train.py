@@ -33,10 +33,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Batched forward pass --------------------------------------------------------------------------
 
-def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = False):
+def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = False, warp=None):
     """§1–3 batched: θ for each of the K references of each sample, and the references warped by
-    it. Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W), and θ (B·K)×2×3 too with
-    `with_theta`. The shipped paste (`paste: oldest`) uses only this part of the network."""
+    it (or `warp`, B×K×3×H×W, warped by the same θ: the references' truth when the network saw
+    filmed ones). Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W), and θ (B·K)×2×3
+    too with `with_theta`. The shipped paste (`paste: oldest`) uses only this part of the network."""
     b, k, _, h, w = refs.shape
     s = model.widths.size
     x_t = F.interpolate(network_input(target, v_t), size=(s, s), mode="bilinear", align_corners=False)
@@ -45,7 +46,8 @@ def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = Fals
     f_t_rep = f_t.unsqueeze(1).expand(-1, k, -1, -1, -1).flatten(0, 1)
     theta = model.ar(f_t_rep, f_r)                                     # (B·K)×2×3
     grid = F.affine_grid(theta, [b * k, 3, h, w], align_corners=False)
-    aligned = F.grid_sample(refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    source = refs if warp is None else warp
+    aligned = F.grid_sample(source.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     aligned_v = (F.grid_sample(v_refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
     if with_theta:
         return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w), theta
@@ -92,12 +94,13 @@ def loss_terms(model, batch, weights, stage: str = "full"):
     terms on the aligned references (what `paste: oldest` copies from)."""
     target, v_t, refs, v_refs, truth = batch[:5]
     paint = batch[5] if len(batch) > 5 else torch.zeros_like(v_t)
+    ref_truths = batch[6] if len(batch) > 6 else None
     hole = 1 - v_t
     wanted = {name for name, weight in weights.items() if weight}
     if stage == "alignment":
         if unusable := sorted(wanted & FULL_NETWORK_TERMS):
             raise ValueError(f"loss terms {unusable} need the whole network; the alignment stage has only alignment terms")
-        aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
+        aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs, warp=ref_truths)
     else:
         pred, comp, never, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
     paint_options = {key: weights[f"alignment_{key}"] for key in ("hole_weight", "paint_weight", "unseen_cost")
@@ -117,6 +120,22 @@ def loss_terms(model, batch, weights, stage: str = "full"):
     terms = {name: make() for name, make in makers.items() if name in wanted}
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms
+
+
+def initial_weights(model: CPNet, path: str, reinit: list[str], config: str = "config"):
+    """Fine-tuning starts from a weight file of the same architecture (the shipped model), but
+    for the parts named in `reinit`, started afresh (their __init__ values under the current
+    torch seed): road-slim's regressor has all but died (its pooled features barely move θ off
+    the fc bias, docs/decisions/0029), and a fine-tune from it stays a fixed warp."""
+    initial = load_weights(path)
+    if initial.widths != model.widths:
+        sys.exit(f"train.py: {config}: [train] init {path} has other widths than [model]")
+    model.load_state_dict(initial.state_dict())
+    parts = dict(model.named_children())
+    for name in reinit:
+        if name not in parts:
+            sys.exit(f"train.py: {config}: [train] reinit: no part {name!r}; expected some of {sorted(parts)}")
+        parts[name].load_state_dict(getattr(CPNet(model.widths), name).state_dict())
 
 
 # Data preparation ------------------------------------------------------------------------------
@@ -167,7 +186,8 @@ def prepare_drives(cfg) -> list[str]:
 def load_clips(cfg) -> tuple[list[D.Clip], str]:
     d = cfg["data"]
     size = tuple(d["resolution"])
-    clips = [D.load_drive(f, size, d.get("max_frames_per_drive")) for f in prepare_drives(cfg)]
+    filmed = float(d.get("filmed_inputs", 0)) > 0
+    clips = [D.load_drive(f, size, d.get("max_frames_per_drive"), filmed) for f in prepare_drives(cfg)]
     stills = sorted(glob.glob(os.path.join(ROOT, d["stills"]))) if d.get("stills") else []
     motions = tuple(d.get("still_motions", ["affine"]))
     unknown = [m for m in motions if m not in D.STILL_MOTIONS]
@@ -243,11 +263,7 @@ def main(argv=None) -> int:
         sys.exit(f"train.py: {args.config}: [train] stage is {stage!r}; expected \"full\" or \"alignment\"")
     init = t.get("init")
     if init:
-        # Fine-tuning starts from a weight file of the same architecture (the shipped model).
-        initial = load_weights(os.path.join(ROOT, init))
-        if initial.widths != widths:
-            sys.exit(f"train.py: {args.config}: [train] init {init} has other widths than [model]")
-        model.load_state_dict(initial.state_dict())
+        initial_weights(model, os.path.join(ROOT, init), t.get("reinit", []), args.config)
     if stage == "alignment":
         # Only §1–2 learn; the copy encoder and decoder keep the init's weights and are exported as they are.
         for module in (model.copy_encoder, model.paste_decoder):
@@ -268,7 +284,7 @@ def main(argv=None) -> int:
         crop=tuple(d["crop"]), references=d["references"], strides=tuple(d["strides"]),
         moving_mask_share=d["moving_mask_share"], restored_reference_share=d["restored_reference_share"],
         min_hole=d["min_hole"], max_hole=d["max_hole"], target_exposure_jitter=d["target_exposure_jitter"],
-        max_reference_age_s=d.get("max_reference_age_s"))
+        max_reference_age_s=d.get("max_reference_age_s"), filmed_inputs=float(d.get("filmed_inputs", 0)))
     weights = cfg["loss"]
     print(f"train: {len(clips)} clips ({description}); alpha {widths.alpha}, S {widths.size}; "
           f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} parameters trained ({stage}"
@@ -312,6 +328,8 @@ def main(argv=None) -> int:
     meta.update({"steps": str(steps), "seed": str(t["seed"]), "commit": git_commit(), "config": os.path.relpath(args.config, ROOT)})
     if init:
         meta.update({"init": init, "stage": stage})
+        if t.get("reinit"):
+            meta["reinit"] = ",".join(t["reinit"])
     os.makedirs(os.path.dirname(export_path), exist_ok=True)
     safetensors_io.save(export_path, model.state_dict(), meta)
     print(f"train: exported {os.path.relpath(export_path, ROOT)} ({os.path.getsize(export_path) / 1e6:.2f} MB)", file=sys.stderr)
