@@ -48,6 +48,10 @@ public final class FramePipeline {
     private let filmedDetector: LaneDetector?
     private var filmedDetection = LaneDetection()
     private var restoredDetection = LaneDetection()
+    /// With the filmed detector: on frames whose filled holes cover at least this share of the ROI,
+    /// a filmed ego line carried from the other, seen one beats the restored frame's line
+    /// (`LaneDetection.fuse(carriedFirst:)`; config `lanes.carried_over_pasted`; 0: never).
+    public var carriedOverPastedCoverage = 0.0
     /// Seconds the stages after restoration (correction, lane detection) took on the last frame:
     /// kept back from the restoration's budget so the whole frame meets its deadline.
     private var afterRestoreSeconds = 0.0
@@ -142,7 +146,9 @@ public final class FramePipeline {
         }
         if filmedDetector != nil {
             detector.detect(frame.image, ignoring: ignoring, into: &restoredDetection)
-            detection.fuse(filmed: filmedDetection, restored: restoredDetection)
+            // A carried filmed line beats pasted paint where the road was largely pasted.
+            let pasted = carriedOverPastedCoverage > 0 && outcome.filledHoles && stats.roiCoverage >= carriedOverPastedCoverage
+            detection.fuse(filmed: filmedDetection, restored: restoredDetection, carriedFirst: pasted)
         } else {
             detector.detect(frame.image, ignoring: ignoring, into: &detection)
         }

@@ -11,6 +11,7 @@ public struct LanesConfig: SettingsSection, Sendable, Equatable {
     public var rowStep = 10
     public var affectedCoverage = 0.01
     public var preferFilmed = true
+    public var carriedOverPasted = 0.0
     public var detector = LaneDetectorParameters()
     public var baselines = BaselinesConfig()
 
@@ -24,6 +25,8 @@ public struct LanesConfig: SettingsSection, Sendable, Equatable {
                  "a frame is exposure-affected when its holes cover at least this share of the lane ROI"),
          Setting("prefer_filmed", \.preferFilmed,
                  "with restoration, a line detected in the frame as filmed is reported over the restored frame's"),
+         Setting("carried_over_pasted", \.carriedOverPasted, .closed(0...1),
+                 "with prefer_filmed: on frames whose restored holes cover at least this share of the ROI, a filmed ego line carried from the other, seen one is reported over the restored frame's (0: never)"),
          .section("detector", \.detector, "the lane detector (LaneDetectorParameters)"),
          .section("baselines", \.baselines, "the classical corrections replay compares against")]
     }

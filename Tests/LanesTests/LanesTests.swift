@@ -220,6 +220,25 @@ struct LanesTests {
         #expect(fused.lanes.isEmpty)
     }
 
+    @Test func aCarriedFilmedEgoLineBeatsThePastedOneOnlyWhenAsked() {
+        func lane(_ slot: LaneSlot, _ c: Double, missed: Int) -> DetectedLane {
+            DetectedLane(slot: slot, a: 0, b: 0, c: c, confidence: 1, missedFrames: missed)
+        }
+        var filmed = LaneDetection(), restored = LaneDetection(), fused = LaneDetection()
+        // The filmed frame sees its left ego line and carries the right one (lost 3 frames ago);
+        // its right neighbour is only held. The restored frame sees all three elsewhere.
+        filmed.lanes = [lane(.egoLeft, 100, missed: 0), lane(.egoRight, 200, missed: 3), lane(.rightNeighbour, 300, missed: 1)]
+        restored.lanes = [lane(.egoLeft, 110, missed: 0), lane(.egoRight, 230, missed: 0), lane(.rightNeighbour, 330, missed: 0)]
+        fused.fuse(filmed: filmed, restored: restored)
+        #expect(fused.lanes.map(\.c) == [100, 230, 330])
+        fused.fuse(filmed: filmed, restored: restored, carriedFirst: true)
+        #expect(fused.lanes.map(\.c) == [100, 200, 330], "the carried ego line wins; a held neighbour does not")
+        // Both ego lines lost in the filmed frame: nothing carries the right one, the paste wins.
+        filmed.lanes[0].missedFrames = 1
+        fused.fuse(filmed: filmed, restored: restored, carriedFirst: true)
+        #expect(fused.lanes.map(\.c) == [110, 230, 330])
+    }
+
     @Test func fusedDetectorsReportFilmedPaintOverMisplacedPasteAndPasteWhereFilmedPaintIsLost() throws {
         // The "restored" frames carry their paint on a bend the car is not on (as a paste from a
         // misaligned reference would); the filmed frames are the true road, with the right ego
