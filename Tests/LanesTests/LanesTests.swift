@@ -201,10 +201,12 @@ struct LanesTests {
         #expect(detection.lane(.egoLeft) != nil && detection.lane(.egoRight) != nil)
     }
 
+    /// A fitted lane at `c` (a straight vertical line in the bird's-eye view) for the fusion tests.
+    func lane(_ slot: LaneSlot, _ c: Double, missed: Int) -> DetectedLane {
+        DetectedLane(slot: slot, a: 0, b: 0, c: c, confidence: 1, missedFrames: missed)
+    }
+
     @Test func fusionTakesFilmedLinesSeenNowThenRestoredThenHeldFilmed() {
-        func lane(_ slot: LaneSlot, _ c: Double, missed: Int) -> DetectedLane {
-            DetectedLane(slot: slot, a: 0, b: 0, c: c, confidence: 1, missedFrames: missed)
-        }
         var filmed = LaneDetection(), restored = LaneDetection(), fused = LaneDetection()
         // Seen in the filmed frame (ego-left); held there but seen restored (ego-right); held
         // there and absent restored (right neighbour); only restored (left neighbour).
@@ -221,9 +223,6 @@ struct LanesTests {
     }
 
     @Test func aCarriedFilmedEgoLineBeatsThePastedOneOnlyWhenAsked() {
-        func lane(_ slot: LaneSlot, _ c: Double, missed: Int) -> DetectedLane {
-            DetectedLane(slot: slot, a: 0, b: 0, c: c, confidence: 1, missedFrames: missed)
-        }
         var filmed = LaneDetection(), restored = LaneDetection(), fused = LaneDetection()
         // The filmed frame sees its left ego line and carries the right one (lost 3 frames ago);
         // its right neighbour is only held. The restored frame sees all three elsewhere.
