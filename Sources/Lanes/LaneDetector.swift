@@ -67,6 +67,9 @@ public struct DetectedLane: Sendable, Equatable {
     public var confidence: Double
     /// Frames since the last detection (0 = detected in this frame).
     public var missedFrames: Int
+    /// Lost, and moved this frame with the other ego line, which was seen, at the spacing the
+    /// two last had (`LaneDetectorParameters.carryFrames`); false for a line seen or only held.
+    public var carried = false
 
     public init(slot: LaneSlot, a: Double, b: Double, c: Double, confidence: Double, missedFrames: Int) {
         self.slot = slot
@@ -768,6 +771,7 @@ public final class LaneDetector {
                     lane = DetectedLane(slot: slot, a: fit.a, b: fit.b, c: fit.c, confidence: confidence, missedFrames: 0)
                 }
                 lane.missedFrames = 0
+                lane.carried = false
                 tracks[i].lane = lane
                 tracks[i].alive = true
             } else if tracks[i].alive {
@@ -786,7 +790,8 @@ public final class LaneDetector {
             let isEgo = slot == .egoLeft || slot == .egoRight
             let p = index(slot == .egoLeft ? .egoRight : .egoLeft)
             let partnerBefore = slot == .egoLeft ? egoBefore.right : egoBefore.left
-            if isEgo && fits[p].ok && partnerBefore.alive && tracks[i].lane.missedFrames <= parameters.carryFrames {
+            tracks[i].lane.carried = isEgo && fits[p].ok && partnerBefore.alive && tracks[i].lane.missedFrames <= parameters.carryFrames
+            if tracks[i].lane.carried {
                 // This line has not moved since last frame; the partner has.
                 let partner = tracks[p].lane
                 let spacing = tracks[i].lane.x(atRow: Double(h), height: h) - partnerBefore.lane.x(atRow: Double(h), height: h)

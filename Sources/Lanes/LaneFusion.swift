@@ -6,8 +6,8 @@ extension LaneDetection {
     /// frame's line (seen, held or carried); otherwise the filmed detector's held track.
     /// The thresholds reported (`roadLuma` …) are the restored frame's. Allocates nothing.
     ///
-    /// With `carriedFirst`, a filmed ego line that is carried (lost, while the other ego line is
-    /// seen in this frame) also beats the restored frame's line. The caller sets it for frames
+    /// With `carriedFirst`, a filmed ego line the detector carries (`DetectedLane.carried`: lost,
+    /// moved with the other ego line it sees in this frame) also beats the restored frame's line. The caller sets it for frames
     /// whose road was largely pasted: there the restored line is pasted paint, which can sit off
     /// its line, while the carried one rests on a line the camera sees now
     /// (docs/decisions/0030-filmed-lane-tracks-first-tried.md).
@@ -20,7 +20,7 @@ extension LaneDetection {
         lanes.removeAll(keepingCapacity: true)
         for slot in LaneSlot.allCases {
             let seen = filmed.lane(slot)
-            if let seen, seen.missedFrames == 0 || (carriedFirst && filmed.carries(slot)) {
+            if let seen, seen.missedFrames == 0 || (carriedFirst && seen.carried) {
                 lanes.append(seen)
             } else if let pasted = restored.lane(slot) {
                 lanes.append(pasted)
@@ -28,18 +28,5 @@ extension LaneDetection {
                 lanes.append(seen)
             }
         }
-    }
-
-    /// Whether `slot` is an ego line this detection carries: lost, while the other ego line is
-    /// seen in this frame.
-    func carries(_ slot: LaneSlot) -> Bool {
-        let other: LaneSlot
-        switch slot {
-        case .egoLeft: other = .egoRight
-        case .egoRight: other = .egoLeft
-        case .leftNeighbour, .rightNeighbour: return false
-        }
-        guard let lost = lane(slot), lost.missedFrames > 0, let seen = lane(other) else { return false }
-        return seen.missedFrames == 0
     }
 }

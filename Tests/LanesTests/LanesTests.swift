@@ -227,13 +227,16 @@ struct LanesTests {
         // The filmed frame sees its left ego line and carries the right one (lost 3 frames ago);
         // its right neighbour is only held. The restored frame sees all three elsewhere.
         filmed.lanes = [lane(.egoLeft, 100, missed: 0), lane(.egoRight, 200, missed: 3), lane(.rightNeighbour, 300, missed: 1)]
+        filmed.lanes[1].carried = true
         restored.lanes = [lane(.egoLeft, 110, missed: 0), lane(.egoRight, 230, missed: 0), lane(.rightNeighbour, 330, missed: 0)]
         fused.fuse(filmed: filmed, restored: restored)
         #expect(fused.lanes.map(\.c) == [100, 230, 330])
         fused.fuse(filmed: filmed, restored: restored, carriedFirst: true)
         #expect(fused.lanes.map(\.c) == [100, 200, 330], "the carried ego line wins; a held neighbour does not")
-        // Both ego lines lost in the filmed frame: nothing carries the right one, the paste wins.
+        // Both ego lines lost in the filmed frame: the detector only holds the right one, and the
+        // paste wins.
         filmed.lanes[0].missedFrames = 1
+        filmed.lanes[1].carried = false
         fused.fuse(filmed: filmed, restored: restored, carriedFirst: true)
         #expect(fused.lanes.map(\.c) == [110, 230, 330])
     }
@@ -262,6 +265,7 @@ struct LanesTests {
         let fusedRight = try #require(fused.lane(.egoRight))
         let filmedRight = filmed.lane(.egoRight)
         #expect(filmedRight == nil || filmedRight!.missedFrames > 0)
+        #expect(filmedRight == nil || filmedRight!.carried, "a lost right line beside a seen left one is carried")
         #expect(fusedRight == restored.lane(.egoRight))
     }
 }
