@@ -18,7 +18,7 @@ from export import metadata_for
 from model import CPNet, Widths, padding_to_multiple
 import tomllib
 
-from train import align_batch, forward_train, initial_weights, loss_terms
+from train import align_batch, forward_train, initial_weights, load_config, loss_terms
 
 TOLERANCE = 1e-5
 
@@ -110,6 +110,18 @@ def check_initial_weights():
     assert not torch.equal(fc.bias, donor.align_regressor.fc.bias), "the regressor kept the init's perturbed fc"
     assert torch.all(fc.weight == 0) and torch.equal(fc.bias, torch.tensor([1., 0, 0, 0, 1, 0])), "fresh fc is not identity"
     return "fine-tune init: weight file loaded, reinit parts fresh"
+
+
+def check_config_extends():
+    """A config with `extends` reads its base first and overrides it key by key, table by table."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "base.toml"), "w") as f:
+            f.write('[data]\nmax_hole = 0.7\nreferences = 4\n[train]\nsteps = 4000\nout = "a"\n')
+        with open(os.path.join(d, "variant.toml"), "w") as f:
+            f.write('extends = "base.toml"\n[data]\nmax_hole = 0.9\n[train]\nout = "b"\n')
+        cfg = load_config(os.path.join(d, "variant.toml"))
+    assert cfg == {"data": {"max_hole": 0.9, "references": 4}, "train": {"steps": 4000, "out": "b"}}, f"merged {cfg}"
+    return "config extends: base read first, variant overrides key by key"
 
 
 def check_widths_and_padding():
@@ -210,8 +222,8 @@ def check_filmed_inputs():
     model = CPNet(Widths.for_alpha(0.125, 32)).eval()
     x = lambda a: torch.from_numpy(np.ascontiguousarray(a))[None]
     with torch.no_grad():
-        a_in, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs))
-        a_truth, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs), warp=x(ref_truths))
+        a_in, _, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs))
+        a_truth, _, _ = align_batch(model, x(target), x(v_t), x(refs), x(v_refs), warp=x(ref_truths))
     assert not torch.allclose(a_in, a_truth), "warp= must warp the truth references, not the inputs"
     return "filmed inputs: filmed target and references with their holes in, truth references to the loss"
 
@@ -219,7 +231,7 @@ def check_filmed_inputs():
 def main() -> int:
     torch.set_num_threads(2)
     passed = failed = 0
-    for check in (check_widths_and_padding, check_safetensors_round_trip, check_initial_weights, check_restore_keeps_valid_pixels,
+    for check in (check_widths_and_padding, check_safetensors_round_trip, check_initial_weights, check_config_extends, check_restore_keeps_valid_pixels,
                   check_forward_train_equals_restore, check_training_step, check_alignment_stage, check_filmed_inputs):
         try:
             print(f"ok: {check()}")

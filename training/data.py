@@ -225,7 +225,7 @@ class SampleConfig:
     max_reference_age_s: float | None = None
     # The share of samples (with truth holes, from a drive that has filmed frames) that feed the
     # network what the daemon feeds it: the filmed target outside its holes and the filmed
-    # references with their own holes (True: all). The loss still warps the truth references (the
+    # references with their own holes (1: all). The loss still warps the truth references (the
     # 7th element), so θ is learned from filmed inputs and judged on the truth geometry.
     filmed_inputs: float = 0.0
 
@@ -287,13 +287,18 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
         share = hole.mean()
         if not (cfg.min_hole <= share <= cfg.max_hole):
             continue
+        # A share of 1 draws no number, so configs without filmed inputs keep their sample streams.
         filmed = (cfg.filmed_inputs > 0 and use_truth and clip.filmed is not None
                   and (cfg.filmed_inputs >= 1 or rng.random() < cfg.filmed_inputs))
-        truth = clip.frames[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+
+        def crop(frames: np.ndarray, i: int) -> np.ndarray:
+            return frames[i][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+
+        truth = crop(clip.frames, t)
         refs, ref_truths, ref_valid = [], [], []
         for offset in offsets:
             r_index = t - offset
-            ref = clip.frames[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255
+            ref = crop(clip.frames, r_index)
             ref_truths.append(ref)
             valid = np.ones((ch, cw), np.float32)
             if rng.random() < cfg.restored_reference_share:
@@ -302,16 +307,16 @@ def make_sample(clips: list[Clip], cfg: SampleConfig, rng: np.random.Generator):
                 old = clip.holes[r_index][y0:y0 + ch, x0:x0 + cw] if clip.holes is not None else exposure_hole(ch, cw, rng)
                 blurred = box_blur(ref, int(rng.integers(2, 6)))
                 blurred = np.clip(blurred * rng.uniform(0.8, 1.2), 0, 1)
-                seen = clip.filmed[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 if filmed else ref
+                seen = crop(clip.filmed, r_index) if filmed else ref
                 ref = np.where(old[..., None], blurred, seen)
             elif filmed:
                 valid = (~clip.holes[r_index][y0:y0 + ch, x0:x0 + cw]).astype(np.float32)
-                ref = clip.filmed[r_index][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 * valid[..., None]
+                ref = crop(clip.filmed, r_index) * valid[..., None]
             refs.append(ref)
             ref_valid.append(valid)
         v_t = (~hole).astype(np.float32)
         if filmed:
-            target = clip.filmed[t][y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255 * v_t[..., None]
+            target = crop(clip.filmed, t) * v_t[..., None]
         else:
             # At inference the valid pixels are the degraded frame normalised toward the memory's
             # exposure; a small residual gain error remains, so the network must not rely on an exact match.

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
                 if model is None:
                     aligned, aligned_v = ref_truths, v_refs
                 else:
-                    aligned, aligned_v, theta = align_batch(model, target, v_t, refs, v_refs, with_theta=True, warp=ref_truths)
+                    aligned, aligned_v, theta = align_batch(model, target, v_t, refs, v_refs, warp=ref_truths)
                     thetas.append(theta.view(len(target), -1, 6)[:, -1])
                 hole = 1 - v_t
                 loss += L.weighted_alignment(aligned, aligned_v, truth, hole, paint).item() * len(target)

@@ -33,11 +33,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Batched forward pass --------------------------------------------------------------------------
 
-def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = False, warp=None):
+def align_batch(model: CPNet, target, v_t, refs, v_refs, warp=None):
     """§1–3 batched: θ for each of the K references of each sample, and the references warped by
     it (or `warp`, B×K×3×H×W, warped by the same θ: the references' truth when the network saw
-    filmed ones). Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W), and θ (B·K)×2×3
-    too with `with_theta`. The shipped paste (`paste: oldest`) uses only this part of the network."""
+    filmed ones). Returns (aligned B×K×3×H×W, thresholded visibility B×K×1×H×W, θ (B·K)×2×3).
+    The shipped paste (`paste: oldest`) uses only this part of the network."""
     b, k, _, h, w = refs.shape
     s = model.widths.size
     x_t = F.interpolate(network_input(target, v_t), size=(s, s), mode="bilinear", align_corners=False)
@@ -49,9 +49,7 @@ def align_batch(model: CPNet, target, v_t, refs, v_refs, with_theta: bool = Fals
     source = refs if warp is None else warp
     aligned = F.grid_sample(source.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     aligned_v = (F.grid_sample(v_refs.flatten(0, 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False) > 0.5).float()
-    if with_theta:
-        return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w), theta
-    return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w)
+    return aligned.view(b, k, 3, h, w), aligned_v.view(b, k, 1, h, w), theta
 
 
 def forward_train(model: CPNet, target, v_t, refs, v_refs):
@@ -59,7 +57,7 @@ def forward_train(model: CPNet, target, v_t, refs, v_refs):
     returning what the losses need. Shapes: target B×3×H×W, v_t B×1×H×W, refs B×K×3×H×W.
     Returns (pred B×3×H×W, composite, never-visible M at full size B×1×H×W, aligned refs, aligned V)."""
     b, k, _, h, w = refs.shape
-    aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs)
+    aligned, aligned_v, _ = align_batch(model, target, v_t, refs, v_refs)
 
     pads = padding_to_multiple(h, w, 8)
     t_in = pad(network_input(target, v_t), pads)
@@ -100,7 +98,7 @@ def loss_terms(model, batch, weights, stage: str = "full"):
     if stage == "alignment":
         if unusable := sorted(wanted & FULL_NETWORK_TERMS):
             raise ValueError(f"loss terms {unusable} need the whole network; the alignment stage has only alignment terms")
-        aligned, aligned_v = align_batch(model, target, v_t, refs, v_refs, warp=ref_truths)
+        aligned, aligned_v, _ = align_batch(model, target, v_t, refs, v_refs, warp=ref_truths)
     else:
         pred, comp, never, aligned, aligned_v = forward_train(model, target, v_t, refs, v_refs)
     paint_options = {key: weights[f"alignment_{key}"] for key in ("hole_weight", "paint_weight", "unseen_cost")
@@ -120,6 +118,24 @@ def loss_terms(model, batch, weights, stage: str = "full"):
     terms = {name: make() for name, make in makers.items() if name in wanted}
     total = sum(weights[name] * value for name, value in terms.items())
     return total, terms
+
+
+def load_config(path: str) -> dict:
+    """A training config. With a top-level `extends = "other.toml"` (relative to this file), the
+    other config is read first and this one's tables override it key by key: a variant config
+    states only what it changes."""
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    base = cfg.pop("extends", None)
+    if base is None:
+        return cfg
+    merged = load_config(os.path.join(os.path.dirname(os.path.abspath(path)), base))
+    for section, table in cfg.items():
+        if isinstance(table, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **table}
+        else:
+            merged[section] = table
+    return merged
 
 
 def initial_weights(model: CPNet, path: str, reinit: list[str], config: str = "config"):
@@ -246,8 +262,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="override train.out (run folder)")
     ap.add_argument("--export", help="override train.export (weights file)")
     args = ap.parse_args(argv)
-    with open(args.config, "rb") as f:
-        cfg = tomllib.load(f)
+    cfg = load_config(args.config)
     t = cfg["train"]
     steps = args.steps or t["steps"]
     run_dir = os.path.join(ROOT, args.out or t["out"])
