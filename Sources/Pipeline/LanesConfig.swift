@@ -11,7 +11,7 @@ public struct LanesConfig: SettingsSection, Sendable, Equatable {
     public var rowStep = 10
     public var affectedCoverage = 0.01
     public var preferFilmed = true
-    public var carriedOverPasted = 0.0
+    public var carriedOverPasted = 0.1
     public var detector = LaneDetectorParameters()
     public var baselines = BaselinesConfig()
 
