@@ -228,11 +228,40 @@ def check_filmed_inputs():
     return "filmed inputs: filmed target and references with their holes in, truth references to the loss"
 
 
+def check_lateral_theta():
+    """θ "lateral" learns only θ12 and θ13 (the rest stays the identity's, whatever the fc holds),
+    trains them, and after fold_theta a plain affine CPNet with the same weights gives the same θ."""
+    torch.manual_seed(7)
+    model = perturbed_model(0.125, 64, 8)
+    lateral = CPNet(model.widths, "lateral")
+    lateral.load_state_dict(model.state_dict())
+    with torch.no_grad():  # a fc that would move every entry
+        lateral.align_regressor.fc.weight.normal_(0, 0.5)
+        lateral.align_regressor.fc.bias.normal_(0, 0.5)
+    f_t = torch.randn(2, model.widths.a3, 16, 28)
+    f_r = torch.randn(2, model.widths.a3, 16, 28)
+    theta = lateral.ar(f_t, f_r)
+    fixed = theta.view(2, 6)[:, [0, 3, 4, 5]]
+    assert torch.equal(fixed, torch.tensor([[1.0, 0, 1, 0]] * 2)), f"fixed entries moved: {fixed}"
+    free = theta.view(2, 6)[:, [1, 2]]
+    assert free.abs().min() > 0 and not torch.allclose(free[0], free[1]), "θ12, θ13 do not follow the input"
+    theta.view(2, 6)[:, [1, 2]].sum().backward()
+    grad = lateral.align_regressor.fc.weight.grad
+    assert grad[[1, 2]].abs().sum() > 0 and grad[[0, 3, 4, 5]].abs().sum() == 0, "gradient reaches the wrong θ entries"
+    lateral.align_regressor.fold_theta()
+    plain = CPNet(model.widths)
+    plain.load_state_dict(lateral.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(plain.ar(f_t, f_r), lateral.ar(f_t, f_r), atol=1e-6), "folded weights give another θ"
+    return "lateral θ: only shift and shear learn; folded weights load as a plain affine CPNet"
+
+
 def main() -> int:
     torch.set_num_threads(2)
     passed = failed = 0
     for check in (check_widths_and_padding, check_safetensors_round_trip, check_initial_weights, check_config_extends, check_restore_keeps_valid_pixels,
-                  check_forward_train_equals_restore, check_training_step, check_alignment_stage, check_filmed_inputs):
+                  check_forward_train_equals_restore, check_training_step, check_alignment_stage, check_filmed_inputs,
+                  check_lateral_theta):
         try:
             print(f"ok: {check()}")
             passed += 1

@@ -124,11 +124,24 @@ class AlignEncoder(nn.Module):
 
 # §2 Alignment regressor ------------------------------------------------------------------------
 
+IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+# Which of θ's six entries (row-major θ11 θ12 θ13 θ21 θ22 θ23, normalized coordinates) the
+# regressor learns; the others stay the identity's. "lateral" keeps x' = x + θ12·y + θ13: a
+# horizontal shift (yaw) and a shear about the horizon (the car's lateral offset moves near road
+# further than far road), the motions that move lane lines. Forward motion, which a pixel loss
+# on one affine θ fits as a zoom onto the far road (docs/decisions/0029), cannot be expressed.
+THETA_ENTRIES = {"affine": (0, 1, 2, 3, 4, 5), "lateral": (1, 2)}
+
+
 class AlignRegressor(nn.Module):
     """(AE(target), AE(reference)) → θ, N×2×3, mapping target coordinates to the reference's."""
 
-    def __init__(self, w: Widths):
+    def __init__(self, w: Widths, theta: str = "affine"):
         super().__init__()
+        if theta not in THETA_ENTRIES:
+            raise ValueError(f"θ parametrisation {theta!r}; expected one of {sorted(THETA_ENTRIES)}")
+        self.theta = theta
         self.convs = nn.ModuleList([
             conv(3, 2, 1, 2 * w.a3, w.r), conv(3, 1, 1, w.r, w.r), conv(3, 1, 1, w.r, w.r),
             conv(3, 2, 1, w.r, w.r), conv(3, 1, 1, w.r, w.r), conv(3, 1, 1, w.r, w.r),
@@ -136,11 +149,28 @@ class AlignRegressor(nn.Module):
         self.fc = nn.Linear(w.r, 6)
         nn.init.zeros_(self.fc.weight)  # starts as the identity transform
         with torch.no_grad():
-            self.fc.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]))
+            self.fc.bias.copy_(torch.tensor(IDENTITY_THETA))
+        free = torch.zeros(6)
+        free[list(THETA_ENTRIES[theta])] = 1
+        # Not in the state_dict: a weight file is always a plain six-entry regressor (fold_theta).
+        self.register_buffer("theta_free", free, persistent=False)
+        self.register_buffer("theta_fixed", (1 - free) * torch.tensor(IDENTITY_THETA), persistent=False)
 
     def forward(self, f_t, f_r):
         x = run_convs(self.convs, torch.cat([f_t, f_r], dim=1), linear_last=False)
-        return self.fc(x.mean(dim=(2, 3))).view(-1, 2, 3)
+        theta = self.fc(x.mean(dim=(2, 3)))
+        if self.theta != "affine":
+            theta = theta * self.theta_free + self.theta_fixed
+        return theta.view(-1, 2, 3)
+
+    @torch.no_grad()
+    def fold_theta(self):
+        """Writes the fixed entries into fc (zero weight rows, identity bias), so that the plain
+        six-entry regressor every loader builds (export.load_weights, the Swift network) gives
+        the same θ as this parametrisation."""
+        fixed = self.theta_free == 0
+        self.fc.weight[fixed] = 0
+        self.fc.bias[fixed] = self.theta_fixed[fixed]
 
 
 # §3 Warp ---------------------------------------------------------------------------------------
@@ -224,11 +254,11 @@ class PasteDecoder(nn.Module):
 # The network -----------------------------------------------------------------------------------
 
 class CPNet(nn.Module):
-    def __init__(self, widths: Widths):
+    def __init__(self, widths: Widths, theta: str = "affine"):
         super().__init__()
         self.widths = widths
         self.align_encoder = AlignEncoder(widths)
-        self.align_regressor = AlignRegressor(widths)
+        self.align_regressor = AlignRegressor(widths, theta)
         self.copy_encoder = CopyEncoder(widths)
         self.paste_decoder = PasteDecoder(widths)
 

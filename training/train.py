@@ -25,7 +25,7 @@ import torch.nn.functional as F
 import data as D
 import losses as L
 from export import load_weights, metadata_for
-from model import CPNet, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
+from model import CPNet, THETA_ENTRIES, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
 import safetensors_io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -272,7 +272,10 @@ def main(argv=None) -> int:
     torch.manual_seed(t["seed"])
 
     widths = Widths.for_alpha(cfg["model"]["alpha"], cfg["model"]["size"])
-    model = CPNet(widths)
+    theta = cfg["model"].get("theta", "affine")
+    if theta not in THETA_ENTRIES:
+        sys.exit(f"train.py: {args.config}: [model] theta is {theta!r}; expected one of {sorted(THETA_ENTRIES)}")
+    model = CPNet(widths, theta)
     stage = t.get("stage", "full")
     if stage not in ("full", "alignment"):
         sys.exit(f"train.py: {args.config}: [train] stage is {stage!r}; expected \"full\" or \"alignment\"")
@@ -345,6 +348,9 @@ def main(argv=None) -> int:
         meta.update({"init": init, "stage": stage})
         if t.get("reinit"):
             meta["reinit"] = ",".join(t["reinit"])
+    if theta != "affine":
+        meta["theta"] = theta
+        model.align_regressor.fold_theta()
     os.makedirs(os.path.dirname(export_path), exist_ok=True)
     safetensors_io.save(export_path, model.state_dict(), meta)
     print(f"train: exported {os.path.relpath(export_path, ROOT)} ({os.path.getsize(export_path) / 1e6:.2f} MB)", file=sys.stderr)
