@@ -25,7 +25,7 @@ import torch.nn.functional as F
 import data as D
 import losses as L
 from export import load_weights, metadata_for
-from model import CPNet, THETA_ENTRIES, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
+from model import CPNet, Widths, network_input, normalize, pad, crop, padding_to_multiple, denormalize
 import safetensors_io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -273,9 +273,10 @@ def main(argv=None) -> int:
 
     widths = Widths.for_alpha(cfg["model"]["alpha"], cfg["model"]["size"])
     theta = cfg["model"].get("theta", "affine")
-    if theta not in THETA_ENTRIES:
-        sys.exit(f"train.py: {args.config}: [model] theta is {theta!r}; expected one of {sorted(THETA_ENTRIES)}")
-    model = CPNet(widths, theta)
+    try:
+        model = CPNet(widths, theta)
+    except ValueError as error:  # names the parametrisations there are
+        sys.exit(f"train.py: {args.config}: [model] theta: {error}")
     stage = t.get("stage", "full")
     if stage not in ("full", "alignment"):
         sys.exit(f"train.py: {args.config}: [train] stage is {stage!r}; expected \"full\" or \"alignment\"")

@@ -51,7 +51,7 @@ public final class FramePipeline {
     /// With the filmed detector: on frames whose filled holes cover at least this share of the ROI,
     /// a filmed ego line carried from the other, seen one beats the restored frame's line
     /// (`LaneDetection.fuse(carriedFirst:)`; config `lanes.carried_over_pasted`; 0: never).
-    public var carriedOverPastedCoverage = 0.0
+    public let carriedOverPastedCoverage: Double
     /// Seconds the stages after restoration (correction, lane detection) took on the last frame:
     /// kept back from the restoration's budget so the whole frame meets its deadline.
     private var afterRestoreSeconds = 0.0
@@ -63,9 +63,13 @@ public final class FramePipeline {
     ///   - correction: a classical baseline applied before lane detection (replay's CLAHE/gamma).
     ///   - prefersFilmedLanes: with a restorer, also detect lanes in the frame as filmed and report
     ///     a line seen there over the restored frame's (config `lanes.prefer_filmed`).
+    ///   - carriedOverPastedCoverage: with `prefersFilmedLanes`, the ROI share of filled holes from
+    ///     which a carried filmed ego line beats the restored one (config
+    ///     `lanes.carried_over_pasted`; 0: never).
     public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), hSamples: [Int]? = nil,
                  holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
-                 correction: (any FrameCorrection)? = nil, prefersFilmedLanes: Bool = false) {
+                 correction: (any FrameCorrection)? = nil, prefersFilmedLanes: Bool = false,
+                 carriedOverPastedCoverage: Double = 0) {
         guard let detector = LaneDetector(geometry: geometry, parameters: parameters) else { return nil }
         filmedDetector = restorer != nil && prefersFilmedLanes ? LaneDetector(geometry: geometry, parameters: parameters) : nil
         self.geometry = geometry
@@ -73,6 +77,7 @@ public final class FramePipeline {
         self.holeDetector = holeDetector
         self.restorer = restorer
         self.correction = correction
+        self.carriedOverPastedCoverage = carriedOverPastedCoverage
         let rows = hSamples ?? LaneReadout.defaultRows(geometry: geometry)
         self.hSamples = rows
         rowsAsDouble = rows.map(Double.init)

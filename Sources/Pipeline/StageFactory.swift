@@ -51,9 +51,8 @@ public struct StageFactory: @unchecked Sendable {
     /// The stage graph with the config's lane detector; nil when the geometry is unusable.
     public func pipeline(geometry: RoadGeometry, holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
                          correction: (any FrameCorrection)? = nil) -> FramePipeline? {
-        let pipeline = FramePipeline(geometry: geometry, parameters: lanes.detector, holeDetector: holeDetector, restorer: restorer,
-                                     correction: correction, prefersFilmedLanes: lanes.preferFilmed)
-        pipeline?.carriedOverPastedCoverage = lanes.carriedOverPasted
-        return pipeline
+        FramePipeline(geometry: geometry, parameters: lanes.detector, holeDetector: holeDetector, restorer: restorer,
+                      correction: correction, prefersFilmedLanes: lanes.preferFilmed,
+                      carriedOverPastedCoverage: lanes.carriedOverPasted)
     }
 }
