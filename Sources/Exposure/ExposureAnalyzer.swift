@@ -73,13 +73,13 @@ public struct ExposureAnalyzer: Sendable {
                             let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
                             let y = ColorConversion.luma(r, g, b)
                             l[i] = y
-                            lumaSum += Int(y)
+                            lumaSum &+= Int(y)
                             let sat = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel
                             let dark = y <= crushLevel
                             s[i] = sat ? 1 : 0
                             d[i] = dark ? 1 : 0
-                            clippedCount += sat ? 1 : 0
-                            crushedCount += dark ? 1 : 0
+                            clippedCount &+= sat ? 1 : 0
+                            crushedCount &+= dark ? 1 : 0
                         }
                     }
                 }
@@ -93,7 +93,11 @@ public struct ExposureAnalyzer: Sendable {
         // wide as lane paint is bright, and shadow bands under bridges are thin far ahead.
         morphology.integrate(crushed)
         morphology.threshold(radius: max(flat / 3, 1), fraction: flatFraction, gate: crushed, into: &work2)
-        for i in 0..<n where work2.values[i] != 0 { work.values[i] = 1 }
+        work.values.withUnsafeMutableBufferPointer { merged in
+            work2.values.withUnsafeBufferPointer { dark in
+                for i in 0..<n where dark[i] != 0 { merged[i] = 1 }
+            }
+        }
         // 3. Close (fill gaps), open (drop specks), dilate (bloom halo).
         morphology.dilate(work, radius: c.scaled(c.closeRadius, width: w), into: &work2)
         morphology.erode(work2, radius: c.scaled(c.closeRadius, width: w), into: &work)
@@ -114,7 +118,7 @@ public struct ExposureAnalyzer: Sendable {
                             if m[i] != 0 && region[i] != 0 { a[i] = 0 } else if a[i] < 255 { a[i] += 1 }
                             let on: UInt8 = a[i] <= hold ? 1 : 0
                             out[i] = on
-                            holeCount += Int(on)
+                            holeCount &+= Int(on)
                         }
                     }
                 }

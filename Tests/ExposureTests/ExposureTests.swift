@@ -104,9 +104,51 @@ struct BoxMorphologyTests {
         return out
     }
 
+    /// Direct window count: 1 where at least `fraction` (rounded up, at least 1) of the clipped
+    /// window is set and `gate` is set.
+    func reference(_ m: Mask, radius r: Int, fraction: Double, gate: Mask) -> Mask {
+        var out = Mask(width: m.width, height: m.height, fill: 0)
+        for y in 0..<m.height {
+            for x in 0..<m.width {
+                var set = 0, total = 0
+                for yy in max(0, y - r)...min(m.height - 1, y + r) {
+                    for xx in max(0, x - r)...min(m.width - 1, x + r) {
+                        total += 1
+                        set += m[xx, yy] != 0 ? 1 : 0
+                    }
+                }
+                let need = max(1, Int((Double(total) * fraction).rounded(.up)))
+                out[x, y] = set >= need && gate[x, y] != 0 ? 1 : 0
+            }
+        }
+        return out
+    }
+
+    /// The texture test's window share, on masks narrower and wider than the window (the scan
+    /// splits each row into clipped ends and an interior with one window size).
+    @Test func thresholdMatchesADirectWindowCount() {
+        var rng = SeededRandom(seed: 11)
+        for (w, h) in [(1, 1), (5, 9), (12, 4), (33, 21), (64, 3)] {
+            var m = Mask(width: w, height: h, fill: 0), gate = m
+            for i in 0..<m.values.count {
+                m.values[i] = rng.chance(0.55) ? 1 : 0
+                gate.values[i] = rng.chance(0.8) ? 1 : 0
+            }
+            var morphology = BoxMorphology()
+            var out = Mask(width: 0, height: 0, fill: 0)
+            morphology.integrate(m)
+            for r in [0, 1, 3, 8] {
+                for fraction in [0.3, 0.6, 0.99] {
+                    morphology.threshold(radius: r, fraction: fraction, gate: gate, into: &out)
+                    #expect(out == reference(m, radius: r, fraction: fraction, gate: gate), "\(w)x\(h) r \(r) f \(fraction)")
+                }
+            }
+        }
+    }
+
     @Test func dilateAndErodeMatchADirectWindowScanOnOddShapes() {
         var rng = SeededRandom(seed: 5)
-        for (w, h) in [(1, 1), (7, 3), (31, 17), (40, 23)] {
+        for (w, h) in [(1, 1), (7, 3), (31, 17), (40, 23), (64, 5)] {
             var m = Mask(width: w, height: h, fill: 0)
             for i in 0..<m.values.count { m.values[i] = rng.chance(0.3) ? 1 : 0 }
             var morphology = BoxMorphology()
