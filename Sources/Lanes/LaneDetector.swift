@@ -121,6 +121,10 @@ public final class LaneDetector {
     // index below stays within the sizes given here (w·h, w+1, 256, w, h/2 + extra).
     private let luma: UnsafeMutablePointer<Int16>, yellow: UnsafeMutablePointer<Int16>, valid: UnsafeMutablePointer<UInt8>
     private let binaryBuffer: UnsafeMutablePointer<UInt8>
+    /// forEachRidge's values per pixel, kept from threshold's first pass for its second.
+    private let ridgeBrighter: UnsafeMutablePointer<Int16>, ridgeMean: UnsafeMutablePointer<Int16>, ridgeYellow: UnsafeMutablePointer<Int16>
+    /// Per brighter-side luma (0…255): the white ridge threshold t and edgeShare · t.
+    private let sideThreshold: UnsafeMutablePointer<Int>, sideEdge: UnsafeMutablePointer<Double>
     private let rowSum: UnsafeMutablePointer<Int32>, rowCount: UnsafeMutablePointer<Int32>, rowSumY: UnsafeMutablePointer<Int32>
     private let lumaHistogram: UnsafeMutablePointer<Int>, ridgeHistogram: UnsafeMutablePointer<Int>, yellowHistogram: UnsafeMutablePointer<Int>
     private let columnHistogram: UnsafeMutablePointer<Double>, smoothedColumns: UnsafeMutablePointer<Double>
@@ -174,6 +178,11 @@ public final class LaneDetector {
         yellow = buffer(n, 0)
         valid = buffer(n, 0)
         binaryBuffer = buffer(n, 0)
+        ridgeBrighter = buffer(n, 0)
+        ridgeMean = buffer(n, 0)
+        ridgeYellow = buffer(n, 0)
+        sideThreshold = buffer(256, 0)
+        sideEdge = buffer(256, 0)
         rowSum = buffer(w + 1, 0)
         rowCount = buffer(w + 1, 0)
         rowSumY = buffer(w + 1, 0)
@@ -198,6 +207,9 @@ public final class LaneDetector {
     deinit {
         for p in [luma, yellow] { p.deallocate() }
         for p in [valid, binaryBuffer] { p.deallocate() }
+        for p in [ridgeBrighter, ridgeMean, ridgeYellow] { p.deallocate() }
+        sideThreshold.deallocate()
+        sideEdge.deallocate()
         for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
         for p in [lumaHistogram, ridgeHistogram, yellowHistogram] { p.deallocate() }
         for p in [columnHistogram, smoothedColumns, curveX, curveY] { p.deallocate() }
@@ -285,9 +297,13 @@ public final class LaneDetector {
         // The luma noise is measured on the slope-free ridge: on the brighter-side ridge a sheen
         // across the road reads as spread (it is −slope × offset everywhere) and would raise the
         // threshold above the paint it hides.
-        forEachRidge(outer: outer, gap: gap) { _, _, ridge, ridgeY in
+        // The ridges are kept for pass 2 (|values| ≤ 510: they fit Int16).
+        forEachRidge(outer: outer, gap: gap) { i, brighter, ridge, ridgeY in
             ridgeHistogram[min(255, abs(ridge))] += 1
             yellowHistogram[min(255, abs(ridgeY))] += 1
+            ridgeBrighter[i] = Int16(truncatingIfNeeded: brighter)
+            ridgeMean[i] = Int16(truncatingIfNeeded: ridge)
+            ridgeYellow[i] = Int16(truncatingIfNeeded: ridgeY)
         }
         let sigma = 1.4826 * Double(median(ridgeHistogram, total: validCount))
         let sigmaY = 1.4826 * Double(median(yellowHistogram, total: validCount))
@@ -298,13 +314,21 @@ public final class LaneDetector {
         var marked = 0
         for i in 0..<(w * h) { binaryBuffer[i] = 0 }
         let floorT = Int(max(p.minContrast, p.noiseFactor * sigma).rounded(.up))
-        let localShare = p.localShare
-        let edgeShare = p.edgeShare
-        forEachRidge(outer: outer, gap: gap) { i, aboveBrighter, aboveMean, ridgeY in
-            // The frame-wide requirement, lowered toward the local one beside dim road.
-            let side = Int(luma[i]) - aboveBrighter
-            let t = max(floorT, min(wt, Int((localShare * Double(side)).rounded(.up))))
-            let white = aboveMean > t && Double(aboveBrighter) > edgeShare * Double(t)
+        // The frame-wide requirement, lowered toward the local one beside dim road; it depends
+        // only on the brighter side's mean luma (0…255: a pixel with no side counts its own luma),
+        // so it is tabulated once per frame instead of rounded per pixel.
+        for side in 0..<256 {
+            let t = max(floorT, min(wt, Int((p.localShare * Double(side)).rounded(.up))))
+            sideThreshold[side] = t
+            sideEdge[side] = p.edgeShare * Double(t)
+        }
+        // Pass 2 over the ridges pass 1 kept (valid pixels only, as forEachRidge visits them).
+        for i in 0..<(w * h) where valid[i] != 0 {
+            let aboveBrighter = Int(ridgeBrighter[i]), aboveMean = Int(ridgeMean[i]), ridgeY = Int(ridgeYellow[i])
+            // The side's mean of 8-bit lumas is in 0…255; the clamp only guards the table.
+            let side = min(max(Int(luma[i]) - aboveBrighter, 0), 255)
+            let t = sideThreshold[side], edge = sideEdge[side]
+            let white = aboveMean > t && Double(aboveBrighter) > edge
             if white || (ridgeY > yt && Int(yellow[i]) > yt) {
                 binaryBuffer[i] = 1
                 marked += 1
