@@ -16,6 +16,10 @@ public enum Resize {
             dst.pixels = src.pixels
             return
         }
+        if sw == 2 * dw && sh == 2 * dh {
+            halve(src, into: &dst)
+            return
+        }
         let sx = Float(sw) / Float(dw), sy = Float(sh) / Float(dh)
         src.pixels.withUnsafeBufferPointer { s in
             dst.pixels.withUnsafeMutableBufferPointer { d in
@@ -33,6 +37,29 @@ public enum Resize {
                             let top = a + (b - a) * wx, bottom = e + (f - e) * wx
                             let v = top + (bottom - top) * wy
                             d[(y * dw + x) * 3 + c] = UInt8(min(max(v + 0.5, 0), 255))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The exact halving (the restorer's full size → network size, every frame): with half-pixel
+    /// centres each output samples its 2×2 block at weights ½, ½, so the bilinear value is the
+    /// block's mean, and the float path's `UInt8(v + 0.5)` of it is (a + b + c + d + 2) / 4 in
+    /// integers (all its intermediates are exact in Float). Tested against the float formula.
+    static func halve(_ src: RGBImage, into dst: inout RGBImage) {
+        let dw = dst.width, dh = dst.height, rowBytes = src.width * 3
+        src.pixels.withUnsafeBufferPointer { s in
+            dst.pixels.withUnsafeMutableBufferPointer { d in
+                guard let s = s.baseAddress, let d = d.baseAddress else { return }
+                for y in 0..<dh {
+                    let top = s + 2 * y * rowBytes, bottom = top + rowBytes, out = d + y * dw * 3
+                    for x in 0..<dw {
+                        for c in 0..<3 {
+                            let i = 6 * x + c
+                            let sum = UInt16(top[i]) &+ UInt16(top[i + 3]) &+ UInt16(bottom[i]) &+ UInt16(bottom[i + 3]) &+ 2
+                            out[3 * x + c] = UInt8(truncatingIfNeeded: sum >> 2)
                         }
                     }
                 }

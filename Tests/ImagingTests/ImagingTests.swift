@@ -35,6 +35,34 @@ struct ImagingTests {
         for x in 0..<8 { #expect(abs(Float(out[x, 0].r) - expected[x]) <= 0.5) }
     }
 
+    /// Halving takes an integer path (the restorer's network size, every frame); it must give
+    /// what the half-pixel float formula gives, on noise and at the extremes.
+    @Test func halvingMatchesTheFloatBilinearFormula() {
+        for (w, h) in [(2, 2), (10, 6), (64, 36)] {
+            var src = RGBImage(width: w, height: h)
+            var state: UInt32 = 12345
+            for i in src.pixels.indices {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                src.pixels[i] = i % 7 == 0 ? 255 : i % 11 == 0 ? 0 : UInt8(truncatingIfNeeded: state >> 24)
+            }
+            let out = Resize.bilinear(src, to: ImageSize(width: w / 2, height: h / 2))
+            for y in 0..<(h / 2) {
+                for x in 0..<(w / 2) {
+                    // The general path's arithmetic at scale 2: samples at 2x + 0.5, 2y + 0.5.
+                    let fx = Float(x) * 2 + 0.5, fy = Float(y) * 2 + 0.5
+                    let x0 = Int(fx), y0 = Int(fy), wx = fx - Float(x0), wy = fy - Float(y0)
+                    for c in 0..<3 {
+                        let a = Float(src.pixels[(y0 * w + x0) * 3 + c]), b = Float(src.pixels[(y0 * w + x0 + 1) * 3 + c])
+                        let e = Float(src.pixels[((y0 + 1) * w + x0) * 3 + c]), f = Float(src.pixels[((y0 + 1) * w + x0 + 1) * 3 + c])
+                        let top = a + (b - a) * wx, bottom = e + (f - e) * wx
+                        let v = UInt8(min(max(top + (bottom - top) * wy + 0.5, 0), 255))
+                        #expect(out.pixels[(y * (w / 2) + x) * 3 + c] == v, "\(w)x\(h) at \(x),\(y) channel \(c)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func resizeOfAFlatImageIsFlat() {
         let src = RGBImage(width: 37, height: 23, fill: 90)
         let out = Resize.bilinear(src, to: ImageSize(width: 64, height: 11))
