@@ -88,7 +88,7 @@ final class GStreamerPipeline {
         if let gerror { g_error_free(gerror) }
         if let debug { g_free(debug) }
         let name = String(cString: cl_message_src_name(message))
-        return .error(.elementError(element: name, message: text, debug: detail))
+        return .error(.elementError(element: name, message: text, debug: detail, pipeline: description))
     }
 
     /// Stream duration in nanoseconds, when the pipeline can tell.

@@ -7,8 +7,9 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
     case missingElement(element: String, description: String)
     /// The pipeline parsed but has no appsink / appsrc to attach to.
     case missingAppElement(kind: String, description: String)
-    /// An element posted an ERROR on the bus.
-    case elementError(element: String, message: String, debug: String?)
+    /// An element posted an ERROR on the bus; `pipeline` is the description it ran in (it names
+    /// the file or camera), when known.
+    case elementError(element: String, message: String, debug: String?, pipeline: String? = nil)
     /// No frame arrived for `seconds` while the stream had not ended. `beforeFirstFrame` says the
     /// source never delivered anything (it did not start), as opposed to stopping mid-stream.
     case stalled(seconds: Double, description: String, beforeFirstFrame: Bool = false)
@@ -38,9 +39,14 @@ public enum MediaError: Error, Equatable, CustomStringConvertible {
                 + "\n  pipeline: \(description)"
         case let .missingAppElement(kind, description):
             return "pipeline has no \(kind): name it '\(kind == "appsink" ? "sink" : "src")' (e.g. '... ! \(kind) name=\(kind == "appsink" ? "sink" : "src")')\n  pipeline: \(description)"
-        case let .elementError(element, message, debug):
+        case let .elementError(element, message, debug, pipeline):
             var text = "GStreamer element '\(element)': \(message)"
             if let debug, !debug.isEmpty { text += "\n  detail: \(debug)" }
+            if let pipeline { text += "\n  pipeline: \(pipeline)" }
+            if message.contains("no playable streams") || message.contains("is incomplete") || message.contains("not in the expected format")
+                || message.contains("Could not demultiplex") || message.contains("Could not determine type") {
+                text += "\n  hint: the file is damaged, cut off or not a video (a recording stopped before its index was written cannot be played); re-copy or re-record it, or check it with gst-discoverer-1.0"
+            }
             if message.contains("missing a plug-in") || (debug ?? "").contains("Missing decoder") {
                 text += "\n  hint: no decoder for this stream; install gstreamer1.0-libav, -plugins-bad and -plugins-ugly (scripts/setup)"
             }

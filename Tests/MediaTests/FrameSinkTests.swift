@@ -76,7 +76,7 @@ struct FrameSinkTests {
             try sink.write(RGBImage(width: 16, height: 16))
             try sink.finish(timeout: 10)
         } throws: { error in
-            guard case let .elementError(element, _, _)? = error as? MediaError else { return false }
+            guard case let .elementError(element, _, _, _)? = error as? MediaError else { return false }
             return element.hasPrefix("filesink")
         }
     }

@@ -149,8 +149,11 @@ struct FrameSourceTests {
         // with plain gst-launch-1.0, about 1 run in 40 with many in parallel); the source must
         // then still end with an error that says it never started, never hang or end quietly.
         switch caught {
-        case .elementError(let element, _, _)?:
+        case .elementError(let element, _, _, _)?:
             #expect(!element.isEmpty)
+            // One error a person can act on: which file, and what to do about it.
+            #expect(caught!.description.contains(cut))
+            #expect(caught!.description.contains("re-copy or re-record"))
         case .stalled(_, let description, let beforeFirstFrame)?:
             #expect(beforeFirstFrame)
             #expect(description.contains(cut))
