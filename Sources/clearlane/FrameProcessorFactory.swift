@@ -61,7 +61,7 @@ enum FrameProcessorFactory {
 
     /// `lanes.camera` as the daemon uses it: required (a live camera has no drive.yaml), a bare
     /// name looked up in `lanes.cameras_folder`, a path resolved against the config's folder.
-    private static func cameraProfile(_ loaded: LoadedConfig, problems: inout [ConfigError]) -> ResolvedCamera? {
+    static func cameraProfile(_ loaded: LoadedConfig, problems: inout [ConfigError]) -> ResolvedCamera? {
         guard let name = loaded.config.lanes.camera else {
             problems.append(loaded.loader.error(at: ["lanes", "camera"],
                                                 "clearlane run needs the camera's profile: a name in \(loaded.camerasFolder)/ or a path to a profile .yaml "

@@ -42,7 +42,16 @@ struct PassthroughCommand: ParsableCommand {
         }
         do { loaded = try LoadedConfig.load(config, source: sourceOverride) } catch { throw CommandFailure("\(error)") }
         let settings = loaded.config
-        let size = ImageSize(width: settings.processing.width, height: settings.processing.height)
+        // The frames a run would process: the camera profile's aspect inside the processing box
+        // (a 4:3 camera in a 640x360 box is 480x360, neither stretched nor letterboxed). Without a
+        // usable profile, the box, with a note saying why.
+        let box = ImageSize(width: settings.processing.width, height: settings.processing.height)
+        var problems: [ConfigError] = []
+        let camera = FrameProcessorFactory.cameraProfile(loaded, problems: &problems)
+        let size = camera.map { box.fitting(aspectOf: $0.geometry.imageSize) } ?? box
+        if camera == nil, let problem = problems.first {
+            FileHandle.standardError.write(Data("note: frames are scaled to the processing box \(box), not to a camera's aspect: \(problem)\n".utf8))
+        }
         let sinkFragment: String
         if let name = outputTemplate {
             guard let template = loaded.templates.template(named: name, kind: .sink) else {
