@@ -71,11 +71,12 @@ public enum DriveDegrader {
         let roiCount = max(roi.setCount, 1)
         // Labels: carried over, scaled, only for the frames kept.
         var labels: [LaneLabel]?
-        let labelFile = labelsPath ?? drive?.labelsPath
+        // The drive's own labels in either form it keeps them (labels.json, or CULane labels/
+        // resampled at rows as replay reads them); the output has them as labels.json.
+        let labelFile = try labelsPath.map { try LaneLabelFile(path: $0) } ?? drive?.loadLabels()
         let video: Bool
         if case .mp4 = storage { video = true } else { video = false }
-        if let labelFile {
-            let file = try LaneLabelFile(path: labelFile)
+        if let file = labelFile {
             let from = sourceSize ?? native
             labels = file.byFrame.compactMap { index, label in outputIndex[index].map { ($0, label) } }.sorted { $0.0 < $1.0 }.map { index, label in
                 scale(label, index: index, from: from, to: size, video: video)

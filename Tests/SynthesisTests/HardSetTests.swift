@@ -151,6 +151,37 @@ struct HardSetTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.file("d/masks")).count == 15)
     }
 
+    /// A drive labeled the CULane way (labels/NNNNNN.lines.txt) keeps its labels through degrade:
+    /// the output has them as labels.json, at the rows replay reads them at, scaled.
+    @Test func degradeCarriesCULaneLabels() throws {
+        let tmp = try TemporaryFolder()
+        defer { tmp.cleanup() }
+        let source = tmp.file("culane")
+        try FileManager.default.createDirectory(atPath: source + "/labels", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: source + "/video.mp4", withDestinationPath: Repo.path("evaluation/samples/solidWhiteRight.mp4"))
+        try "fps: 25\nwidth: 960\nheight: 540\ncamera: udacity-960x540\nsource: test\nlicense: MIT\nlabels: \"test\"\n"
+            .write(toFile: source + "/drive.yaml", atomically: true, encoding: .utf8)
+        try "100 539 200 400\n860 539 700 400\n".write(toFile: source + "/labels/000002.lines.txt", atomically: true, encoding: .utf8)
+        try "110 539 210 400\n".write(toFile: source + "/labels/000007.lines.txt", atomically: true, encoding: .utf8)
+        let size = ImageSize(width: 320, height: 180)
+        let result = try DriveDegrader.degrade(source: source, preset: .flicker, seed: 2001, size: size, maxFrames: 10, labelsPath: nil,
+                                               out: tmp.file("d"), storage: .png(compression: 0), command: "test", eventSeconds: 0.2)
+        #expect(result.labeled)
+        let drive = try Drive(folder: tmp.file("d"))
+        let labels = try LaneLabelFile(path: try #require(drive.labelsPath))
+        #expect(labels.byFrame.keys.sorted() == [2, 7])
+        let read = try #require(try Drive(folder: source).loadLabels())
+        for (index, label) in labels.byFrame {
+            let from = try #require(read.byFrame[index])
+            #expect(label == DriveDegrader.scale(from, index: index, from: ImageSize(width: 960, height: 540), to: size, video: false))
+        }
+        // Frame 2's left line (100, 539) → (200, 400) at its lowest row, in a third of the pixels.
+        let bottom = try #require(labels.byFrame[2]), original = try #require(read.byFrame[2])
+        let row = try #require(bottom.hSamples.indices.max { bottom.hSamples[$0] < bottom.hSamples[$1] })
+        let y = Double(original.hSamples[row])
+        #expect(abs(bottom.lanes[0][row] - (100 + (539 - y) * 100 / 139) / 3) < 0.2)
+    }
+
     @Test(arguments: [Preset.glareLong, .flicker])
     func newPresetsGiveTheSameBytesForTheSameInputs(preset: Preset) throws {
         let tmp = try TemporaryFolder()
