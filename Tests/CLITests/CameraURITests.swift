@@ -38,7 +38,8 @@ struct CameraURITests {
     func probeReadsAUDPStream(mpegts: Bool) throws {
         let port = Self.freeUDPPort()
         let sender = try Self.sender(port: port, mpegts: mpegts)
-        defer { kill(sender.processIdentifier, SIGKILL); sender.waitUntilExit() }
+        // Only a sender still running: a reaped one's pid may already belong to another test's child.
+        defer { if sender.isRunning { kill(sender.processIdentifier, SIGKILL) }; sender.waitUntilExit() }
         let uri = "udp://127.0.0.1:\(port)\(mpegts ? "?format=mpegts" : "")"
         let r = try CLI.run(["probe", uri, "--max-frames", "15"], in: NSTemporaryDirectory(), timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
