@@ -32,6 +32,8 @@ public final class ReferenceMemory: @unchecked Sendable {
         public var sequence: Int
         /// Index of the offer that brought it (0-based count of frames offered).
         public var offer: Int
+        /// A frame the restorer filled (written back restored), not one as filmed.
+        public var restored = false
     }
 
     public let capacity: Int
@@ -88,8 +90,9 @@ public final class ReferenceMemory: @unchecked Sendable {
     }
 
     /// Applies the policy to one offered frame: returns the slot the caller must fill (frame,
-    /// visibility, features), or nil when the frame is not kept.
-    public func offer(holeFraction: Double) -> Int? {
+    /// visibility, features), or nil when the frame is not kept. `restored`: the frame is the
+    /// restorer's output (its holes filled), not a frame as filmed.
+    public func offer(holeFraction: Double, restored: Bool = false) -> Int? {
         let index = offers
         offers += 1
         guard index % stride == 0 else { return nil }
@@ -111,7 +114,7 @@ public final class ReferenceMemory: @unchecked Sendable {
                 guard holeFraction <= entries[slot]!.holeFraction else { return nil }
             }
         }
-        entries[slot] = Entry(holeFraction: holeFraction, sequence: admissions, offer: index)
+        entries[slot] = Entry(holeFraction: holeFraction, sequence: admissions, offer: index, restored: restored)
         admissions += 1
         occupied.removeAll(keepingCapacity: true)
         for i in 0..<capacity where entries[i] != nil { occupied.append(i) }

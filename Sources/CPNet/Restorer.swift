@@ -34,6 +34,13 @@ public final class Restorer: @unchecked Sendable {
     /// (`checkAlignment(ws:…)`, docs/decisions/0028-alignment-check.md). Only for
     /// `.oldestAligned`, whose step reads nothing else of the alignment.
     public var checkAlignment = true
+    /// The share of θ's departure from the identity a *restored* reference is pasted through
+    /// (θ' = I + f·(θ − I); 1: θ as the network gives it, 0: the identity). A restored frame's
+    /// filled pixels were themselves pasted through θ, so each generation of restored references
+    /// moves old paint again; on filmed footage the network's near-constant zoom, compounded,
+    /// outruns the real motion (docs/decisions/0031-restored-references-half-motion.md). Filmed
+    /// references keep θ. Only for `.oldestAligned`, like `checkAlignment`, and applied after it.
+    public var restoredReferenceMotion: Float = 1
     /// The identity replaces θ when its difference is below this share of θ's. Chosen on dev
     /// among 1, 0.7 and 0.5 (restored 86.53, 87.66, 87.31 % on affected frames; 87.04 % without
     /// the check): at 1 the identity also wins where forward motion is small near the horizon but
@@ -261,6 +268,9 @@ public final class Restorer: @unchecked Sendable {
         if checkAlignment && lastStage == .alignment {
             Self.checkAlignment(ws: ws, holes: holes, memory: memory, slots: referenceSlots, blocks: &holeBlocks, near: &nearHoleBlocks)
         }
+        if restoredReferenceMotion != 1 && lastStage == .alignment {
+            Self.scaleRestoredMotion(ws: ws, memory: memory, slots: referenceSlots, by: restoredReferenceMotion)
+        }
         // Write back only the hole pixels; valid ones keep their exact bytes. The copy counts as
         // warp time: for `.oldestAligned` it is the only place the references are sampled.
         var start = Clock.seconds()
@@ -314,7 +324,7 @@ public final class Restorer: @unchecked Sendable {
         start = Clock.seconds()
         // The restored frame is a reference (the paper's reference update); pixels left as filmed
         // stay holes there.
-        step.admittedSlot = memory.offer(holeFraction: Double(unseen) / Double(n))
+        step.admittedSlot = memory.offer(holeFraction: Double(unseen) / Double(n), restored: true)
         if let slot = step.admittedSlot {
             memory.rgb[slot].data.update(from: out, count: 3 * n)
             memory.valid[slot].fill(1)
@@ -388,6 +398,21 @@ public final class Restorer: @unchecked Sendable {
             replaced += 1
         }
         return replaced
+    }
+
+    /// θ_k ← I + factor·(θ_k − I) for every restored reference among `slots` (the workspace's θ
+    /// order); filmed references and θs the check set to the identity stay as they are. Returns
+    /// how many were scaled.
+    @discardableResult
+    static func scaleRestoredMotion(ws: Workspace, memory: ReferenceMemory, slots: [Int], by factor: Float) -> Int {
+        var scaled = 0
+        for (k, slot) in slots.enumerated() where memory.entries[slot]?.restored == true {
+            let t = ws.theta.slice(k)
+            t[0] = 1 + factor * (t[0] - 1); t[1] = factor * t[1]; t[2] = factor * t[2]
+            t[3] = factor * t[3]; t[4] = 1 + factor * (t[4] - 1); t[5] = factor * t[5]
+            scaled += 1
+        }
+        return scaled
     }
 
     /// The last network stage a step needs. The decoder's prediction is read only for holes it

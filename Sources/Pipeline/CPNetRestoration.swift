@@ -95,6 +95,7 @@ public final class CPNetRestoration: FrameRestoring {
         restorer.fillUnseen = config.fillUnseen
         restorer.paste = config.paste
         restorer.checkAlignment = config.checkAlignment
+        restorer.restoredReferenceMotion = Float(config.restoredReferenceMotion)
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
                   deadlineFallback: config.deadlineFallback, roadPlane: config.align == .roadPlane ? geometry : nil,
                   roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)

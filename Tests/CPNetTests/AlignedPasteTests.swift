@@ -296,3 +296,41 @@ struct AlignmentCheckTests {
         #expect(result.theta == [1, 0, 0, 0, 1, 0])
     }
 }
+
+/// `restoredReferenceMotion`: a restored reference is pasted through part of θ's motion, a
+/// filmed one through all of it (docs/decisions/0031-restored-references-half-motion.md).
+@Suite("Restored references' motion")
+struct RestoredReferenceMotionTests {
+    let size = ImageSize(width: 32, height: 24)
+
+    @Test func onlyRestoredReferencesAreScaledTowardTheIdentity() throws {
+        let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 3, stride: 1, threads: 1)
+        let none = Mask(width: size.width, height: size.height, fill: 0)
+        let frame = RGBImage(width: size.width, height: size.height, fill: 90)
+        let filmed = try #require(restorer.remember(frame, holes: none))
+        // Two restored frames admitted the way the network step admits them.
+        let memory = restorer.memory
+        let restoredA = try #require(memory.offer(holeFraction: 0, restored: true))
+        let restoredB = try #require(memory.offer(holeFraction: 0.01, restored: true))
+        #expect(memory.entries[filmed]?.restored == false)
+        #expect(memory.entries[restoredA]?.restored == true && memory.entries[restoredB]?.restored == true)
+        let ws = try #require(restorer.workspace)
+        let zoom: [Float] = [0.98, 0.01, 0.02, -0.01, 0.97, 0.04]
+        let slots = [filmed, restoredA, restoredB]
+        for k in 0..<3 { for (i, v) in zoom.enumerated() { ws.theta.slice(k)[i] = v } }
+        #expect(Restorer.scaleRestoredMotion(ws: ws, memory: memory, slots: slots, by: 0.5) == 2)
+        let half: [Float] = [0.99, 0.005, 0.01, -0.005, 0.985, 0.02]
+        #expect(Array(UnsafeBufferPointer(start: ws.theta.slice(0), count: 6)) == zoom)
+        for k in 1..<3 {
+            let got = Array(UnsafeBufferPointer(start: ws.theta.slice(k), count: 6))
+            #expect(zip(got, half).allSatisfy { abs($0 - $1) < 1e-6 }, "\(got)")
+        }
+        // Factor 0: the identity; a re-admitted filmed frame loses the restored mark.
+        #expect(Restorer.scaleRestoredMotion(ws: ws, memory: memory, slots: slots, by: 0) == 2)
+        #expect(Array(UnsafeBufferPointer(start: ws.theta.slice(1), count: 6)) == [1, 0, 0, 0, 1, 0])
+        memory.clear()
+        let again = try #require(restorer.remember(frame, holes: none))
+        #expect(memory.entries[again]?.restored == false)
+    }
+}
+

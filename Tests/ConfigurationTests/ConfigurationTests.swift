@@ -67,6 +67,13 @@ struct ConfigurationTests {
         #expect(e.message.contains("stall_timeout_s"))
     }
 
+    @Test func restoredReferenceMotionIsAShareOfThetasMotion() throws {
+        #expect(try load("restorer:\n  restored_reference_motion: 0.25\n").config.restorer.restoredReferenceMotion == 0.25)
+        let e = try #require(error(of: "restorer:\n  restored_reference_motion: 1.5\n"))
+        #expect(e.keyPath == "restorer.restored_reference_motion")
+        #expect(e.line == 2)
+    }
+
     @Test func restorerPasteTakesOneOfItsNamedSources() throws {
         #expect(try load("restorer:\n  paste: decoder\n").config.restorer.paste == .decoder)
         #expect(try load("restorer:\n  paste: blend\n").config.restorer.paste == .blendAligned)

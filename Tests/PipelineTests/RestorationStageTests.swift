@@ -255,3 +255,13 @@ struct RestoreTimePredictorTests {
         #expect(p.predicted == 2)
     }
 }
+
+@Suite("Restoration stage config")
+struct RestorationStageConfigTests {
+    @Test func restoredReferenceMotionReachesTheRestorer() throws {
+        var config = RestorerConfig()
+        config.restoredReferenceMotion = 0.25
+        let stage = CPNetRestoration(weights: try CPNetWeights(path: fixtureWeights), config: config)
+        #expect(stage.restorer.restoredReferenceMotion == 0.25)
+    }
+}
