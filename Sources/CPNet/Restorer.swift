@@ -265,11 +265,14 @@ public final class Restorer: @unchecked Sendable {
         orderOldestFirst()
         var step = Step(restored: true)
         step.timings = network.restore(ws: ws, memory: memory, through: lastStage)
-        if checkAlignment && lastStage == .alignment {
-            Self.checkAlignment(ws: ws, holes: holes, memory: memory, slots: referenceSlots, blocks: &holeBlocks, near: &nearHoleBlocks)
-        }
-        if restoredReferenceMotion != 1 && lastStage == .alignment {
-            Self.scaleRestoredMotion(ws: ws, memory: memory, slots: referenceSlots, by: restoredReferenceMotion)
+        // θ is all `paste: oldest` reads of the alignment: checked, then restored references scaled.
+        if lastStage == .alignment {
+            if checkAlignment {
+                Self.checkAlignment(ws: ws, holes: holes, memory: memory, slots: referenceSlots, blocks: &holeBlocks, near: &nearHoleBlocks)
+            }
+            if restoredReferenceMotion != 1 {
+                Self.scaleRestoredMotion(ws: ws, memory: memory, slots: referenceSlots, by: restoredReferenceMotion)
+            }
         }
         // Write back only the hole pixels; valid ones keep their exact bytes. The copy counts as
         // warp time: for `.oldestAligned` it is the only place the references are sampled.

@@ -97,12 +97,16 @@ public struct BoxMorphology: Sendable {
                     @inline(__always) func windowSum(_ x0: Int, _ x1: Int) -> UInt32 {
                         bottom[x1] &- top[x1] &- bottom[x0] &+ top[x0]
                     }
-                    for x in 0..<innerStart {
-                        let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
-                        let (low, high) = bounds((x1 - x0) * (y1 - y0))
-                        let s = Int(windowSum(x0, x1))
-                        row[x] = s >= low && s <= high ? 1 : 0
+                    // Within `radius` of the left or right edge: clipped windows, bounds per pixel.
+                    @inline(__always) func scanClipped(_ columns: Range<Int>) {
+                        for x in columns {
+                            let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
+                            let (low, high) = bounds((x1 - x0) * (y1 - y0))
+                            let s = Int(windowSum(x0, x1))
+                            row[x] = s >= low && s <= high ? 1 : 0
+                        }
                     }
+                    scanClipped(0..<innerStart)
                     let (low, high) = bounds((2 * radius + 1) * (y1 - y0))
                     // Clamped, so a bound below 0 (edgeBand of a 1-pixel window) cannot trap.
                     let lo = UInt32(clamping: low), hi = UInt32(clamping: high)
@@ -110,12 +114,7 @@ public struct BoxMorphology: Sendable {
                         let s = windowSum(x - radius, x + radius + 1)
                         row[x] = s >= lo && s <= hi ? 1 : 0
                     }
-                    for x in innerEnd..<w {
-                        let x0 = max(x - radius, 0), x1 = min(x + radius + 1, w)
-                        let (low, high) = bounds((x1 - x0) * (y1 - y0))
-                        let s = Int(windowSum(x0, x1))
-                        row[x] = s >= low && s <= high ? 1 : 0
-                    }
+                    scanClipped(innerEnd..<w)
                 }
             }
         }

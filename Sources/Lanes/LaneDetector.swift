@@ -123,8 +123,8 @@ public final class LaneDetector {
     private let binaryBuffer: UnsafeMutablePointer<UInt8>
     /// forEachRidge's values per pixel, kept from threshold's first pass for its second.
     private let ridgeBrighter: UnsafeMutablePointer<Int16>, ridgeMean: UnsafeMutablePointer<Int16>, ridgeYellow: UnsafeMutablePointer<Int16>
-    /// Per brighter-side luma (0…255): the white ridge threshold t and edgeShare · t.
-    private let sideThreshold: UnsafeMutablePointer<Int>, sideEdge: UnsafeMutablePointer<Double>
+    /// Per brighter-side luma (0…255): the white ridge threshold t.
+    private let sideThreshold: UnsafeMutablePointer<Int>
     private let rowSum: UnsafeMutablePointer<Int32>, rowCount: UnsafeMutablePointer<Int32>, rowSumY: UnsafeMutablePointer<Int32>
     private let lumaHistogram: UnsafeMutablePointer<Int>, ridgeHistogram: UnsafeMutablePointer<Int>, yellowHistogram: UnsafeMutablePointer<Int>
     private let columnHistogram: UnsafeMutablePointer<Double>, smoothedColumns: UnsafeMutablePointer<Double>
@@ -182,7 +182,6 @@ public final class LaneDetector {
         ridgeMean = buffer(n, 0)
         ridgeYellow = buffer(n, 0)
         sideThreshold = buffer(256, 0)
-        sideEdge = buffer(256, 0)
         rowSum = buffer(w + 1, 0)
         rowCount = buffer(w + 1, 0)
         rowSumY = buffer(w + 1, 0)
@@ -209,7 +208,6 @@ public final class LaneDetector {
         for p in [valid, binaryBuffer] { p.deallocate() }
         for p in [ridgeBrighter, ridgeMean, ridgeYellow] { p.deallocate() }
         sideThreshold.deallocate()
-        sideEdge.deallocate()
         for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
         for p in [lumaHistogram, ridgeHistogram, yellowHistogram] { p.deallocate() }
         for p in [columnHistogram, smoothedColumns, curveX, curveY] { p.deallocate() }
@@ -318,17 +316,16 @@ public final class LaneDetector {
         // only on the brighter side's mean luma (0…255: a pixel with no side counts its own luma),
         // so it is tabulated once per frame instead of rounded per pixel.
         for side in 0..<256 {
-            let t = max(floorT, min(wt, Int((p.localShare * Double(side)).rounded(.up))))
-            sideThreshold[side] = t
-            sideEdge[side] = p.edgeShare * Double(t)
+            sideThreshold[side] = max(floorT, min(wt, Int((p.localShare * Double(side)).rounded(.up))))
         }
+        let edgeShare = p.edgeShare
         // Pass 2 over the ridges pass 1 kept (valid pixels only, as forEachRidge visits them).
         for i in 0..<(w * h) where valid[i] != 0 {
             let aboveBrighter = Int(ridgeBrighter[i]), aboveMean = Int(ridgeMean[i]), ridgeY = Int(ridgeYellow[i])
             // The side's mean of 8-bit lumas is in 0…255; the clamp only guards the table.
             let side = min(max(Int(luma[i]) - aboveBrighter, 0), 255)
-            let t = sideThreshold[side], edge = sideEdge[side]
-            let white = aboveMean > t && Double(aboveBrighter) > edge
+            let t = sideThreshold[side]
+            let white = aboveMean > t && Double(aboveBrighter) > edgeShare * Double(t)
             if white || (ridgeY > yt && Int(yellow[i]) > yt) {
                 binaryBuffer[i] = 1
                 marked += 1
