@@ -243,7 +243,15 @@ struct DaemonProcessTests {
         // The absolute bound scales with how slow this machine is right now (the first third's
         // median): a loaded CI box processes slower but must still not build a backlog.
         #expect(p95 < max(500, 6 * head[head.count / 2]), "p95 latency \(p95) ms in the last third")
-        #expect(tail[tail.count / 2] < max(4 * head[head.count / 2], 50), "median latency grew from \(head[head.count / 2]) to \(tail[tail.count / 2]) ms")
+        // Growth: the last third's median against the first third's, with a floor for a CI box
+        // whose load rises mid-test (4 × the first third's median alone, ≈ 41 ms on a quiet
+        // machine, once failed at 172 ms under CI load).
+        let headMedian = head[head.count / 2], tailMedian = tail[tail.count / 2]
+        #expect(tailMedian < max(4 * headMedian, 250), "median latency grew from \(headMedian) to \(tailMedian) ms")
+        // And a ceiling: a backlog builds from the first frame, so growth alone barely shows it.
+        // Measured with the appsink unbounded (a deliberate break, not committed): medians 564 ms
+        // in the first third, 2284 ms in the last (4.05×), no frame dropped.
+        #expect(tailMedian < 1000, "median latency \(tailMedian) ms in the last third: frames queue up instead of dropping")
     }
 
     @Test func cameraLossReconnectsAndKeepsGoing() throws {
