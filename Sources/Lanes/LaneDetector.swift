@@ -48,6 +48,10 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     /// Frames a lost ego line is carried by the other, detected ego line at their last tracked
     /// spacing before it is dropped; 0 = only `holdFrames`.
     public var carryFrames = 30
+    /// Frames a lost line whose path lies mostly in the frame's exposure holes (`detect(…holes:)`)
+    /// is held instead of dropped after `holdFrames`: the camera could not see it, so its absence
+    /// is no evidence (0 = `holdFrames` only; docs/decisions/0033-lines-held-through-holes.md).
+    public var holeHoldFrames = 90
     /// Half width, in lane widths, of the search band around a tracked lane.
     public var searchMargin = 0.2
 
@@ -120,6 +124,9 @@ public final class LaneDetector {
     // of a class pay a dynamic exclusivity check and a uniqueness check on every write. Every
     // index below stays within the sizes given here (w·h, w+1, 256, w, h/2 + extra).
     private let luma: UnsafeMutablePointer<Int16>, yellow: UnsafeMutablePointer<Int16>, valid: UnsafeMutablePointer<UInt8>
+    /// 1 where the bird's-eye pixel's source is in this frame's `holes` (only when some were given).
+    private let inHole: UnsafeMutablePointer<UInt8>
+    private var holesGiven = false
     private let binaryBuffer: UnsafeMutablePointer<UInt8>
     /// forEachRidge's values per pixel, kept from threshold's first pass for its second.
     private let ridgeBrighter: UnsafeMutablePointer<Int16>, ridgeMean: UnsafeMutablePointer<Int16>, ridgeYellow: UnsafeMutablePointer<Int16>
@@ -145,6 +152,9 @@ public final class LaneDetector {
 
     private struct Track {
         var alive = false
+        /// Frames in a row this lost line was held because its path lay in holes; set to
+        /// `holeHoldFrames` once it is missed where the camera saw its path (then the usual rules).
+        var heldInHoles = 0
         var lane = DetectedLane(slot: .egoLeft, a: 0, b: 0, c: 0, confidence: 0, missedFrames: 0)
     }
 
@@ -177,6 +187,7 @@ public final class LaneDetector {
         luma = buffer(n, 0)
         yellow = buffer(n, 0)
         valid = buffer(n, 0)
+        inHole = buffer(n, 0)
         binaryBuffer = buffer(n, 0)
         ridgeBrighter = buffer(n, 0)
         ridgeMean = buffer(n, 0)
@@ -205,7 +216,7 @@ public final class LaneDetector {
 
     deinit {
         for p in [luma, yellow] { p.deallocate() }
-        for p in [valid, binaryBuffer] { p.deallocate() }
+        for p in [valid, inHole, binaryBuffer] { p.deallocate() }
         for p in [ridgeBrighter, ridgeMean, ridgeYellow] { p.deallocate() }
         sideThreshold.deallocate()
         for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
@@ -221,13 +232,17 @@ public final class LaneDetector {
     // MARK: - Detection
 
     /// Detects lanes in `image` (of the geometry's image size) into `result`.
-    /// - Parameter ignoring: pixels that are no evidence either way (≠ 0), e.g. the seams around
-    ///   pasted regions of a restored frame, where a brightness step is an artefact of the paste
-    ///   and not a marking. Same size as `image`.
-    public func detect(_ image: RGBImage, ignoring: Mask? = nil, into result: inout LaneDetection) {
+    /// - Parameters:
+    ///   - ignoring: pixels that are no evidence either way (≠ 0), e.g. the seams around pasted
+    ///     regions of a restored frame, where a brightness step is an artefact of the paste and
+    ///     not a marking. Same size as `image`.
+    ///   - holes: the frame's exposure holes (≠ 0), for a frame as filmed: still evidence (crushed
+    ///     pixels can show paint), but a lost line whose path lies mostly in them is held for up
+    ///     to `holeHoldFrames` rather than dropped. Same size as `image`.
+    public func detect(_ image: RGBImage, ignoring: Mask? = nil, holes: Mask? = nil, into result: inout LaneDetection) {
         precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
                      "frame size differs from the camera geometry's size")
-        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil })
+        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil }, holes: holes.flatMap { $0.size == image.size ? $0 : nil })
         threshold(into: &result)
         columnPeaks()
         for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
@@ -239,24 +254,29 @@ public final class LaneDetector {
 
     @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
 
-    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B).
-    private func warp(_ image: RGBImage, ignoring: Mask?) {
+    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B), and
+    /// which samples lie in `holes`.
+    private func warp(_ image: RGBImage, ignoring: Mask?, holes: Mask?) {
         let none: [UInt8] = []
+        holesGiven = holes != nil
         image.pixels.withUnsafeBufferPointer { px in
             (ignoring?.values ?? none).withUnsafeBufferPointer { skip in
-                view.sourceIndex.withUnsafeBufferPointer { lut in
-                    for i in 0..<(w * h) {
-                        let s = Int(lut[i])
-                        if s < 0 || (!skip.isEmpty && skip[s] != 0) {
-                            valid[i] = 0
-                            luma[i] = 0
-                            yellow[i] = 0
-                            continue
+                (holes?.values ?? none).withUnsafeBufferPointer { hole in
+                    view.sourceIndex.withUnsafeBufferPointer { lut in
+                        for i in 0..<(w * h) {
+                            let s = Int(lut[i])
+                            if !hole.isEmpty { inHole[i] = s >= 0 && hole[s] != 0 ? 1 : 0 }
+                            if s < 0 || (!skip.isEmpty && skip[s] != 0) {
+                                valid[i] = 0
+                                luma[i] = 0
+                                yellow[i] = 0
+                                continue
+                            }
+                            let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
+                            valid[i] = 1
+                            luma[i] = Int16(ColorConversion.luma(r, g, b))
+                            yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                         }
-                        let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
-                        valid[i] = 1
-                        luma[i] = Int16(ColorConversion.luma(r, g, b))
-                        yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                     }
                 }
             }
@@ -771,6 +791,25 @@ public final class LaneDetector {
         }
     }
 
+    /// Whether this frame's holes hide the lane: at least as many of its bird's-eye samples (every
+    /// 4th row) lie in holes as on filmed pixels, and some do.
+    private func pathMostlyInHoles(_ lane: DetectedLane) -> Bool {
+        guard holesGiven else { return false }
+        var hidden = 0, filmed = 0
+        for y in stride(from: 0, to: h, by: 4) {
+            let x = Int(lane.x(atRow: Double(y), height: h).rounded())
+            guard x >= 0, x < w else { continue }
+            let i = y * w + x
+            if inHole[i] != 0 { hidden += 1 } else if valid[i] != 0 { filmed += 1 }
+        }
+        return hidden > 0 && hidden >= filmed
+    }
+
+    /// A lost track kept alive past `holdFrames` because holes hid it in every frame since.
+    private func heldThroughHoles(_ track: Track) -> Bool {
+        track.heldInHoles > 0 && track.heldInHoles < parameters.holeHoldFrames
+    }
+
     private func updateTracks(into result: inout LaneDetection) {
         let lw = view.laneWidth
         let alpha = parameters.smoothing
@@ -797,8 +836,15 @@ public final class LaneDetector {
                 tracks[i].alive = true
             } else if tracks[i].alive {
                 tracks[i].lane.missedFrames += 1
-                tracks[i].lane.confidence *= 0.7
+                if tracks[i].heldInHoles < parameters.holeHoldFrames && pathMostlyInHoles(tracks[i].lane) {
+                    // Unseen, not missing: the track and its confidence stand.
+                    tracks[i].heldInHoles += 1
+                } else {
+                    tracks[i].heldInHoles = parameters.holeHoldFrames
+                    tracks[i].lane.confidence *= 0.7
+                }
             }
+            if fit.ok { tracks[i].heldInHoles = 0 }
         }
         // Lane lines are parallel: an ego line lost to glare or wear while the other one is seen
         // moves with it (curves, drift across the lane) at the spacing the two last had, instead
@@ -819,7 +865,7 @@ public final class LaneDetector {
                 tracks[i].lane.a = partner.a
                 tracks[i].lane.b = partner.b
                 tracks[i].lane.c = partner.c + spacing
-            } else if tracks[i].lane.missedFrames > parameters.holdFrames {
+            } else if tracks[i].lane.missedFrames > parameters.holdFrames, !heldThroughHoles(tracks[i]) {
                 tracks[i].alive = false
             }
         }

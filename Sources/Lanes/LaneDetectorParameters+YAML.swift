@@ -17,7 +17,9 @@ extension LaneDetectorParameters: SettingsSection {
          Setting("smoothing", \.smoothing, .above(0, atMost: 1), "weight of the new fit when smoothing a tracked lane (1 = none)"),
          Setting("hold_frames", \.holdFrames, .closed(0...100, "frames"), "frames a lost lane is still reported from its track"),
          Setting("carry_frames", \.carryFrames, .closed(0...300, "frames"),
-                 "frames a lost ego line is carried by the other at their last spacing (0 = only hold_frames)")]
+                 "frames a lost ego line is carried by the other at their last spacing (0 = only hold_frames)"),
+         Setting("hole_hold_frames", \.holeHoldFrames, .closed(0...300, "frames"),
+                 "frames a lost line whose path lies mostly in the filmed frame's exposure holes is held instead of dropped (0 = only hold_frames)")]
     }
 
     public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }

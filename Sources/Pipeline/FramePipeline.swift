@@ -129,9 +129,10 @@ public final class FramePipeline {
     /// `budget` is the frame's, counted from `started` (uptime nanoseconds): restoration gets what
     /// is left of it after the stages before it, less what the stages after it took last time.
     private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double, started: UInt64) -> Result {
-        // The filmed frame's lanes are taken before restoration overwrites its holes.
+        // The filmed frame's lanes are taken before restoration overwrites its holes; a line the
+        // holes hide is held, not dropped (`holeHoldFrames`), so it is there when the paste lacks it.
         let t0 = DispatchTime.now().uptimeNanoseconds
-        filmedDetector?.detect(frame.image, into: &filmedDetection)
+        filmedDetector?.detect(frame.image, holes: stats.roiCoverage > 0 ? holes : nil, into: &filmedDetection)
         let t1 = DispatchTime.now().uptimeNanoseconds
         var outcome = RestorationOutcome.notNeeded
         let hasHoles = stats.roiCoverage > 0

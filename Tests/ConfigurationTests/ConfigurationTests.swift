@@ -74,6 +74,14 @@ struct ConfigurationTests {
         #expect(e.line == 2)
     }
 
+    @Test func holeHoldFramesIsALaneDetectorSettingInFrames() throws {
+        #expect(try load("lanes:\n  detector:\n    hole_hold_frames: 45\n").config.lanes.detector.holeHoldFrames == 45)
+        #expect(try load("lanes:\n  detector:\n    hold_frames: 4\n").config.lanes.detector.holeHoldFrames == 90)
+        let e = try #require(error(of: "lanes:\n  detector:\n    hole_hold_frames: 400\n"))
+        #expect(e.keyPath == "lanes.detector.hole_hold_frames")
+        #expect(e.line == 3)
+    }
+
     @Test func restorerPasteTakesOneOfItsNamedSources() throws {
         #expect(try load("restorer:\n  paste: decoder\n").config.restorer.paste == .decoder)
         #expect(try load("restorer:\n  paste: blend\n").config.restorer.paste == .blendAligned)

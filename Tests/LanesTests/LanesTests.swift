@@ -65,10 +65,10 @@ struct LanesTests {
     }
 
     /// Scores frames `scored` of `road` filmed at exposure `gain` (lines in `hidden` unpainted in
-    /// `hiddenFrames`; pixels in `ignoring` no evidence); with `egoOnly`, only the ego pair
-    /// (detected and true) is scored.
+    /// `hiddenFrames`; pixels in `ignoring` no evidence; `holes` the exposure holes of the frames
+    /// in `hiddenFrames`); with `egoOnly`, only the ego pair (detected and true) is scored.
     private func score(_ road: SyntheticRoad, frames: Int, scored: Range<Int>, gain: Double = 1, hidden: Set<Int> = [],
-                       hiddenFrames: Range<Int> = 0..<0, ignoring: Mask? = nil, egoOnly: Bool = false,
+                       hiddenFrames: Range<Int> = 0..<0, ignoring: Mask? = nil, holes: Mask? = nil, egoOnly: Bool = false,
                        parameters: LaneDetectorParameters = .init()) throws -> ScoreSummary {
         let detector = try #require(LaneDetector(geometry: road.geometry, parameters: parameters))
         var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
@@ -76,7 +76,8 @@ struct LanesTests {
         var lanes: [[Double]] = [], confidences: [Double] = []
         var summary = ScoreSummary()
         for t in 0..<frames {
-            detector.detect(road.frame(t, gain: gain, hidden: hiddenFrames.contains(t) ? hidden : []), ignoring: ignoring, into: &detection)
+            detector.detect(road.frame(t, gain: gain, hidden: hiddenFrames.contains(t) ? hidden : []), ignoring: ignoring,
+                            holes: hiddenFrames.contains(t) ? holes : nil, into: &detection)
             if egoOnly { detection.lanes.removeAll { $0.slot != .egoLeft && $0.slot != .egoRight } }
             readout.read(detection, from: detector, into: &lanes, confidences: &confidences)
             guard scored.contains(t) else { continue }
@@ -113,6 +114,32 @@ struct LanesTests {
         let dropped = try score(road, frames: 20, scored: 6..<20, hidden: [2], hiddenFrames: 6..<20, egoOnly: true, parameters: noCarry)
         #expect(dropped.fnRate >= 0.25)
         print("carried: accuracy \(carried.accuracy) FN \(carried.fnRate); held only: accuracy \(dropped.accuracy) FN \(dropped.fnRate)")
+    }
+
+    /// A whiteout hides every line for frames 6..<26 (the paint gone from the frame). Where the
+    /// frame's holes cover the road, the lines are unseen, not missing: held through the 20
+    /// frames (a straight road: they stay right); with `holeHoldFrames` 0, or with holes that
+    /// cover only the sky, they are dropped after `holdFrames`; and the hold ends after
+    /// `holeHoldFrames` (docs/decisions/0033-lines-held-through-holes.md).
+    @Test func linesHiddenByHolesAreHeldNotDropped() throws {
+        let road = SyntheticRoad()
+        let whole = Mask(width: road.size.width, height: road.size.height, fill: 1)
+        var sky = Mask(width: road.size.width, height: road.size.height, fill: 0)
+        for y in 0..<Int(road.horizonY) { for x in 0..<road.size.width { sky[x, y] = 1 } }
+        let all: Set<Int> = [0, 1, 2, 3], whiteout = 6..<26
+        let held = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: whole)
+        var off = LaneDetectorParameters()
+        off.holeHoldFrames = 0
+        let dropped = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: whole, parameters: off)
+        let skyOnly = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: sky)
+        var short = LaneDetectorParameters()
+        short.holeHoldFrames = 10
+        // Held in frames 6..<16; at frame 16 the 11th miss is past hold_frames (4): dropped.
+        let limited = try score(road, frames: 26, scored: 16..<26, hidden: all, hiddenFrames: whiteout, holes: whole, parameters: short)
+        #expect(held.accuracy >= 0.95 && held.fnRate < 0.05, "held: \(held.accuracy) FN \(held.fnRate)")
+        // Off, the lines last the 4 held frames of the 20: FN at least 0.75.
+        #expect(dropped.fnRate >= 0.75 && skyOnly.fnRate >= 0.75, "off FN \(dropped.fnRate), sky-only FN \(skyOnly.fnRate)")
+        #expect(limited.fnRate >= 0.99, "limited FN \(limited.fnRate)")
     }
 
     @Test func aSheenIsNoNoise() throws {
