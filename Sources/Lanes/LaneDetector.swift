@@ -124,9 +124,10 @@ public final class LaneDetector {
     // of a class pay a dynamic exclusivity check and a uniqueness check on every write. Every
     // index below stays within the sizes given here (w·h, w+1, 256, w, h/2 + extra).
     private let luma: UnsafeMutablePointer<Int16>, yellow: UnsafeMutablePointer<Int16>, valid: UnsafeMutablePointer<UInt8>
-    /// 1 where the bird's-eye pixel's source is in this frame's `holes` (only when some were given).
-    private let inHole: UnsafeMutablePointer<UInt8>
-    private var holesGiven = false
+    /// This frame's `holes` during `detect` (nil otherwise, so the caller's mask is not kept
+    /// referenced and its next write does not copy it). Read only for lost lines' paths, through
+    /// `view.sourceIndex`: no per-pixel bird's-eye copy.
+    private var frameHoles: Mask?
     private let binaryBuffer: UnsafeMutablePointer<UInt8>
     /// forEachRidge's values per pixel, kept from threshold's first pass for its second.
     private let ridgeBrighter: UnsafeMutablePointer<Int16>, ridgeMean: UnsafeMutablePointer<Int16>, ridgeYellow: UnsafeMutablePointer<Int16>
@@ -187,7 +188,6 @@ public final class LaneDetector {
         luma = buffer(n, 0)
         yellow = buffer(n, 0)
         valid = buffer(n, 0)
-        inHole = buffer(n, 0)
         binaryBuffer = buffer(n, 0)
         ridgeBrighter = buffer(n, 0)
         ridgeMean = buffer(n, 0)
@@ -216,7 +216,7 @@ public final class LaneDetector {
 
     deinit {
         for p in [luma, yellow] { p.deallocate() }
-        for p in [valid, inHole, binaryBuffer] { p.deallocate() }
+        for p in [valid, binaryBuffer] { p.deallocate() }
         for p in [ridgeBrighter, ridgeMean, ridgeYellow] { p.deallocate() }
         sideThreshold.deallocate()
         for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
@@ -242,7 +242,9 @@ public final class LaneDetector {
     public func detect(_ image: RGBImage, ignoring: Mask? = nil, holes: Mask? = nil, into result: inout LaneDetection) {
         precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
                      "frame size differs from the camera geometry's size")
-        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil }, holes: holes.flatMap { $0.size == image.size ? $0 : nil })
+        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil })
+        frameHoles = holes.flatMap { $0.size == image.size ? $0 : nil }
+        defer { frameHoles = nil }
         threshold(into: &result)
         columnPeaks()
         for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
@@ -254,29 +256,24 @@ public final class LaneDetector {
 
     @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
 
-    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B), and
-    /// which samples lie in `holes`.
-    private func warp(_ image: RGBImage, ignoring: Mask?, holes: Mask?) {
+    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B).
+    private func warp(_ image: RGBImage, ignoring: Mask?) {
         let none: [UInt8] = []
-        holesGiven = holes != nil
         image.pixels.withUnsafeBufferPointer { px in
             (ignoring?.values ?? none).withUnsafeBufferPointer { skip in
-                (holes?.values ?? none).withUnsafeBufferPointer { hole in
-                    view.sourceIndex.withUnsafeBufferPointer { lut in
-                        for i in 0..<(w * h) {
-                            let s = Int(lut[i])
-                            if !hole.isEmpty { inHole[i] = s >= 0 && hole[s] != 0 ? 1 : 0 }
-                            if s < 0 || (!skip.isEmpty && skip[s] != 0) {
-                                valid[i] = 0
-                                luma[i] = 0
-                                yellow[i] = 0
-                                continue
-                            }
-                            let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
-                            valid[i] = 1
-                            luma[i] = Int16(ColorConversion.luma(r, g, b))
-                            yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
+                view.sourceIndex.withUnsafeBufferPointer { lut in
+                    for i in 0..<(w * h) {
+                        let s = Int(lut[i])
+                        if s < 0 || (!skip.isEmpty && skip[s] != 0) {
+                            valid[i] = 0
+                            luma[i] = 0
+                            yellow[i] = 0
+                            continue
                         }
+                        let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
+                        valid[i] = 1
+                        luma[i] = Int16(ColorConversion.luma(r, g, b))
+                        yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                     }
                 }
             }
@@ -794,13 +791,13 @@ public final class LaneDetector {
     /// Whether this frame's holes hide the lane: at least as many of its bird's-eye samples (every
     /// 4th row) lie in holes as on filmed pixels, and some do.
     private func pathMostlyInHoles(_ lane: DetectedLane) -> Bool {
-        guard holesGiven else { return false }
+        guard let holes = frameHoles else { return false }
         var hidden = 0, filmed = 0
         for y in stride(from: 0, to: h, by: 4) {
             let x = Int(lane.x(atRow: Double(y), height: h).rounded())
             guard x >= 0, x < w else { continue }
-            let i = y * w + x
-            if inHole[i] != 0 { hidden += 1 } else if valid[i] != 0 { filmed += 1 }
+            let i = y * w + x, source = Int(view.sourceIndex[i])
+            if source >= 0 && holes.values[source] != 0 { hidden += 1 } else if valid[i] != 0 { filmed += 1 }
         }
         return hidden > 0 && hidden >= filmed
     }
@@ -834,6 +831,7 @@ public final class LaneDetector {
                 lane.carried = false
                 tracks[i].lane = lane
                 tracks[i].alive = true
+                tracks[i].heldInHoles = 0
             } else if tracks[i].alive {
                 tracks[i].lane.missedFrames += 1
                 if tracks[i].heldInHoles < parameters.holeHoldFrames && pathMostlyInHoles(tracks[i].lane) {
@@ -844,7 +842,6 @@ public final class LaneDetector {
                     tracks[i].lane.confidence *= 0.7
                 }
             }
-            if fit.ok { tracks[i].heldInHoles = 0 }
         }
         // Lane lines are parallel: an ego line lost to glare or wear while the other one is seen
         // moves with it (curves, drift across the lane) at the spacing the two last had, instead

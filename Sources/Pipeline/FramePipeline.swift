@@ -131,11 +131,11 @@ public final class FramePipeline {
     private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double, started: UInt64) -> Result {
         // The filmed frame's lanes are taken before restoration overwrites its holes; a line the
         // holes hide is held, not dropped (`holeHoldFrames`), so it is there when the paste lacks it.
+        let hasHoles = stats.roiCoverage > 0
         let t0 = DispatchTime.now().uptimeNanoseconds
-        filmedDetector?.detect(frame.image, holes: stats.roiCoverage > 0 ? holes : nil, into: &filmedDetection)
+        filmedDetector?.detect(frame.image, holes: hasHoles ? holes : nil, into: &filmedDetection)
         let t1 = DispatchTime.now().uptimeNanoseconds
         var outcome = RestorationOutcome.notNeeded
-        let hasHoles = stats.roiCoverage > 0
         if let restorer {
             let restoreBudget = budget - Double(t1 - started) / 1e9 - afterRestoreSeconds
             outcome = restorer.restore(&frame, holes: holes, budget: restoreBudget)
