@@ -18,9 +18,12 @@ public enum AlignedPaste {
     /// (`CPNetwork.warp`) and reading the pixel, and "shows it" is the warp's thresholded
     /// visibility (> 0.5). The cost follows the hole's size, not K whole frames. One source per
     /// pixel keeps thin lane paint sharp where a blend of slightly misaligned references smears it.
+    /// With `gains` (one per reference, the workspace's order), the colour is scaled by the gain of
+    /// the reference it came from (`Restorer.darkPasteGains`).
     @inline(__always)
     public static func firstShowing(column: Int, row: Int, width: Int, height: Int, rgb: [Tensor], valid: [Tensor],
-                                    slots: [Int], order: [Int], theta: UnsafePointer<Float>) -> (Float, Float, Float)? {
+                                    slots: [Int], order: [Int], theta: UnsafePointer<Float>,
+                                    gains: UnsafePointer<Float>? = nil) -> (Float, Float, Float)? {
         let n = width * height
         for k in order {
             let t = theta + 6 * k
@@ -28,8 +31,8 @@ public enum AlignedPaste {
                                          height: height, theta: (t[0], t[1], t[2], t[3], t[4], t[5]))
             let slot = slots[k]
             guard tap.sample(valid[slot].data) > 0.5 else { continue }
-            let planes = rgb[slot].data
-            return (tap.sample(planes), tap.sample(planes + n), tap.sample(planes + 2 * n))
+            let planes = rgb[slot].data, gain = gains?[k] ?? 1
+            return (gain * tap.sample(planes), gain * tap.sample(planes + n), gain * tap.sample(planes + 2 * n))
         }
         return nil
     }

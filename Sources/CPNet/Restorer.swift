@@ -41,6 +41,19 @@ public final class Restorer: @unchecked Sendable {
     /// outruns the real motion (docs/decisions/0031-restored-references-half-motion.md). Filmed
     /// references keep θ. Only for `.oldestAligned`, like `checkAlignment`, and applied after it.
     public var restoredReferenceMotion: Float = 1
+    /// Scale what is pasted into *dark* hole pixels (crushed: filmed mean RGB below `darkLimit`)
+    /// down to the frame's exposure: each reference's colours times its `darkPasteGains` gain, the
+    /// ratio of the frame to the reference over the dark filmed pixels around the holes, at most 1.
+    /// A crushed region is dark in the scene too (a tunnel's interior): pasted as the reference
+    /// filmed it (daylight before the tunnel) it is far brighter than the scene, where scaled it
+    /// keeps the paint's contrast at the scene's brightness. Bright holes (clipped) keep the
+    /// reference's colours: brightened toward a whiteout, the paint would clip again. Only for
+    /// `.oldestAligned`, like `checkAlignment`, and measured after it.
+    public var darkenPastes = false
+    /// A filmed pixel below this mean RGB (in [0, 1]) is dark for `darkenPastes`.
+    static let darkLimit: Float = 0.5
+    /// The smallest gain `darkPasteGains` gives.
+    static let minimumPasteGain: Float = 0.05
     /// The identity replaces θ when its difference is below this share of θ's. Chosen on dev
     /// among 1, 0.7 and 0.5 (restored 86.53, 87.66, 87.31 % on affected frames; 87.04 % without
     /// the check): at 1 the identity also wins where forward motion is small near the horizon but
@@ -77,6 +90,8 @@ public final class Restorer: @unchecked Sendable {
     /// block, so the filmed pixels around a hole are in a marked block).
     private var holeBlocks: [UInt8] = []
     private var nearHoleBlocks: [UInt8] = []
+    /// `darkenPastes`' gain per reference of the step, [K] in the workspace's order (1 = as filmed).
+    private let pasteGains: Tensor
 
     // Processing-size scratch of a two-size step.
     /// Full-size hole pixels whose network pixel was left as filmed (holes again in the memory).
@@ -99,6 +114,7 @@ public final class Restorer: @unchecked Sendable {
         memory = ReferenceMemory(capacity: references, stride: stride, maxAge: maxReferenceAge)
         referenceSlots.reserveCapacity(references)
         oldestFirst.reserveCapacity(references)
+        pasteGains = Tensor(shape: [max(1, references)], fill: 1)
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.threads = 1 }
     }
@@ -232,6 +248,7 @@ public final class Restorer: @unchecked Sendable {
         var pasted = 0
         let alignedRGB = fullAlignedRGB.data, alignedValid = fullAlignedValid.data
         let rgb = memory.fullRGB, valid = memory.fullValid, slots = referenceSlots, order = oldestFirst
+        let darken = darkenPastes && paste == .oldestAligned, darkSum = Int(3 * 255 * Self.darkLimit), gains = pasteGains.data
         fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
             image.pixels.withUnsafeMutableBufferPointer { px in
                 for i in 0..<n where up[i] != 0 {
@@ -241,8 +258,10 @@ public final class Restorer: @unchecked Sendable {
                                                       alignedValid: alignedValid, similarity: similarity)
                     } else {
                         let row = i / width
+                        let dark = darken && Int(px[3 * i]) + Int(px[3 * i + 1]) + Int(px[3 * i + 2]) < darkSum
                         colour = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
-                                                           rgb: rgb, valid: valid, slots: slots, order: order, theta: theta)
+                                                           rgb: rgb, valid: valid, slots: slots, order: order, theta: theta,
+                                                           gains: dark ? gains : nil)
                     }
                     guard let (r, g, b) = colour else { continue }
                     px[3 * i] = AlignedPaste.byte(r); px[3 * i + 1] = AlignedPaste.byte(g); px[3 * i + 2] = AlignedPaste.byte(b)
@@ -266,13 +285,19 @@ public final class Restorer: @unchecked Sendable {
         var step = Step(restored: true)
         step.timings = network.restore(ws: ws, memory: memory, through: lastStage)
         // θ is all `paste: oldest` reads of the alignment: checked, then restored references scaled.
-        if lastStage == .alignment {
-            if checkAlignment {
-                Self.checkAlignment(ws: ws, holes: holes, memory: memory, slots: referenceSlots, blocks: &holeBlocks, near: &nearHoleBlocks)
-            }
-            if restoredReferenceMotion != 1 {
-                Self.scaleRestoredMotion(ws: ws, memory: memory, slots: referenceSlots, by: restoredReferenceMotion)
-            }
+        // The dark paste gains read the final θ, so they come last.
+        let aligning = lastStage == .alignment, darken = darkenPastes && paste == .oldestAligned
+        if (aligning && checkAlignment) || darken {
+            Self.markBlocksNearHoles(holes, blocks: &holeBlocks, near: &nearHoleBlocks)
+        }
+        if aligning && checkAlignment {
+            Self.checkAlignment(ws: ws, memory: memory, slots: referenceSlots, near: nearHoleBlocks)
+        }
+        if aligning && restoredReferenceMotion != 1 {
+            Self.scaleRestoredMotion(ws: ws, memory: memory, slots: referenceSlots, by: restoredReferenceMotion)
+        }
+        if darken {
+            Self.darkPasteGains(ws: ws, memory: memory, slots: referenceSlots, near: nearHoleBlocks, into: pasteGains.data)
         }
         // Write back only the hole pixels; valid ones keep their exact bytes. The copy counts as
         // warp time: for `.oldestAligned` it is the only place the references are sampled.
@@ -283,6 +308,7 @@ public final class Restorer: @unchecked Sendable {
         let similarity = ws.globalSimilarity.data
         let paste = self.paste, fillUnseen = self.fillUnseen
         let rgb = memory.rgb, valid = memory.valid, slots = referenceSlots, order = oldestFirst, theta = ws.theta.data
+        let darkSum = 3 * Self.darkLimit, gains = pasteGains.data
         holes.values.withUnsafeBufferPointer { h in
             filled.values.withUnsafeMutableBufferPointer { filled in
                 frame.pixels.withUnsafeMutableBufferPointer { px in
@@ -294,8 +320,10 @@ public final class Restorer: @unchecked Sendable {
                         switch paste {
                         case .oldestAligned:
                             let row = i / width
+                            let dark = darken && input[i] + input[n + i] + input[2 * n + i] < darkSum
                             if let (r, g, b) = AlignedPaste.firstShowing(column: i - row * width, row: row, width: width, height: height,
-                                                                         rgb: rgb, valid: valid, slots: slots, order: order, theta: theta) {
+                                                                         rgb: rgb, valid: valid, slots: slots, order: order, theta: theta,
+                                                                         gains: dark ? gains : nil) {
                                 out[i] = r; out[n + i] = g; out[2 * n + i] = b
                                 seen = true
                             }
@@ -345,18 +373,11 @@ public final class Restorer: @unchecked Sendable {
         return step
     }
 
-    /// The alignment check: for each reference k, the mean absolute RGB difference between the
-    /// target and the reference sampled through θ_k, and through the identity, over the target's
-    /// filmed pixels in the 8×8 blocks at or next to a hole where both samples are filmed too
-    /// (every second pixel in both directions). Where the identity's difference is smaller, on at
-    /// least 64 pixels, θ_k is set to the identity in `ws.theta`, so both pastes copy the
-    /// co-located pixels (below `identityPreference` × θ's difference). The network's θ can be far off on frames unlike its training (a large
-    /// exposure jump, a long gap); the pixels the target still shows say so. Returns how many
-    /// θ were replaced. Allocates only when the frame size changes (the block buffers).
-    @discardableResult
-    static func checkAlignment(ws: Workspace, holes: Mask, memory: ReferenceMemory, slots: [Int],
-                               blocks: inout [UInt8], near: inout [UInt8]) -> Int {
-        let w = ws.width, h = ws.height, n = w * h, side = 8
+    /// Marks the 8×8-pixel blocks of the network frame that hold a hole pixel (`blocks`), and
+    /// those at or next to one (`near`): where the filmed pixels around the holes are, for the
+    /// alignment check and the dark paste gains. Allocates only when the frame size changes.
+    static func markBlocksNearHoles(_ holes: Mask, blocks: inout [UInt8], near: inout [UInt8]) {
+        let w = holes.width, h = holes.height, side = blockSide
         let bw = (w + side - 1) / side, bh = (h + side - 1) / side
         if blocks.count != bw * bh {
             blocks = Array(repeating: 0, count: bw * bh)
@@ -376,6 +397,23 @@ public final class Restorer: @unchecked Sendable {
                 near[by * bw + bx] = any
             }
         }
+    }
+
+    /// The side of `markBlocksNearHoles`' blocks, in network pixels.
+    static let blockSide = 8
+
+    /// The alignment check: for each reference k, the mean absolute RGB difference between the
+    /// target and the reference sampled through θ_k, and through the identity, over the target's
+    /// filmed pixels in the blocks `near` a hole (`markBlocksNearHoles`) where both samples are
+    /// filmed too (every second pixel in both directions). Where the identity's difference is
+    /// smaller, on at least 64 pixels, θ_k is set to the identity in `ws.theta`, so both pastes
+    /// copy the co-located pixels (below `identityPreference` × θ's difference). The network's θ
+    /// can be far off on frames unlike its training (a large exposure jump, a long gap); the
+    /// pixels the target still shows say so. Returns how many θ were replaced.
+    @discardableResult
+    static func checkAlignment(ws: Workspace, memory: ReferenceMemory, slots: [Int], near: [UInt8]) -> Int {
+        let w = ws.width, h = ws.height, n = w * h, side = blockSide
+        let bw = (w + side - 1) / side
         let target = ws.targetRGB.data, targetValid = ws.targetValid.data
         var replaced = 0
         for (k, slot) in slots.enumerated() {
@@ -401,6 +439,37 @@ public final class Restorer: @unchecked Sendable {
             replaced += 1
         }
         return replaced
+    }
+
+    /// `darkenPastes`' gains: for each reference k, Σ target / Σ reference (RGB, the reference
+    /// sampled through θ_k) over the target's dark filmed pixels (mean below `darkLimit`) in the
+    /// blocks `near` a hole where the reference shows the point, every second pixel in both
+    /// directions; clamped to [`minimumPasteGain`, 1], and 1 on fewer than 64 pixels. On sRGB-like
+    /// values a linear exposure change is close to a gain too (a power law keeps products).
+    static func darkPasteGains(ws: Workspace, memory: ReferenceMemory, slots: [Int], near: [UInt8], into gains: UnsafeMutablePointer<Float>) {
+        let w = ws.width, h = ws.height, n = w * h, side = blockSide
+        let bw = (w + side - 1) / side
+        let target = ws.targetRGB.data, targetValid = ws.targetValid.data, darkSum = 3 * darkLimit
+        for (k, slot) in slots.enumerated() {
+            let t = ws.theta.slice(k)
+            let theta = (t[0], t[1], t[2], t[3], t[4], t[5])
+            let rgb = memory.rgb[slot].data, valid = memory.valid[slot].data
+            var targetSum: Float = 0, referenceSum: Float = 0, count = 0
+            for y in stride(from: 0, to: h, by: 2) {
+                for x in stride(from: 0, to: w, by: 2) where near[(y / side) * bw + x / side] != 0 {
+                    let i = y * w + x
+                    guard targetValid[i] > 0.5 else { continue }
+                    let filmed = target[i] + target[n + i] + target[2 * n + i]
+                    guard filmed < darkSum else { continue }
+                    let tap = Resample.AffineTap(column: x, row: y, outWidth: w, outHeight: h, width: w, height: h, theta: theta)
+                    guard tap.sample(valid) > 0.5 else { continue }
+                    targetSum += filmed
+                    referenceSum += tap.sample(rgb) + tap.sample(rgb + n) + tap.sample(rgb + 2 * n)
+                    count += 1
+                }
+            }
+            gains[k] = count >= 64 && referenceSum > 0 ? min(1, max(minimumPasteGain, targetSum / referenceSum)) : 1
+        }
     }
 
     /// θ_k ← I + factor·(θ_k − I) for every restored reference among `slots` (the workspace's θ

@@ -14,11 +14,30 @@ public struct ImageQuality: Sendable {
         /// nil when the mask is empty.
         public var psnrHoles: Double?
         public var ssimHoles: Double?
+        /// PSNR over the hole pixels the clean frame shows detail at (`shownLuma`), nil when there
+        /// are none. Most holes of the rendered drives lie where the clean render is itself near
+        /// black (a tunnel's interior, night) or white (glare, the sky): there the hole PSNR
+        /// rewards reproducing the darkness or the glare, which the camera's clipped pixels
+        /// already do; this one measures what restoration can give back.
+        public var psnrShownHoles: Double?
+
+        public init(psnr: Double, ssim: Double, psnrHoles: Double?, ssimHoles: Double?, psnrShownHoles: Double? = nil) {
+            self.psnr = psnr
+            self.ssim = ssim
+            self.psnrHoles = psnrHoles
+            self.ssimHoles = ssimHoles
+            self.psnrShownHoles = psnrShownHoles
+        }
     }
+
+    /// Clean-frame luma (8-bit, inclusive) at which a hole pixel counts as shown for
+    /// `psnrShownHoles`: away from black and white by 10 % of the range.
+    public static let shownLuma: ClosedRange<UInt8> = 25...230
 
     private var lumaA = GrayImage(width: 0, height: 0, fill: 0), lumaB = GrayImage(width: 0, height: 0, fill: 0)
     private var ssimMap = Plane<Float>(width: 0, height: 0, fill: 0)
     private var scratch: [Float] = []
+    private var shown = Mask(width: 0, height: 0, fill: 0)
     private static let kernel: [Float] = {
         let sigma: Float = 1.5
         let k = (-5...5).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
@@ -77,8 +96,20 @@ public struct ImageQuality: Sendable {
             holeSSIM = n > 0 ? s / Double(n) : nil
         }
         let holePSNR = holes.flatMap { $0.size == image.size && $0.values.contains { $0 != 0 } ? Self.psnr(image, clean, mask: $0) : nil }
+        var shownPSNR: Double?
+        if let holes, holes.size == image.size {
+            // The shown-hole mask is built in a scratch mask kept between frames.
+            shown.reshape(width: holes.width, height: holes.height, fill: 0)
+            var any = false
+            for i in 0..<holes.values.count {
+                let on = holes.values[i] != 0 && Self.shownLuma.contains(lumaB.values[i])
+                shown.values[i] = on ? 1 : 0
+                any = any || on
+            }
+            shownPSNR = any ? Self.psnr(image, clean, mask: shown) : nil
+        }
         return Result(psnr: Self.psnr(image, clean) ?? Self.maxPSNR, ssim: all / Double(max(1, ssimMap.values.count)),
-                      psnrHoles: holePSNR, ssimHoles: holeSSIM)
+                      psnrHoles: holePSNR, ssimHoles: holeSSIM, psnrShownHoles: shownPSNR)
     }
 
     /// The SSIM map (Wang et al. 2004, C1 = (0.01·255)², C2 = (0.03·255)²), Gaussian-weighted local

@@ -21,7 +21,8 @@ import Foundation
 ///                 culane_tp, culane_fp, culane_fn,
 ///                 culane_precision|absent, culane_recall|absent, culane_f1|absent,
 ///                 ego_pair_rate|absent, ego_pair_frames, ego_pair_matched }
-///     Quality = { frames, psnr, ssim, hole_frames, psnr_holes|null, ssim_holes|null }
+///     Quality = { frames, psnr, ssim, hole_frames, psnr_holes|null, ssim_holes|null,
+///                 shown_hole_frames, psnr_shown_holes|absent }   (hole pixels the clean frame shows)
 ///
 /// TuSimple means (`accuracy`, `fp_rate`, `fn_rate`) are over the labeled frames whose truth has
 /// a lane (`frames − empty_truth_frames`; the sums are stored, so summaries pool exactly, also
@@ -219,12 +220,17 @@ public struct QualitySummary: Codable, Sendable, Equatable {
     public var holeFrames = 0
     public var psnrHoles: Double?
     public var ssimHoles: Double?
-    /// Σ psnr, Σ ssim, Σ psnr_holes, Σ ssim_holes: stored, so reports merge exactly.
-    private var sums = [0.0, 0.0, 0.0, 0.0]
+    /// Frames with hole pixels the clean frame shows, and the mean of their PSNR there
+    /// (`ImageQuality.Result.psnrShownHoles`); absent in reports written before it was measured.
+    public var shownHoleFrames = 0
+    public var psnrShownHoles: Double?
+    /// Σ psnr, Σ ssim, Σ psnr_holes, Σ ssim_holes, Σ psnr_shown_holes: stored, so reports merge exactly.
+    private var sums = [0.0, 0.0, 0.0, 0.0, 0.0]
 
     enum CodingKeys: String, CodingKey {
         case frames, psnr, ssim, holeFrames = "hole_frames", psnrHoles = "psnr_holes", ssimHoles = "ssim_holes"
         case psnrSum = "psnr_sum", ssimSum = "ssim_sum", psnrHolesSum = "psnr_holes_sum", ssimHolesSum = "ssim_holes_sum"
+        case shownHoleFrames = "shown_hole_frames", psnrShownHoles = "psnr_shown_holes", psnrShownHolesSum = "psnr_shown_holes_sum"
     }
 
     public init() {}
@@ -239,7 +245,9 @@ public struct QualitySummary: Codable, Sendable, Equatable {
         sums = [try c.decodeIfPresent(Double.self, forKey: .psnrSum) ?? psnr * Double(frames),
                 try c.decodeIfPresent(Double.self, forKey: .ssimSum) ?? ssim * Double(frames),
                 try c.decodeIfPresent(Double.self, forKey: .psnrHolesSum) ?? (psnrHoles ?? 0) * Double(holeFrames),
-                try c.decodeIfPresent(Double.self, forKey: .ssimHolesSum) ?? (ssimHoles ?? 0) * Double(holeFrames)]
+                try c.decodeIfPresent(Double.self, forKey: .ssimHolesSum) ?? (ssimHoles ?? 0) * Double(holeFrames),
+                try c.decodeIfPresent(Double.self, forKey: .psnrShownHolesSum) ?? 0]
+        shownHoleFrames = try c.decodeIfPresent(Int.self, forKey: .shownHoleFrames) ?? 0
         update()
     }
 
@@ -255,6 +263,9 @@ public struct QualitySummary: Codable, Sendable, Equatable {
         try c.encode(sums[1], forKey: .ssimSum)
         try c.encode(sums[2], forKey: .psnrHolesSum)
         try c.encode(sums[3], forKey: .ssimHolesSum)
+        try c.encode(shownHoleFrames, forKey: .shownHoleFrames)
+        try c.encodeIfPresent(psnrShownHoles, forKey: .psnrShownHoles)
+        try c.encode(sums[4], forKey: .psnrShownHolesSum)
     }
 
     public mutating func add(_ r: ImageQuality.Result) {
@@ -266,13 +277,18 @@ public struct QualitySummary: Codable, Sendable, Equatable {
             sums[2] += p
             sums[3] += s
         }
+        if let p = r.psnrShownHoles {
+            shownHoleFrames += 1
+            sums[4] += p
+        }
         update()
     }
 
     public mutating func merge(_ o: QualitySummary) {
         frames += o.frames
         holeFrames += o.holeFrames
-        for i in 0..<4 { sums[i] += o.sums[i] }
+        shownHoleFrames += o.shownHoleFrames
+        for i in sums.indices { sums[i] += o.sums[i] }
         update()
     }
 
@@ -281,6 +297,7 @@ public struct QualitySummary: Codable, Sendable, Equatable {
         ssim = frames > 0 ? sums[1] / Double(frames) : 0
         psnrHoles = holeFrames > 0 ? sums[2] / Double(holeFrames) : nil
         ssimHoles = holeFrames > 0 ? sums[3] / Double(holeFrames) : nil
+        psnrShownHoles = shownHoleFrames > 0 ? sums[4] / Double(shownHoleFrames) : nil
     }
 }
 

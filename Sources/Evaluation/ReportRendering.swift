@@ -98,7 +98,7 @@ extension ReplayReport {
         let parts = self.variants.compactMap { name -> String? in
             guard let q = variants[name]?.quality, q.frames > 0 else { return nil }
             var text = String(format: "%@ %.2f dB / %.3f", name, q.psnr, q.ssim)
-            if let p = q.psnrHoles, let s = q.ssimHoles { text += String(format: " (holes %.2f dB / %.3f)", p, s) }
+            if let p = q.psnrHoles, let s = q.ssimHoles { text += String(format: " (holes %.2f dB / %.3f", p, s) + (q.psnrShownHoles.map { String(format: ", holes clean shows %.2f dB)", $0) } ?? ")") }
             return text
         }
         return parts.isEmpty ? nil : "PSNR/SSIM vs clean: " + parts.joined(separator: "; ")
@@ -349,7 +349,7 @@ extension ReplayReport {
         func p(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
         var t = "<table><tr><th>variant</th><th>frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>CULane F1</th>"
         t += "<th>affected frames</th><th>accuracy</th><th>FP</th><th>FN</th><th>ego pair</th><th>CULane F1</th>"
-        t += "<th>PSNR / SSIM</th><th>holes PSNR / SSIM</th><th>detector fps</th></tr>\n"
+        t += "<th>PSNR / SSIM</th><th>holes PSNR / SSIM</th><th title=\"hole pixels where the clean frame is neither near black nor near white\">holes clean shows, PSNR</th><th>detector fps</th></tr>\n"
         for name in variants {
             guard let r = v[name] else { continue }
             let a = r.all, e = r.exposureAffected
@@ -363,8 +363,9 @@ extension ReplayReport {
             if let q = r.quality, q.frames > 0 {
                 t += String(format: "<td>%.2f dB / %.3f</td>", q.psnr, q.ssim)
                 t += q.psnrHoles.map { String(format: "<td>%.2f dB / %.3f</td>", $0, q.ssimHoles ?? 0) } ?? "<td>–</td>"
+                t += q.psnrShownHoles.map { String(format: "<td>%.2f dB</td>", $0) } ?? "<td>–</td>"
             } else {
-                t += "<td>–</td><td>–</td>"
+                t += "<td>–</td><td>–</td><td>–</td>"
             }
             t += "<td>\(r.detectorFPS.map { String(format: "%.0f", $0) } ?? "–")</td></tr>\n"
         }

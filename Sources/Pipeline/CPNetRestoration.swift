@@ -96,6 +96,7 @@ public final class CPNetRestoration: FrameRestoring {
         restorer.paste = config.paste
         restorer.checkAlignment = config.checkAlignment
         restorer.restoredReferenceMotion = Float(config.restoredReferenceMotion)
+        restorer.darkenPastes = config.darkenPastes
         self.init(restorer: restorer, scale: config.scale, minHoleCoverage: config.minHoleCoverage, matchExposure: config.matchExposure,
                   deadlineFallback: config.deadlineFallback, roadPlane: config.align == .roadPlane ? geometry : nil,
                   roadMemory: (config.roadRecent, config.roadKept, config.strideSeconds, config.roadMaxAgeSeconds), fps: fps)

@@ -9,7 +9,7 @@ public struct RestorerConfig: SettingsSection, Sendable, Equatable {
     public var weights = RestorerConfig.defaultWeights
     public var references = 4
     public var strideSeconds = 0.067
-    public var maxReferenceAgeSeconds = 0.8
+    public var maxReferenceAgeSeconds = 2.4
     public var align = Align.affine
     public var roadRecent = 3
     public var roadKept = 3
@@ -23,6 +23,7 @@ public struct RestorerConfig: SettingsSection, Sendable, Equatable {
     public var deadlineFallback = true
     public var checkAlignment = true
     public var restoredReferenceMotion = 0.5
+    public var darkenPastes = false
 
     public static var settings: [Setting<RestorerConfig>] {
         [Setting("enabled", \.enabled, "off: holes are detected and reported, frames go out unrestored (flagged \"disabled\")"),
@@ -52,6 +53,8 @@ public struct RestorerConfig: SettingsSection, Sendable, Equatable {
                  "with paste: oldest, paste through the identity instead of a reference's θ where the identity fits the filmed pixels around the holes clearly better"),
          Setting("restored_reference_motion", \.restoredReferenceMotion, .closed(0...1),
                  "with paste: oldest, the share of θ's motion a restored reference is pasted through (1: θ, 0: the identity); filmed references keep θ"),
+         Setting("darken_pastes", \.darkenPastes,
+                 "with paste: oldest, scale what is pasted into dark (crushed) hole pixels down to the frame's exposure, measured on the dark filmed pixels around the holes"),
          // The frame-counted keys made 15, 25 and 30 fps drives keep different memories.
          .removed("stride", "counted frames and is replaced by stride_s, in seconds (2 frames at 30 fps = 0.067), so drives and cameras at any frame rate keep the same memory"),
          .removed("max_reference_age", "counted frames and is replaced by max_reference_age_s, in seconds (24 frames at 30 fps = 0.8), so drives and cameras at any frame rate keep the same memory")]

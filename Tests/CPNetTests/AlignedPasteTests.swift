@@ -277,8 +277,8 @@ struct AlignmentCheckTests {
         Restorer.load(target, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
         for (i, v) in theta.enumerated() { ws.theta.data[i] = v }
         var blocks: [UInt8] = [], near: [UInt8] = []
-        let replaced = Restorer.checkAlignment(ws: ws, holes: holes, memory: restorer.memory, slots: restorer.memory.occupied,
-                                               blocks: &blocks, near: &near)
+        Restorer.markBlocksNearHoles(holes, blocks: &blocks, near: &near)
+        let replaced = Restorer.checkAlignment(ws: ws, memory: restorer.memory, slots: restorer.memory.occupied, near: near)
         return (replaced, Array(UnsafeBufferPointer(start: ws.theta.data, count: 6)))
     }
 
@@ -334,3 +334,104 @@ struct RestoredReferenceMotionTests {
     }
 }
 
+
+/// `darkenPastes`: what is pasted into crushed hole pixels is scaled to the frame's exposure,
+/// measured on the dark filmed pixels around the holes; clipped hole pixels keep the reference's.
+@Suite("Dark paste gains")
+struct DarkPasteGainTests {
+    let size = ImageSize(width: 64, height: 48)
+
+    /// A textured scene in mid-tones (48…207), so a darkened copy stays unclipped.
+    func scene(gain: Double = 1) -> RGBImage {
+        var image = RGBImage(width: size.width, height: size.height)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                func v(_ t: Int) -> UInt8 { UInt8(min(255, (Double(48 + t % 160) * gain).rounded())) }
+                image[x, y] = RGB(v(x * 13 + y * 7), v(x * x / 3 + y), v(x * 5 + y * y))
+            }
+        }
+        return image
+    }
+
+    /// Crushed holes on the left half (filmed black), clipped ones on the right (filmed white).
+    func damaged(_ image: RGBImage) -> (RGBImage, Mask) {
+        var image = image, holes = Mask(width: size.width, height: size.height, fill: 0)
+        for y in 16..<32 {
+            for x in 12..<24 { holes[x, y] = 1; image[x, y] = RGB(0, 0, 0) }
+            for x in 40..<52 { holes[x, y] = 1; image[x, y] = RGB(255, 255, 255) }
+        }
+        return (image, holes)
+    }
+
+    func gains(target: RGBImage, holes: Mask, reference: RGBImage) throws -> Float {
+        let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+        restorer.remember(reference, holes: Mask(width: size.width, height: size.height, fill: 0))
+        let ws = try #require(restorer.workspace)
+        Restorer.load(target, holes: holes, rgb: ws.targetRGB.data, valid: ws.targetValid.data)
+        for (i, v) in [Float(1), 0, 0, 0, 1, 0].enumerated() { ws.theta.data[i] = v }
+        var blocks: [UInt8] = [], near: [UInt8] = []
+        let result = Tensor(shape: [1], fill: 1)
+        Restorer.markBlocksNearHoles(holes, blocks: &blocks, near: &near)
+        Restorer.darkPasteGains(ws: ws, memory: restorer.memory, slots: restorer.memory.occupied, near: near, into: result.data)
+        return result.data[0]
+    }
+
+    @Test func theGainIsTheFramesExposureOverTheReferencesOnDarkPixels() throws {
+        let (dark, holes) = damaged(scene(gain: 0.3))
+        #expect(abs(try gains(target: dark, holes: holes, reference: scene()) - 0.3) < 0.01)
+        // The same exposure: no change; a brighter frame (mid-tones above the dark limit): 1.
+        let (same, _) = damaged(scene())
+        #expect(abs(try gains(target: same, holes: holes, reference: scene()) - 1) < 0.01)
+        let (bright, _) = damaged(scene(gain: 1.6))
+        #expect(try gains(target: bright, holes: holes, reference: scene()) == 1)
+    }
+
+    @Test func onlyCrushedHolePixelsAreDarkened() throws {
+        let (target, holes) = damaged(scene(gain: 0.3))
+        func restored(darken: Bool) throws -> RGBImage {
+            let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+            restorer.darkenPastes = darken
+            restorer.remember(scene(), holes: Mask(width: size.width, height: size.height, fill: 0))
+            var frame = target
+            #expect(try restorer.restore(frame: &frame, holes: holes).restored)
+            return frame
+        }
+        let plain = try restored(darken: false), darkened = try restored(darken: true)
+        var crushedPlain = 0.0, crushedDarkened = 0.0, clippedDifference = 0
+        for y in 16..<32 {
+            for x in 12..<24 { crushedPlain += Double(plain[x, y].r); crushedDarkened += Double(darkened[x, y].r) }
+            for x in 40..<52 where plain[x, y] != darkened[x, y] { clippedDifference += 1 }
+        }
+        #expect(crushedPlain > 0)
+        // θ is the network's in both runs, so only the gain separates the crushed pastes.
+        #expect(abs(crushedDarkened / crushedPlain - 0.3) < 0.02, "\(crushedDarkened / crushedPlain)")
+        #expect(clippedDifference == 0)
+        // Valid pixels are untouched either way.
+        #expect(darkened[2, 2] == target[2, 2] && plain[2, 2] == target[2, 2])
+    }
+
+    /// The two-size step: the full-size paste (from the full-size references) takes the gains
+    /// measured at the network size.
+    @Test func theFullSizePasteIsDarkenedToo() throws {
+        let small = ImageSize(width: size.width / 2, height: size.height / 2)
+        let (target, holes) = damaged(scene(gain: 0.3))
+        var smallHoles = Mask(width: small.width, height: small.height, fill: 0)
+        for y in 0..<size.height { for x in 0..<size.width where holes[x, y] != 0 { smallHoles[x / 2, y / 2] = 1 } }
+        func restored(darken: Bool) throws -> RGBImage {
+            let restorer = Restorer(weights: try CPNetWeights(path: Fixtures.weightsPath), references: 2, stride: 1, threads: 1)
+            restorer.darkenPastes = darken
+            let none = Mask(width: size.width, height: size.height, fill: 0)
+            restorer.remember(Resize.bilinear(scene(), to: small), holes: Mask(width: small.width, height: small.height, fill: 0),
+                              fullSize: (scene(), none))
+            var frame = target, smallFrame = Resize.bilinear(target, to: small)
+            #expect(try restorer.restore(frame: &smallFrame, holes: smallHoles, fullSize: &frame, fullHoles: holes).restored)
+            return frame
+        }
+        let plain = try restored(darken: false), darkened = try restored(darken: true)
+        var crushedPlain = 0.0, crushedDarkened = 0.0
+        for y in 16..<32 { for x in 12..<24 { crushedPlain += Double(plain[x, y].g); crushedDarkened += Double(darkened[x, y].g) } }
+        #expect(crushedPlain > 0)
+        #expect(abs(crushedDarkened / crushedPlain - 0.3) < 0.03, "\(crushedDarkened / crushedPlain)")
+        for y in 16..<32 { for x in 40..<52 { #expect(plain[x, y] == darkened[x, y]) } }
+    }
+}

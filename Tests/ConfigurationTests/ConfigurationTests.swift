@@ -74,6 +74,13 @@ struct ConfigurationTests {
         #expect(e.line == 2)
     }
 
+    @Test func darkenPastesIsOffUnlessAsked() throws {
+        #expect(try load("restorer:\n  references: 4\n").config.restorer.darkenPastes == false)
+        #expect(try load("restorer:\n  darken_pastes: true\n").config.restorer.darkenPastes)
+        let e = try #require(error(of: "restorer:\n  darken_pastes: 0.5\n"))
+        #expect(e.keyPath == "restorer.darken_pastes")
+    }
+
     @Test func holeHoldFramesIsALaneDetectorSettingInFrames() throws {
         #expect(try load("lanes:\n  detector:\n    hole_hold_frames: 45\n").config.lanes.detector.holeHoldFrames == 45)
         #expect(try load("lanes:\n  detector:\n    hold_frames: 4\n").config.lanes.detector.holeHoldFrames == 90)

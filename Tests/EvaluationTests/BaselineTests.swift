@@ -78,4 +78,38 @@ struct BaselineTests {
         let expected = 10 * log10(255 * 255 / (sum / Double(3 * 200)))
         #expect(abs((hurt.psnrHoles ?? 0) - expected) < 1e-9)
     }
+
+    /// The shown-hole PSNR counts only hole pixels whose clean luma is away from black and white:
+    /// a restoration that fills those exactly scores the cap there, however wrong it is where the
+    /// clean frame is itself white; without such pixels it is absent, and summaries average it
+    /// over the frames that have it.
+    @Test func shownHolePSNRIgnoresHolesTheCleanFrameCannotShow() throws {
+        // Left half of the hole: clean white (glare in the clean render too); right half: texture.
+        let clean = image { x, y in x < 20 ? 255 : UInt8((x * 7 + y * 3) % 150 + 50) }
+        var holes = Mask(width: 64, height: 48, fill: 0)
+        for y in 10..<20 { for x in 10..<30 { holes[x, y] = 1 } }
+        var restored = clean
+        for y in 10..<20 { for x in 10..<20 { restored[x, y] = RGB(100, 100, 100) } }
+        var q = ImageQuality()
+        let r = q.measure(restored, clean: clean, holes: holes)
+        #expect(r.psnrShownHoles == ImageQuality.maxPSNR)
+        #expect((r.psnrHoles ?? 100) < 15)
+        // Wrong where the clean frame shows texture: the shown-hole PSNR is that region's alone.
+        var wrong = clean
+        for y in 10..<20 { for x in 20..<30 { wrong[x, y] = RGB(0, 0, 0) } }
+        let w = q.measure(wrong, clean: clean, holes: holes)
+        var sum = 0.0
+        for y in 10..<20 { for x in 20..<30 { let d = Double(clean[x, y].r); sum += 3 * d * d } }
+        #expect(abs((w.psnrShownHoles ?? 0) - 10 * log10(255 * 255 / (sum / 300))) < 1e-9)
+        // A hole only where the clean frame is white: no shown-hole figure.
+        var white = Mask(width: 64, height: 48, fill: 0)
+        for y in 10..<20 { for x in 10..<20 { white[x, y] = 1 } }
+        #expect(q.measure(restored, clean: clean, holes: white).psnrShownHoles == nil)
+        var summary = QualitySummary()
+        summary.add(r)
+        summary.add(q.measure(restored, clean: clean, holes: white))
+        #expect(summary.holeFrames == 2 && summary.shownHoleFrames == 1 && summary.psnrShownHoles == ImageQuality.maxPSNR)
+        let decoded = try JSONDecoder().decode(QualitySummary.self, from: JSONEncoder().encode(summary))
+        #expect(decoded == summary)
+    }
 }

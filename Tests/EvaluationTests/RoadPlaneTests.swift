@@ -94,7 +94,7 @@ struct RoadPlaneTests {
         // The network's memory converts the same seconds to frames at each rate.
         let config = RestorerConfig()
         #expect(config.strideFrames(fps: 15) == 1 && config.strideFrames(fps: 30) == 2)
-        #expect(config.maxReferenceAgeFrames(fps: 15) == 12 && config.maxReferenceAgeFrames(fps: 30) == 24)
+        #expect(config.maxReferenceAgeFrames(fps: 15) == 36 && config.maxReferenceAgeFrames(fps: 30) == 72)
     }
 
     /// Exposure-affected lane accuracy over a rendered drive restored from the truth holes.
