@@ -402,6 +402,20 @@ public final class Restorer: @unchecked Sendable {
     /// The side of `markBlocksNearHoles`' blocks, in network pixels.
     static let blockSide = 8
 
+    /// Calls `body(x, y, i)` for every second pixel in both directions (i = y·width + x) of the
+    /// `width`×`height` network frame that lies in a block `near` a hole: the pixels the
+    /// alignment check and the dark paste gains compare. The closure is not escaping, so the
+    /// per-frame path stays allocation-free.
+    @inline(__always)
+    static func forEachSampleNearHoles(width w: Int, height h: Int, near: [UInt8], _ body: (Int, Int, Int) -> Void) {
+        let side = blockSide, bw = (w + side - 1) / side
+        for y in stride(from: 0, to: h, by: 2) {
+            for x in stride(from: 0, to: w, by: 2) where near[(y / side) * bw + x / side] != 0 {
+                body(x, y, y * w + x)
+            }
+        }
+    }
+
     /// The alignment check: for each reference k, the mean absolute RGB difference between the
     /// target and the reference sampled through θ_k, and through the identity, over the target's
     /// filmed pixels in the blocks `near` a hole (`markBlocksNearHoles`) where both samples are
@@ -412,8 +426,7 @@ public final class Restorer: @unchecked Sendable {
     /// pixels the target still shows say so. Returns how many θ were replaced.
     @discardableResult
     static func checkAlignment(ws: Workspace, memory: ReferenceMemory, slots: [Int], near: [UInt8]) -> Int {
-        let w = ws.width, h = ws.height, n = w * h, side = blockSide
-        let bw = (w + side - 1) / side
+        let w = ws.width, h = ws.height, n = w * h
         let target = ws.targetRGB.data, targetValid = ws.targetValid.data
         var replaced = 0
         for (k, slot) in slots.enumerated() {
@@ -421,18 +434,15 @@ public final class Restorer: @unchecked Sendable {
             let theta = (t[0], t[1], t[2], t[3], t[4], t[5])
             let rgb = memory.rgb[slot].data, valid = memory.valid[slot].data
             var alignedError: Float = 0, identityError: Float = 0, count = 0
-            for y in stride(from: 0, to: h, by: 2) {
-                for x in stride(from: 0, to: w, by: 2) where near[(y / side) * bw + x / side] != 0 {
-                    let i = y * w + x
-                    guard targetValid[i] > 0.5, valid[i] > 0.5 else { continue }
-                    let tap = Resample.AffineTap(column: x, row: y, outWidth: w, outHeight: h, width: w, height: h, theta: theta)
-                    guard tap.sample(valid) > 0.5 else { continue }
-                    for c in 0..<3 {
-                        alignedError += abs(tap.sample(rgb + c * n) - target[c * n + i])
-                        identityError += abs(rgb[c * n + i] - target[c * n + i])
-                    }
-                    count += 1
+            forEachSampleNearHoles(width: w, height: h, near: near) { x, y, i in
+                guard targetValid[i] > 0.5, valid[i] > 0.5 else { return }
+                let tap = Resample.AffineTap(column: x, row: y, outWidth: w, outHeight: h, width: w, height: h, theta: theta)
+                guard tap.sample(valid) > 0.5 else { return }
+                for c in 0..<3 {
+                    alignedError += abs(tap.sample(rgb + c * n) - target[c * n + i])
+                    identityError += abs(rgb[c * n + i] - target[c * n + i])
                 }
+                count += 1
             }
             guard count >= 64, identityError < identityPreference * alignedError else { continue }
             t[0] = 1; t[1] = 0; t[2] = 0; t[3] = 0; t[4] = 1; t[5] = 0
@@ -447,26 +457,22 @@ public final class Restorer: @unchecked Sendable {
     /// directions; clamped to [`minimumPasteGain`, 1], and 1 on fewer than 64 pixels. On sRGB-like
     /// values a linear exposure change is close to a gain too (a power law keeps products).
     static func darkPasteGains(ws: Workspace, memory: ReferenceMemory, slots: [Int], near: [UInt8], into gains: UnsafeMutablePointer<Float>) {
-        let w = ws.width, h = ws.height, n = w * h, side = blockSide
-        let bw = (w + side - 1) / side
+        let w = ws.width, h = ws.height, n = w * h
         let target = ws.targetRGB.data, targetValid = ws.targetValid.data, darkSum = 3 * darkLimit
         for (k, slot) in slots.enumerated() {
             let t = ws.theta.slice(k)
             let theta = (t[0], t[1], t[2], t[3], t[4], t[5])
             let rgb = memory.rgb[slot].data, valid = memory.valid[slot].data
             var targetSum: Float = 0, referenceSum: Float = 0, count = 0
-            for y in stride(from: 0, to: h, by: 2) {
-                for x in stride(from: 0, to: w, by: 2) where near[(y / side) * bw + x / side] != 0 {
-                    let i = y * w + x
-                    guard targetValid[i] > 0.5 else { continue }
-                    let filmed = target[i] + target[n + i] + target[2 * n + i]
-                    guard filmed < darkSum else { continue }
-                    let tap = Resample.AffineTap(column: x, row: y, outWidth: w, outHeight: h, width: w, height: h, theta: theta)
-                    guard tap.sample(valid) > 0.5 else { continue }
-                    targetSum += filmed
-                    referenceSum += tap.sample(rgb) + tap.sample(rgb + n) + tap.sample(rgb + 2 * n)
-                    count += 1
-                }
+            forEachSampleNearHoles(width: w, height: h, near: near) { x, y, i in
+                guard targetValid[i] > 0.5 else { return }
+                let filmed = target[i] + target[n + i] + target[2 * n + i]
+                guard filmed < darkSum else { return }
+                let tap = Resample.AffineTap(column: x, row: y, outWidth: w, outHeight: h, width: w, height: h, theta: theta)
+                guard tap.sample(valid) > 0.5 else { return }
+                targetSum += filmed
+                referenceSum += tap.sample(rgb) + tap.sample(rgb + n) + tap.sample(rgb + 2 * n)
+                count += 1
             }
             gains[k] = count >= 64 && referenceSum > 0 ? min(1, max(minimumPasteGain, targetSum / referenceSum)) : 1
         }
