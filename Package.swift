@@ -91,6 +91,6 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Configuration", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"]),
         // The clearlane command line as a user runs it: the built binary, from another directory.
-        .testTarget(name: "CLITests", dependencies: ["Configuration", "Daemon", "Drives", "Evaluation", "Imaging", "Media"]),
+        .testTarget(name: "CLITests", dependencies: ["Configuration", "Daemon", "Drives", "Evaluation", "Imaging", "Media", "NeuralEngine"]),
     ]
 )

@@ -133,7 +133,7 @@ struct BenchRestoreCommand: ParsableCommand {
                 "size": "\(w)x\(h)", "refs": \(k), "through": "\(last.rawValue)", "alpha": \(widths.alpha), "align_size": \(widths.alignSize), \
                 "iterations": \(iterations), "gflop_per_frame": \(r(flops / 1e9, 1e4)), "gflops": \(r(gflops, 100)), \
                 "cpu_ms_per_frame": \(r(cpuMS)), "conv_ms_per_frame": \(r(1000 * ws.convolutionSeconds / Double(iterations))), "conv_gflops": \(r(convGFLOPS, 100)), \
-                "sgemm_peak_gflops": \(r(peak, 100)), "conv_percent_of_peak": \(r(100 * convGFLOPS / peak, 10)), \
+                "sgemm_peak_gflops": \(r(peak, 100)), "openblas_core": "\(BLASKernels.coreName)", "conv_percent_of_peak": \(r(100 * convGFLOPS / peak, 10)), \
                 "peak_rss_mb": \(r(rssMB, 10)), "workspace_mb": \(r(Double(ws.bytes) / 1e6, 10))}
                 """)
         } else {

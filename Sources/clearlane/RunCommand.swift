@@ -61,6 +61,8 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "clearlane")
+        // The CPNet's speed depends on these more than on anything configurable (decision 0036).
+        logger.info("OpenBLAS: \(ClearLane.kernelsLine)")
 
         let config = configFile
 

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,8 @@ struct VersionTests {
         let version = try String(contentsOfFile: CLI.repo("VERSION"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "clearlane \(version)", "\(r.stdout)")
-        #expect(lines.count == 3 && lines[1].hasPrefix("commit: ") && lines[1] != "commit: unknown", "\(r.stdout)")
+        #expect(lines.count == 4 && lines[1].hasPrefix("commit: ") && lines[1] != "commit: unknown", "\(r.stdout)")
+        #expect(lines.last?.hasPrefix("openblas: ") == true, "\(r.stdout)")
         // sha256sum of the shipped model, first 12 digits.
         let sha = Process()
         sha.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
@@ -110,6 +112,30 @@ struct VersionTests {
         try sha.run()
         let digest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(12)
         sha.waitUntilExit()
-        #expect(lines.last == "model: models/cpnet-road-slim.safetensors sha256:\(digest)", "\(r.stdout)")
+        #expect(lines.count > 2 && lines[2] == "model: models/cpnet-road-slim.safetensors sha256:\(digest)", "\(r.stdout)")
+    }
+}
+
+/// Decision 0036: OpenBLAS's vector kernels wherever the CPU has them, whatever OpenBLAS made of it.
+@Suite("OpenBLAS kernels")
+struct OpenBLASKernelTests {
+    /// The kernels `clearlane --version` reports, with `OPENBLAS_CORETYPE` as given (nil: unset).
+    func reportedKernels(coreType: String?) throws -> String {
+        let r = try CLI.run(["--version"], in: NSTemporaryDirectory(),
+                            environment: ["OPENBLAS_CORETYPE": coreType, "CLEARLANE_OPENBLAS_REPLACED_CORE": nil])
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("openblas: ") } ?? ""
+        return String(line.dropFirst("openblas: ".count).prefix { $0 != " " })
+    }
+
+    @Test func aCPUWithAVX2RunsVectorKernelsAndAUsersChoiceStands() throws {
+        let flags = BLASKernels.cpuFlags
+        // Without AVX2 and FMA there are no vector kernels to get; the rule's table is tested
+        // without a CPU in NeuralEngineTests.
+        guard flags.isSuperset(of: ["avx2", "fma"]) else { return }
+        let chosen = try reportedKernels(coreType: nil)
+        #expect(["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"].contains(chosen), "OpenBLAS runs \(chosen) kernels on a CPU with AVX2")
+        // Set by the user, even to the slowest kernels, it is kept: no restart overrides it.
+        #expect(try reportedKernels(coreType: "Prescott") == "Prescott")
     }
 }
