@@ -36,7 +36,7 @@ public struct RGBImage: Equatable, Sendable {
             if pixels.count > count {
                 pixels.removeLast(pixels.count - count)
             } else {
-                pixels.append(contentsOf: repeatElement(0, count: count - pixels.count))
+                pixels.append(contentsOf: [UInt8](repeating: 0, count: count - pixels.count))  // one pass, as in Plane.reshape
             }
         }
     }

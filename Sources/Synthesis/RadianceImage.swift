@@ -24,7 +24,7 @@ public struct RadianceImage: Sendable {
         self.height = height
         let count = width * height * 3
         if values.count > count { values.removeLast(values.count - count) }
-        else if values.count < count { values.append(contentsOf: repeatElement(0, count: count - values.count)) }
+        else if values.count < count { values.append(contentsOf: [Float](repeating: 0, count: count - values.count)) }
     }
 
     /// Linearizes an 8-bit sRGB frame: the radiance relative to the exposure the camera used

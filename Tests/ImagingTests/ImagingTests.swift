@@ -77,6 +77,17 @@ struct ImagingTests {
         #expect(image.pixels.count == 48 && image.width == 4)
     }
 
+    @Test func aGrownPlaneKeepsItsValuesAndFillsTheRest() {
+        var mask = Mask(width: 3, height: 2, fill: 7)
+        mask.reshape(width: 4, height: 3, fill: 1)
+        #expect(mask.values == [7, 7, 7, 7, 7, 7, 1, 1, 1, 1, 1, 1] && mask.width == 4 && mask.height == 3)
+        mask.reshape(width: 2, height: 2, fill: 9)
+        #expect(mask.values == [7, 7, 7, 7])
+        var image = RGBImage(width: 2, height: 1, fill: 5)
+        image.reshape(width: 2, height: 2)
+        #expect(image.pixels == [5, 5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 0])
+    }
+
     @Test func imageSizeParsing() {
         #expect(ImageSize(parsing: "640x360") == ImageSize(width: 640, height: 360))
         #expect(ImageSize(parsing: "1280×720") == ImageSize(width: 1280, height: 720))
