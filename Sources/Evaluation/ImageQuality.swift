@@ -120,6 +120,10 @@ public struct ImageQuality: Sendable {
         ssimMap.reshape(width: w, height: h, fill: 0)
         if scratch.count != 6 * n { scratch = [Float](repeating: 0, count: 6 * n) }
         let kernel = Self.kernel
+        // The weight sum of a window that lies wholly inside the frame, summed in the order the
+        // border windows sum theirs, so an inside pixel's mean is bit-identical either way.
+        var fullWeight: Float = 0
+        for d in -5...5 { fullWeight += kernel[d + 5] }
         scratch.withUnsafeMutableBufferPointer { buf in
             let p = buf.baseAddress!
             // planes: 0 = a, 1 = b, 2 = a², 3 = b², 4 = ab, 5 = scratch.
@@ -132,26 +136,50 @@ public struct ImageQuality: Sendable {
                 p[4 * n + i] = x * y
             }
             let tmp = p + 5 * n
-            for k in 0..<5 {
-                let plane = p + k * n
-                for y in 0..<h {
-                    for x in 0..<w {
-                        var s: Float = 0, ws: Float = 0
-                        for d in max(-5, -x)...min(5, w - 1 - x) {
-                            s += kernel[d + 5] * plane[y * w + x + d]
-                            ws += kernel[d + 5]
+            kernel.withUnsafeBufferPointer { kb in
+                let k = kb.baseAddress!
+                for statistic in 0..<5 {
+                    let plane = p + statistic * n
+                    // Rows, then columns. Windows inside the frame take the fixed 11 taps (no
+                    // clamping, no running weight sum); those at a border are renormalised.
+                    for y in 0..<h {
+                        let row = plane + y * w, out = tmp + y * w
+                        for x in 0..<w {
+                            if x >= 5 && x < w - 5 {
+                                var s: Float = 0
+                                for d in 0..<11 { s += k[d] * row[x - 5 + d] }
+                                out[x] = s / fullWeight
+                            } else {
+                                var s: Float = 0, ws: Float = 0
+                                for d in max(-5, -x)...min(5, w - 1 - x) {
+                                    s += k[d + 5] * row[x + d]
+                                    ws += k[d + 5]
+                                }
+                                out[x] = s / ws
+                            }
                         }
-                        tmp[y * w + x] = s / ws
                     }
-                }
-                for y in 0..<h {
-                    for x in 0..<w {
-                        var s: Float = 0, ws: Float = 0
-                        for d in max(-5, -y)...min(5, h - 1 - y) {
-                            s += kernel[d + 5] * tmp[(y + d) * w + x]
-                            ws += kernel[d + 5]
+                    for y in 0..<h {
+                        let out = plane + y * w
+                        if y >= 5 && y < h - 5 {
+                            // A row at a time: each tap adds one whole row (contiguous) in the
+                            // order the per-pixel sum adds them.
+                            for x in 0..<w { out[x] = 0 }
+                            for d in 0..<11 {
+                                let src = tmp + (y - 5 + d) * w, weight = k[d]
+                                for x in 0..<w { out[x] += weight * src[x] }
+                            }
+                            for x in 0..<w { out[x] /= fullWeight }
+                        } else {
+                            for x in 0..<w {
+                                var s: Float = 0, ws: Float = 0
+                                for d in max(-5, -y)...min(5, h - 1 - y) {
+                                    s += k[d + 5] * tmp[(y + d) * w + x]
+                                    ws += k[d + 5]
+                                }
+                                out[x] = s / ws
+                            }
                         }
-                        plane[y * w + x] = s / ws
                     }
                 }
             }

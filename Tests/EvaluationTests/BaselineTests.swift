@@ -83,6 +83,47 @@ struct BaselineTests {
     /// a restoration that fills those exactly scores the cap there, however wrong it is where the
     /// clean frame is itself white; without such pixels it is absent, and summaries average it
     /// over the frames that have it.
+    /// SSIM straight from its definition, in Double, one window per pixel: the reference the
+    /// separable, row-at-a-time `ImageQuality` is checked against (borders renormalised too).
+    static func referenceSSIM(_ a: GrayImage, _ b: GrayImage) -> Double {
+        let w = a.width, h = a.height, sigma = 1.5
+        let g = (-5...5).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+        var total = 0.0
+        for y in 0..<h {
+            for x in 0..<w {
+                var ws = 0.0, ma = 0.0, mb = 0.0, aa = 0.0, bb = 0.0, ab = 0.0
+                for dy in -5...5 where y + dy >= 0 && y + dy < h {
+                    for dx in -5...5 where x + dx >= 0 && x + dx < w {
+                        let k = g[dy + 5] * g[dx + 5]
+                        let u = Double(a[x + dx, y + dy]), v = Double(b[x + dx, y + dy])
+                        ws += k; ma += k * u; mb += k * v; aa += k * u * u; bb += k * v * v; ab += k * u * v
+                    }
+                }
+                ma /= ws; mb /= ws
+                let va = aa / ws - ma * ma, vb = bb / ws - mb * mb, cab = ab / ws - ma * mb
+                let c1: Double = 2.55 * 2.55, c2: Double = 7.65 * 7.65
+                total += ((2 * ma * mb + c1) * (2 * cab + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+            }
+        }
+        return total / Double(w * h)
+    }
+
+    @Test func ssimMatchesItsDefinitionInsideAndAtTheBorders() {
+        // 23×17: every row and column has both border and inside windows (11-tap window).
+        var rng = SystemRandomNumberGenerator()
+        var clean = RGBImage(width: 23, height: 17), noisy = RGBImage(width: 23, height: 17)
+        for i in 0..<clean.pixels.count {
+            let v = UInt8.random(in: 40...220, using: &rng)
+            clean.pixels[i] = v
+            noisy.pixels[i] = UInt8(clamping: Int(v) + Int.random(in: -30...30, using: &rng))
+        }
+        var quality = ImageQuality()
+        let measured = quality.measure(noisy, clean: clean, holes: nil).ssim
+        let reference = Self.referenceSSIM(ColorConversion.luma(of: noisy), ColorConversion.luma(of: clean))
+        #expect(abs(measured - reference) < 1e-4, "SSIM \(measured) against \(reference)")
+        #expect(reference < 0.99)
+    }
+
     @Test func shownHolePSNRIgnoresHolesTheCleanFrameCannotShow() throws {
         // Left half of the hole: clean white (glare in the clean render too); right half: texture.
         let clean = image { x, y in x < 20 ? 255 : UInt8((x * 7 + y * 3) % 150 + 50) }
