@@ -50,6 +50,8 @@ public final class Restorer: @unchecked Sendable {
     /// reference's colours: brightened toward a whiteout, the paint would clip again. Only for
     /// `.oldestAligned`, like `checkAlignment`, and measured after it.
     public var darkenPastes = false
+    /// Whether this step's pastes are darkened: `darkenPastes` applies to `.oldestAligned` only.
+    private var darkensPastes: Bool { darkenPastes && paste == .oldestAligned }
     /// A filmed pixel below this mean RGB (in [0, 1]) is dark for `darkenPastes`.
     static let darkLimit: Float = 0.5
     /// The smallest gain `darkPasteGains` gives.
@@ -248,7 +250,7 @@ public final class Restorer: @unchecked Sendable {
         var pasted = 0
         let alignedRGB = fullAlignedRGB.data, alignedValid = fullAlignedValid.data
         let rgb = memory.fullRGB, valid = memory.fullValid, slots = referenceSlots, order = oldestFirst
-        let darken = darkenPastes && paste == .oldestAligned, darkSum = Int(3 * 255 * Self.darkLimit), gains = pasteGains.data
+        let darken = darkensPastes, darkSum = Int(3 * 255 * Self.darkLimit), gains = pasteGains.data
         fullFromUpsampled.values.withUnsafeMutableBufferPointer { up in
             image.pixels.withUnsafeMutableBufferPointer { px in
                 for i in 0..<n where up[i] != 0 {
@@ -286,7 +288,7 @@ public final class Restorer: @unchecked Sendable {
         step.timings = network.restore(ws: ws, memory: memory, through: lastStage)
         // θ is all `paste: oldest` reads of the alignment: checked, then restored references scaled.
         // The dark paste gains read the final θ, so they come last.
-        let aligning = lastStage == .alignment, darken = darkenPastes && paste == .oldestAligned
+        let aligning = lastStage == .alignment, darken = darkensPastes
         if (aligning && checkAlignment) || darken {
             Self.markBlocksNearHoles(holes, blocks: &holeBlocks, near: &nearHoleBlocks)
         }

@@ -80,17 +80,17 @@ struct BenchLanesCommand: ParsableCommand {
                 times.append(1000 * (Clock.seconds() - start))
             }
         }
-        times.sort()
-        let p50 = times[times.count / 2], p95 = times[min(times.count - 1, Int(Double(times.count) * 0.95))]
+        let summary = FrameTimes(times)
+        let p50 = summary.p50, p95 = summary.p95
         let egoShare = Double(egoPairs) / Double(small.count)
         func r(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
         if json {
             print("{\"drive\": \"\(drive)\", \"size\": \"\(processing)\", \"frames\": \(small.count), \"iterations\": \(iterations), "
-                  + "\"ms_p50\": \(r(p50)), \"ms_p95\": \(r(p95)), \"ms_min\": \(r(times[0])), \"ego_pair_share\": \(r(egoShare))}")
+                  + "\"ms_p50\": \(r(p50)), \"ms_p95\": \(r(p95)), \"ms_min\": \(r(summary.minimum)), \"ego_pair_share\": \(r(egoShare))}")
         } else {
             print("LaneDetector, \(processing), \(small.count) frames of \(drive) × \(iterations), camera \(resolved.origin)")
             print(String(format: "  p50 %.3f ms  p95 %.3f ms  min %.3f ms per frame; ego pair on %.0f %% of the frames (untimed pass)",
-                         p50, p95, times[0], 100 * egoShare))
+                         p50, p95, summary.minimum, 100 * egoShare))
         }
     }
 }
