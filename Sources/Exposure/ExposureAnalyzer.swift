@@ -19,7 +19,6 @@ public struct ExposureAnalyzer: Sendable {
     public let roi: Mask
     public let roiPixelCount: Int
 
-    private var luma: GrayImage
     private var saturated: Mask, crushed: Mask
     private var work: Mask, work2: Mask
     /// Frames since each pixel was last detected (255 = long ago).
@@ -39,7 +38,6 @@ public struct ExposureAnalyzer: Sendable {
         let region = roi.width == size.width && roi.height == size.height ? roi : whole
         self.roi = region
         roiPixelCount = max(region.setCount, 1)
-        luma = GrayImage(width: size.width, height: size.height, fill: 0)
         saturated = Mask(width: size.width, height: size.height, fill: 0)
         crushed = saturated
         work = saturated
@@ -63,39 +61,36 @@ public struct ExposureAnalyzer: Sendable {
         let clipLevel = level(c.clipLevel), clipLumaLevel = level(c.clipLumaLevel), crushLevel = level(c.crushLevel)
         let flatFraction = min(max(c.flatFraction, 0.01), 1)
         let n = size.pixelCount
-        var lumaSum = 0, clippedCount = 0, crushedCount = 0
-        // 1. Candidates: saturated and crushed pixels.
-        image.pixels.withUnsafeBufferPointer { px in
-            luma.values.withUnsafeMutableBufferPointer { l in
-                saturated.values.withUnsafeMutableBufferPointer { s in
-                    crushed.values.withUnsafeMutableBufferPointer { d in
-                        for i in 0..<n {
-                            let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
-                            let y = ColorConversion.luma(r, g, b)
-                            l[i] = y
-                            lumaSum &+= Int(y)
-                            let sat = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel
-                            let dark = y <= crushLevel
-                            s[i] = sat ? 1 : 0
-                            d[i] = dark ? 1 : 0
-                            clippedCount &+= sat ? 1 : 0
-                            crushedCount &+= dark ? 1 : 0
-                        }
+        // 1. Candidates: saturated and crushed pixels. The sums are the closure's locals, returned
+        // at the end: captured, each add went through memory and waited on the one before it.
+        let (lumaSum, clippedCount, crushedCount) = image.pixels.withUnsafeBufferPointer { px in
+            saturated.values.withUnsafeMutableBufferPointer { s in
+                crushed.values.withUnsafeMutableBufferPointer { d in
+                    var lumaSum = 0, clippedCount = 0, crushedCount = 0
+                    for i in 0..<n {
+                        let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
+                        let y = ColorConversion.luma(r, g, b)
+                        lumaSum &+= Int(y)
+                        let sat: UInt8 = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel ? 1 : 0
+                        let dark: UInt8 = y <= crushLevel ? 1 : 0
+                        s[i] = sat
+                        d[i] = dark
+                        clippedCount &+= Int(sat)
+                        crushedCount &+= Int(dark)
                     }
+                    return (lumaSum, clippedCount, crushedCount)
                 }
             }
         }
         // 2. Texture test: keep candidates whose neighbourhood is mostly candidates of the same kind.
         let flat = c.scaled(c.flatRadius, width: w)
-        morphology.integrate(saturated)
-        morphology.threshold(radius: flat, fraction: flatFraction, gate: saturated, into: &work)
+        morphology.threshold(saturated, radius: flat, fraction: flatFraction, gate: saturated, into: &work)
         // Crushed regions use a third of the radius: nothing legitimately black and flat is as
         // wide as lane paint is bright, and shadow bands under bridges are thin far ahead.
-        morphology.integrate(crushed)
-        morphology.threshold(radius: max(flat / 3, 1), fraction: flatFraction, gate: crushed, into: &work2)
+        morphology.threshold(crushed, radius: max(flat / 3, 1), fraction: flatFraction, gate: crushed, into: &work2)
         work.values.withUnsafeMutableBufferPointer { merged in
             work2.values.withUnsafeBufferPointer { dark in
-                for i in 0..<n where dark[i] != 0 { merged[i] = 1 }
+                for i in 0..<n { merged[i] |= dark[i] }
             }
         }
         // 3. Close (fill gaps), open (drop specks), dilate (bloom halo).
@@ -108,18 +103,24 @@ public struct ExposureAnalyzer: Sendable {
         morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + eaten + c.scaled(c.dilateRadius, width: w), into: &work)
         // 4. Inside the ROI, with temporal hold.
         holes.reshape(width: size.width, height: size.height, fill: 0)
-        var holeCount = 0
         let hold = UInt8(min(max(c.holdFrames, 0), 254))
-        work.values.withUnsafeBufferPointer { m in
+        let holeCount = work.values.withUnsafeBufferPointer { m in
             roi.values.withUnsafeBufferPointer { region in
                 age.withUnsafeMutableBufferPointer { a in
                     holes.values.withUnsafeMutableBufferPointer { out in
+                        // Branch-free (detected or not is unpredictable along a hole's edge), and
+                        // the count a local of the closure, not a captured variable.
+                        var count = 0
                         for i in 0..<n {
-                            if m[i] != 0 && region[i] != 0 { a[i] = 0 } else if a[i] < 255 { a[i] += 1 }
-                            let on: UInt8 = a[i] <= hold ? 1 : 0
+                            let detected = m[i] != 0 && region[i] != 0
+                            let aged = a[i] &+ (a[i] < 255 ? 1 : 0)
+                            let next = detected ? 0 : aged
+                            a[i] = next
+                            let on: UInt8 = next <= hold ? 1 : 0
                             out[i] = on
-                            holeCount &+= Int(on)
+                            count &+= Int(on)
                         }
+                        return count
                     }
                 }
             }

@@ -183,8 +183,7 @@ public final class FramePipeline {
 
     /// seams = dilate(holes) ∖ erode(holes): a band of 2·seamRadius+1 pixels along every hole edge.
     private func markSeams() {
-        morphology.integrate(holes)
-        morphology.edgeBand(radius: seamRadius, into: &seams)
+        morphology.edgeBand(holes, radius: seamRadius, into: &seams)
     }
 
     /// After a camera gap: lane tracks are dropped; the restorer keeps or clears its memory.
