@@ -313,12 +313,16 @@ public final class LaneDetector {
         // across the road reads as spread (it is −slope × offset everywhere) and would raise the
         // threshold above the paint it hides.
         // The ridges are kept for pass 2 (|values| ≤ 510: they fit Int16).
+        // The buffers as locals: read through `self` inside the closure, each pointer was loaded
+        // again for every pixel.
+        let ridgeCounts = ridgeHistogram, yellowCounts = yellowHistogram
+        let brighterOut = ridgeBrighter, meanOut = ridgeMean, yellowOut = ridgeYellow
         forEachRidge(outer: outer, gap: gap) { i, brighter, ridge, ridgeY in
-            ridgeHistogram[min(255, abs(ridge))] += 1
-            yellowHistogram[min(255, abs(ridgeY))] += 1
-            ridgeBrighter[i] = Int16(truncatingIfNeeded: brighter)
-            ridgeMean[i] = Int16(truncatingIfNeeded: ridge)
-            ridgeYellow[i] = Int16(truncatingIfNeeded: ridgeY)
+            ridgeCounts[min(255, abs(ridge))] &+= 1
+            yellowCounts[min(255, abs(ridgeY))] &+= 1
+            brighterOut[i] = Int16(truncatingIfNeeded: brighter)
+            meanOut[i] = Int16(truncatingIfNeeded: ridge)
+            yellowOut[i] = Int16(truncatingIfNeeded: ridgeY)
         }
         let sigma = 1.4826 * Double(median(ridgeHistogram, total: validCount))
         let sigmaY = 1.4826 * Double(median(yellowHistogram, total: validCount))
@@ -374,11 +378,17 @@ public final class LaneDetector {
         for y in 0..<h {
             let row = y * w
             rowSum[0] = 0; rowCount[0] = 0; rowSumY[0] = 0
+            // Running sums in registers: read back from the prefix arrays, each add waited on the
+            // store before it. Wrapping adds are exact: a row's sums stay far inside Int32.
+            var sum: Int32 = 0, sumY: Int32 = 0, count: Int32 = 0
             for x in 0..<w {
                 let v = valid[row + x]
-                rowSum[x + 1] = rowSum[x] + (v != 0 ? Int32(luma[row + x]) : 0)
-                rowSumY[x + 1] = rowSumY[x] + (v != 0 ? Int32(yellow[row + x]) : 0)
-                rowCount[x + 1] = rowCount[x] + Int32(v)
+                sum &+= v != 0 ? Int32(luma[row + x]) : 0
+                sumY &+= v != 0 ? Int32(yellow[row + x]) : 0
+                count &+= Int32(v)
+                rowSum[x + 1] = sum
+                rowSumY[x + 1] = sumY
+                rowCount[x + 1] = count
             }
             for x in 0..<w where valid[row + x] != 0 {
                 // Left side [x-outer, x-gap], right side [x+gap, x+outer], clamped.
