@@ -151,6 +151,22 @@ public final class LaneDetector {
     /// projected onto the road): the ego pair lies on either side of it.
     private let cameraColumn: Double
 
+    /// What `threshold` chose on the last frame; nil when the frame had no valid pixel (the
+    /// result's values were then left as they were). Kept for `detect(sameFrameAs:)`.
+    private var thresholds: Thresholds?
+
+    private struct Thresholds {
+        var roadLuma, paintLuma, whiteContrast, yellowContrast, markingShare: Double
+
+        func write(into result: inout LaneDetection) {
+            result.roadLuma = roadLuma
+            result.paintLuma = paintLuma
+            result.whiteContrast = whiteContrast
+            result.yellowContrast = yellowContrast
+            result.markingShare = markingShare
+        }
+    }
+
     private struct Track {
         var alive = false
         /// Frames in a row this lost line was held because its path lay in holes; set to
@@ -246,6 +262,31 @@ public final class LaneDetector {
         frameHoles = holes.flatMap { $0.size == image.size ? $0 : nil }
         defer { frameHoles = nil }
         threshold(into: &result)
+        fitAndTrack(into: &result)
+    }
+
+    /// Detects lanes in the frame `other` detected last, without warping and thresholding it
+    /// again: its marking pixels, valid pixels and thresholds are copied, and this detector fits
+    /// and tracks them with its own lanes. The result is what `detect(image, into:)` gives on
+    /// that frame (no `ignoring`, no `holes`), for about half the time: the pipeline's second
+    /// detector on a frame restoration left as filmed. `other` must have this detector's geometry
+    /// and parameters.
+    public func detect(sameFrameAs other: LaneDetector, into result: inout LaneDetection) {
+        precondition(other !== self, "a detector cannot take its own frame")
+        precondition(other.parameters == parameters && other.view.geometry == view.geometry
+                     && other.w == w && other.h == h, "the other detector has another geometry or other parameters")
+        let n = w * h
+        binaryBuffer.update(from: other.binaryBuffer, count: n)
+        valid.update(from: other.valid, count: n)
+        luma.update(from: other.luma, count: n)
+        yellow.update(from: other.yellow, count: n)
+        thresholds = other.thresholds
+        if let t = thresholds { t.write(into: &result) }
+        fitAndTrack(into: &result)
+    }
+
+    /// The steps after the marking pixels are known.
+    private func fitAndTrack(into result: inout LaneDetection) {
         columnPeaks()
         for slot in LaneSlot.allCases { fits[index(slot)] = fitLane(slot) }
         shareShapes()
@@ -283,6 +324,7 @@ public final class LaneDetector {
     /// Marks pixels that stand out of the road beside them (a bar narrower than the window,
     /// brighter or yellower than both sides), with thresholds taken from this frame's histograms.
     private func threshold(into result: inout LaneDetection) {
+        thresholds = nil
         for i in 0..<256 { lumaHistogram[i] = 0; ridgeHistogram[i] = 0; yellowHistogram[i] = 0 }
         var validCount = 0
         for i in 0..<(w * h) where valid[i] != 0 {
@@ -352,11 +394,10 @@ public final class LaneDetector {
                 marked += 1
             }
         }
-        result.roadLuma = Double(mode)
-        result.paintLuma = Double(top)
-        result.whiteContrast = whiteT
-        result.yellowContrast = yellowT
-        result.markingShare = Double(marked) / Double(validCount)
+        let chosen = Thresholds(roadLuma: Double(mode), paintLuma: Double(top), whiteContrast: whiteT,
+                                yellowContrast: yellowT, markingShare: Double(marked) / Double(validCount))
+        thresholds = chosen
+        chosen.write(into: &result)
     }
 
     private func median(_ histogram: UnsafeMutablePointer<Int>, total: Int) -> Int {

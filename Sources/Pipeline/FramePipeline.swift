@@ -150,8 +150,18 @@ public final class FramePipeline {
             markSeams()
             ignoring = seams
         }
-        if filmedDetector != nil {
-            detector.detect(frame.image, ignoring: ignoring, into: &restoredDetection)
+        if let filmedDetector {
+            // A frame restoration and correction left as filmed is the frame the filmed detector
+            // just thresholded: take its marking pixels instead of warping and thresholding again
+            // (most frames: those without holes). Only the outcomes that never touch the frame;
+            // a restorer can change it and still report skippedNoReferences (exposure matching
+            // before a network step that restores nothing).
+            let asFilmed = outcome == .notNeeded || outcome == .skippedDeadline
+            if !asFilmed || correction != nil {
+                detector.detect(frame.image, ignoring: ignoring, into: &restoredDetection)
+            } else {
+                detector.detect(sameFrameAs: filmedDetector, into: &restoredDetection)
+            }
             // A carried filmed line beats pasted paint where the road was largely pasted.
             let pasted = carriedOverPastedCoverage > 0 && outcome.filledHoles && stats.roiCoverage >= carriedOverPastedCoverage
             detection.fuse(filmed: filmedDetection, restored: restoredDetection, carriedFirst: pasted)

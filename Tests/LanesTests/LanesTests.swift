@@ -142,6 +142,35 @@ struct LanesTests {
         #expect(limited.fnRate >= 0.99, "limited FN \(limited.fnRate)")
     }
 
+    /// A detector that takes another's marking pixels (`detect(sameFrameAs:)`, the pipeline's
+    /// detector of the restored frame on a frame left as filmed) reports what it finds warping and
+    /// thresholding the frame itself, frame after frame, with its own tracks: the lending detector
+    /// has seen six more frames and a brighter exposure than the other two.
+    @Test func aDetectorTakingAnothersFrameFindsWhatItWouldItself() throws {
+        let road = SyntheticRoad(bend: 0.4, drift: 0.01)
+        let lending = try #require(LaneDetector(geometry: road.geometry))
+        let borrowing = try #require(LaneDetector(geometry: road.geometry))
+        let own = try #require(LaneDetector(geometry: road.geometry))
+        var lent = LaneDetection(), borrowed = LaneDetection(), owned = LaneDetection()
+        for t in 0..<6 { lending.detect(road.frame(t, gain: 1.5, seed: 9), into: &lent) }
+        var framesWithLanes = 0
+        for t in 6..<24 {
+            // The right ego line is gone for a few frames: tracks matter there.
+            let image = road.frame(t, gain: t % 4 == 3 ? 0.7 : 1, hidden: (12..<16).contains(t) ? [2] : [])
+            lending.detect(image, into: &lent)
+            borrowing.detect(sameFrameAs: lending, into: &borrowed)
+            own.detect(image, into: &owned)
+            #expect(borrowed.lanes == owned.lanes, "frame \(t)")
+            #expect(borrowed.roadLuma == owned.roadLuma && borrowed.paintLuma == owned.paintLuma
+                    && borrowed.whiteContrast == owned.whiteContrast && borrowed.yellowContrast == owned.yellowContrast
+                    && borrowed.markingShare == owned.markingShare, "frame \(t)")
+            #expect(borrowing.binary == own.binary, "frame \(t)")
+            if owned.lanes.count >= 2 { framesWithLanes += 1 }
+        }
+        // The comparison means something only where there are lanes to compare.
+        #expect(framesWithLanes >= 15, "\(framesWithLanes) of 18 frames with two lanes or more")
+    }
+
     @Test func aSheenIsNoNoise() throws {
         // The low sun's sheen brightens the road by 45 luma levels per lane width to the right
         // (≈ 0.56 per bird's-eye pixel); the paint is 20 above the road under it, ≈ 14 above its
