@@ -39,6 +39,19 @@ public struct ReportSummary: Sendable, Equatable {
             lines.append("Lane accuracy on the \(frames) exposure-affected labeled frames: "
                          + report.variants.compactMap { n in affected[n].map { "\(n) \(pct($0))" } }.joined(separator: ", ") + ".")
         }
+        // Points above raw say little alone: a set whose clean frames sit 2 points above the
+        // copy baselines cannot show restoration 5 points ahead of them. The share of the raw →
+        // clean gap each variant closes puts every variant on the same scale (1 = as clean).
+        if let raw = affected["raw"], let clean = affected["clean"], clean.accuracy - raw.accuracy >= 0.001 {
+            let gap = clean.accuracy - raw.accuracy
+            let parts = report.variants.filter { $0 != "raw" && $0 != "clean" }.compactMap { name in
+                affected[name].map { "\(name) " + String(format: "%.0f %%", 100 * ($0.accuracy - raw.accuracy) / gap) }
+            }
+            if !parts.isEmpty {
+                lines.append(String(format: "Share of the %.1f-point gap from raw to clean closed: ", 100 * gap)
+                             + parts.joined(separator: ", ") + ".")
+            }
+        }
         if let restored = affected["restored"] {
             let baselines = ["copy-last", "median"].compactMap { n in affected[n].map { (n, $0) } }
             if let best = baselines.max(by: { $0.1.accuracy < $1.1.accuracy }) {

@@ -44,6 +44,9 @@ struct ReportAnswerTests {
         #expect(answer.lines.first?.contains("against raw 63.3 %") == true)
         #expect(answer.lines.first?.contains("restored 73.7 % (+10.3)") == true)
         #expect(answer.lines.contains { $0.contains("behind the better copy baseline (median 74.3 %) by 0.7 points") })
+        // Gap raw → clean 21.7 points: restored closes 10.3 of it (48 %), copy-last 8.3 (38 %), median 11.0 (51 %).
+        #expect(answer.lines.contains("Share of the 21.7-point gap from raw to clean closed: restored 48 %, copy-last 38 %, median 51 %."),
+                "\(answer.lines)")
         #expect(answer.helped.map(\.drive) == ["tunnel"] && abs(answer.helped[0].points - 40) < 1e-9)
         #expect(answer.hurt.map(\.drive) == ["glare"] && abs(answer.hurt[0].points + 10) < 1e-9)
         #expect(answer.behindBaseline.map(\.drive) == ["glare"])
