@@ -50,7 +50,15 @@ public typealias GrayImage = Plane<UInt8>
 
 extension Plane where Element == UInt8 {
     /// Number of set (non-zero) pixels.
-    public var setCount: Int { values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+    /// (A plain loop with wrapping adds, which vectorizes; `reduce` with a checked add did not,
+    /// and it runs on every frame's hole masks.)
+    public var setCount: Int {
+        values.withUnsafeBufferPointer { v in
+            var count = 0
+            for x in v { count &+= x != 0 ? 1 : 0 }
+            return count
+        }
+    }
     /// Fraction of pixels that are set.
     public var coverage: Double { values.isEmpty ? 0 : Double(setCount) / Double(values.count) }
 }

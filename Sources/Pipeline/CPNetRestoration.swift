@@ -229,6 +229,7 @@ public final class CPNetRestoration: FrameRestoring {
     @discardableResult
     public static func reduceHoles(_ holes: Mask, into out: inout Mask) -> Int {
         let sw = holes.width, sh = holes.height, dw = out.width, dh = out.height
+        if sw == 2 * dw && sh == 2 * dh { return reduceHolesByHalf(holes, into: &out) }
         var count = 0
         holes.values.withUnsafeBufferPointer { s in
             out.values.withUnsafeMutableBufferPointer { d in
@@ -247,5 +248,27 @@ public final class CPNetRestoration: FrameRestoring {
             }
         }
         return count
+    }
+
+    /// `reduceHoles` at exactly half the size (the shipped network scale), where each reduced
+    /// pixel's block is the 2×2 at twice its coordinates: no divisions, no inner loops. It runs
+    /// on every frame.
+    private static func reduceHolesByHalf(_ holes: Mask, into out: inout Mask) -> Int {
+        let sw = holes.width, dw = out.width, dh = out.height
+        return holes.values.withUnsafeBufferPointer { s in
+            out.values.withUnsafeMutableBufferPointer { d in
+                guard let s = s.baseAddress, let d = d.baseAddress else { return 0 }
+                var count = 0
+                for y in 0..<dh {
+                    let top = s + 2 * y * sw, bottom = top + sw, row = d + y * dw
+                    for x in 0..<dw {
+                        let any: UInt8 = (top[2 * x] | top[2 * x + 1] | bottom[2 * x] | bottom[2 * x + 1]) != 0 ? 1 : 0
+                        row[x] = any
+                        count &+= Int(any)
+                    }
+                }
+                return count
+            }
+        }
     }
 }

@@ -21,15 +21,25 @@ struct LastFilmedPixels {
     }
 
     /// The valid pixels of `image` (`holes` = 0) become their last filmed values.
+    ///
+    /// Runs on every frame of the daemon, most of them without holes: the valid pixels are copied
+    /// a run at a time (`update(from:)`, a memcpy), not pixel by pixel.
     mutating func record(_ image: RGBImage, holes: Mask) {
         let n = image.width * image.height
         holes.values.withUnsafeBufferPointer { h in
             known.values.withUnsafeMutableBufferPointer { seen in
                 image.pixels.withUnsafeBufferPointer { px in
                     values.pixels.withUnsafeMutableBufferPointer { last in
-                        for i in 0..<n where h[i] == 0 {
-                            last[3 * i] = px[3 * i]; last[3 * i + 1] = px[3 * i + 1]; last[3 * i + 2] = px[3 * i + 2]
-                            seen[i] = 1
+                        guard let h = h.baseAddress, let seen = seen.baseAddress,
+                              let px = px.baseAddress, let last = last.baseAddress else { return }
+                        var i = 0
+                        while i < n {
+                            while i < n && h[i] != 0 { i += 1 }
+                            let start = i
+                            while i < n && h[i] == 0 { i += 1 }
+                            guard i > start else { continue }
+                            (last + 3 * start).update(from: px + 3 * start, count: 3 * (i - start))
+                            (seen + start).update(repeating: 1, count: i - start)
                         }
                     }
                 }

@@ -122,6 +122,33 @@ struct RestorationStageTests {
         CPNetRestoration.reduceHoles(full, into: &reduced)
         #expect(reduced.values == [0, 0, 1, 0, 0, 0, 0, 0])
     }
+
+    /// The halving fast path and the general path both match the definition (a reduced pixel is
+    /// a hole when any full pixel of its block is), on random masks holding 1 and 255.
+    @Test func holeReductionMatchesItsDefinitionAtHalfAndOtherScales() {
+        var rng = SystemRandomNumberGenerator()
+        for (full, reducedSize) in [((64, 36), (32, 18)), ((30, 20), (12, 8)), ((7, 5), (3, 2))] {
+            var mask = Mask(width: full.0, height: full.1, fill: 0)
+            for i in mask.values.indices where Int.random(in: 0..<10, using: &rng) == 0 {
+                mask.values[i] = Bool.random(using: &rng) ? 1 : 255
+            }
+            var reduced = Mask(width: reducedSize.0, height: reducedSize.1, fill: 0)
+            let count = CPNetRestoration.reduceHoles(mask, into: &reduced)
+            var expected = Mask(width: reducedSize.0, height: reducedSize.1, fill: 0)
+            let (sw, sh, dw, dh) = (full.0, full.1, reducedSize.0, reducedSize.1)
+            for y in 0..<dh {
+                let y0 = y * sh / dh, y1 = max(y0 + 1, (y + 1) * sh / dh)
+                for x in 0..<dw {
+                    let x0 = x * sw / dw, x1 = max(x0 + 1, (x + 1) * sw / dw)
+                    var any = false
+                    for yy in y0..<min(y1, sh) { for xx in x0..<min(x1, sw) where mask[xx, yy] != 0 { any = true } }
+                    expected[x, y] = any ? 1 : 0
+                }
+            }
+            #expect(reduced == expected, "\(full) -> \(reducedSize)")
+            #expect(count == expected.setCount, "\(full) -> \(reducedSize)")
+        }
+    }
 }
 
 @Suite("Exposure matching (seams)")
