@@ -102,6 +102,26 @@ struct ReferenceMemoryTests {
 
 @Suite("Restorer")
 struct RestorerTests {
+    /// `load` (a table lookup) gives every 8-bit level as v / 255 in each planar channel, and
+    /// visibility 0 on holes (any non-zero mask value), 1 elsewhere.
+    @Test func loadGivesEachLevelOver255AndVisibility() {
+        var image = RGBImage(width: 256, height: 1)
+        var holes = Mask(width: 256, height: 1, fill: 0)
+        for v in 0..<256 {
+            image.pixels[3 * v] = UInt8(v)
+            image.pixels[3 * v + 1] = UInt8(255 - v)
+            image.pixels[3 * v + 2] = UInt8((v * 7) % 256)
+            holes.values[v] = v % 3 == 0 ? 0 : (v % 3 == 1 ? 1 : 255)
+        }
+        let rgb = UnsafeMutablePointer<Float>.allocate(capacity: 3 * 256), valid = UnsafeMutablePointer<Float>.allocate(capacity: 256)
+        defer { rgb.deallocate(); valid.deallocate() }
+        Restorer.load(image, holes: holes, rgb: rgb, valid: valid)
+        for v in 0..<256 {
+            #expect(rgb[v] == Float(v) / 255 && rgb[256 + v] == Float(255 - v) / 255 && rgb[512 + v] == Float((v * 7) % 256) / 255)
+            #expect(valid[v] == (v % 3 == 0 ? 1 : 0))
+        }
+    }
+
     let weights: CPNetWeights
     init() throws { weights = try CPNetWeights(path: Fixtures.weightsPath) }
 
