@@ -276,10 +276,11 @@ public final class LaneDetector {
         precondition(other.parameters == parameters && other.view.geometry == view.geometry
                      && other.w == w && other.h == h, "the other detector has another geometry or other parameters")
         let n = w * h
+        // What fitting, tracking and the bird's-eye inset read; yellowness is read only by
+        // `threshold`, which this frame skips.
         binaryBuffer.update(from: other.binaryBuffer, count: n)
         valid.update(from: other.valid, count: n)
         luma.update(from: other.luma, count: n)
-        yellow.update(from: other.yellow, count: n)
         thresholds = other.thresholds
         if let t = thresholds { t.write(into: &result) }
         fitAndTrack(into: &result)

@@ -45,13 +45,11 @@ struct BenchHolesCommand: ParsableCommand {
             times.append(1000 * (Clock.seconds() - start))
         }
         let summary = FrameTimes(times)
-        let p50 = summary.p50, p95 = summary.p95
-        func r(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
         if json {
-            print("{\"size\": \"\(frame)\", \"iterations\": \(iterations), \"ms_p50\": \(r(p50)), \"ms_p95\": \(r(p95)), \"ms_min\": \(r(summary.minimum)), \"hole_coverage\": \(r(coverage))}")
+            print("{\"size\": \"\(frame)\", \"iterations\": \(iterations), \(summary.jsonFields), \"hole_coverage\": \(FrameTimes.rounded(coverage))}")
         } else {
             print("ExposureAnalyzer, \(frame), \(iterations) iterations, holes \(String(format: "%.1f", 100 * coverage)) % of the frame")
-            print(String(format: "  p50 %.3f ms  p95 %.3f ms  min %.3f ms per frame", p50, p95, summary.minimum))
+            print("  " + summary.line)
         }
     }
 

@@ -81,16 +81,13 @@ struct BenchLanesCommand: ParsableCommand {
             }
         }
         let summary = FrameTimes(times)
-        let p50 = summary.p50, p95 = summary.p95
         let egoShare = Double(egoPairs) / Double(small.count)
-        func r(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
         if json {
             print("{\"drive\": \"\(drive)\", \"size\": \"\(processing)\", \"frames\": \(small.count), \"iterations\": \(iterations), "
-                  + "\"ms_p50\": \(r(p50)), \"ms_p95\": \(r(p95)), \"ms_min\": \(r(summary.minimum)), \"ego_pair_share\": \(r(egoShare))}")
+                  + "\(summary.jsonFields), \"ego_pair_share\": \(FrameTimes.rounded(egoShare))}")
         } else {
             print("LaneDetector, \(processing), \(small.count) frames of \(drive) × \(iterations), camera \(resolved.origin)")
-            print(String(format: "  p50 %.3f ms  p95 %.3f ms  min %.3f ms per frame; ego pair on %.0f %% of the frames (untimed pass)",
-                         p50, p95, summary.minimum, 100 * egoShare))
+            print("  " + summary.line + String(format: "; ego pair on %.0f %% of the frames (untimed pass)", 100 * egoShare))
         }
     }
 }
