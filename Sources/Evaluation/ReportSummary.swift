@@ -22,6 +22,15 @@ public struct ReportSummary: Sendable, Equatable {
     /// Points of difference below which a drive counts as neither helped nor hurt.
     public static let margin = 2.0
 
+    /// The paired drive bootstrap of `a` − `b` on the drives' exposure-affected frames (nil with
+    /// fewer than `DriveBootstrap.minimumDrives` drives scoring both).
+    public static func interval(_ report: ReplayReport, _ a: String, against b: String) -> DriveBootstrap? {
+        DriveBootstrap(report.drives.compactMap { d in
+            guard let x = d.variants[a]?.exposureAffected, let y = d.variants[b]?.exposureAffected else { return nil }
+            return DriveBootstrap.Pair(accuracySumA: x.accuracySum, framesA: x.tusimpleFrames, accuracySumB: y.accuracySum, framesB: y.tusimpleFrames)
+        })
+    }
+
     public init(_ report: ReplayReport, listed: Int = 3) {
         let affected = report.overall.compactMapValues { v in v.exposureAffected.tusimpleFrames > 0 ? v.exposureAffected : nil }
         func pct(_ s: ScoreSummary) -> String { String(format: "%.1f %%", 100 * s.accuracy) }
@@ -56,7 +65,17 @@ public struct ReportSummary: Sendable, Equatable {
             let baselines = ["copy-last", "median"].compactMap { n in affected[n].map { (n, $0) } }
             if let best = baselines.max(by: { $0.1.accuracy < $1.1.accuracy }) {
                 let verdict = restored.accuracy >= best.1.accuracy ? "ahead of" : "behind"
-                lines.append("Restored is \(verdict) the better copy baseline (\(best.0) \(pct(best.1))) by \(String(format: "%.1f", abs(100 * (restored.accuracy - best.1.accuracy)))) points.")
+                var line = "Restored is \(verdict) the better copy baseline (\(best.0) \(pct(best.1))) by \(String(format: "%.1f", abs(100 * (restored.accuracy - best.1.accuracy)))) points"
+                // One or two points on a set of drives that each swing by several: say whether
+                // the set can tell the two apart at all.
+                if let interval = Self.interval(report, "restored", against: best.0) {
+                    line += String(format: "; with the %d drives resampled (paired bootstrap over drives), 95 %% of the differences lie between %+.1f and %+.1f points",
+                                   interval.drives, 100 * interval.low, 100 * interval.high)
+                    line += interval.separates ? "." : ": this set cannot tell them apart."
+                } else {
+                    line += "."
+                }
+                lines.append(line)
             }
             if let clean = affected["clean"], clean.accuracy > 0 {
                 lines.append(String(format: "Restored reaches %.0f %% of clean (%@), the ceiling a perfect restoration would reach.",

@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Works with replay reports.",
-        subcommands: [Merge.self, Render.self]
+        subcommands: [Merge.self, Render.self, Compare.self]
     )
 
     struct Merge: ParsableCommand {
@@ -82,6 +82,52 @@ struct ReportCommand: ParsableCommand {
             }
             print(table)
             print("wrote \(out)/report.json, report.html, report.txt (\(merged.drives.count) drives from \(reports.count) reports)")
+        }
+    }
+
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compares one variant of two replay reports of the same drives (e.g. a candidate default against the shipped one).",
+            discussion: """
+                Matches drives by name and prints, per drive, the variant's official TuSimple \
+                accuracy on exposure-affected frames in each report and the difference, then the \
+                pooled difference with a 95 % interval from a paired bootstrap over the drives \
+                (docs/design/metrics.md § Comparing variants). An interval that contains 0 means \
+                the drives cannot tell the two apart. Drives in only one report are listed, not \
+                compared.
+
+                Example: clearlane report compare out/candidate evaluation/reports/dev
+                """
+        )
+
+        @Argument(help: "The first report folder (a), holding report.json.")
+        var a: String
+
+        @Argument(help: "The second report folder (b), holding report.json.")
+        var b: String
+
+        @Option(help: "The variant compared (default: restored).")
+        var variant = "restored"
+
+        @Option(name: .customLong("variant-b"), help: "The second report's variant, when it differs (e.g. --variant restored --variant-b copy-last).")
+        var variantB: String?
+
+        func run() throws {
+            func load(_ folder: String) throws -> ReplayReport {
+                let path = (folder as NSString).appendingPathComponent("report.json")
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CommandFailure("\(folder): no report.json (give the folders `clearlane replay --report` wrote)")
+                }
+                do { return try ReplayReport.read(path) } catch {
+                    throw CommandFailure("\(path): not a replay report (\(error))")
+                }
+            }
+            let first = try load(a), second = try load(b)
+            do {
+                print(try ReportComparison(first, second, variant: variant, variantB: variantB).text(labelA: a, labelB: b))
+            } catch {
+                throw CommandFailure("\(a) against \(b): \(error)")
+            }
         }
     }
 

@@ -62,6 +62,12 @@ struct ShardMergeTests {
         #expect(try String(contentsOfFile: folder + "/merged/report.html", encoding: .utf8).contains("The answer"))
         #expect(try String(contentsOfFile: folder + "/merged/report.txt", encoding: .utf8).contains("answer: "))
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/merged/report.json")) == json)
+        // `report compare`: a report against itself changes nothing; two of its variants give the
+        // interval its answer box gives.
+        let same = try CLI.run(["report", "compare", "merged", "whole", "--variant", "copy-last"], in: folder)
+        #expect(same.status == 0 && same.stdout.contains("a − b +0.00 points"), "\(same.stdout) \(same.stderr)")
+        let noReport = try CLI.run(["report", "compare", "merged", "shard-1/strips"], in: folder)
+        #expect(noReport.status != 0 && noReport.stderr.contains("shard-1/strips: no report.json"), "\(noReport.stderr)")
         let notAReport = try CLI.run(["report", "render", "shard-1/strips"], in: folder)
         #expect(notAReport.status != 0 && notAReport.stderr.contains("not a replay report"), "\(notAReport.stderr)")
 

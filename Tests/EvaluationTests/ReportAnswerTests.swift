@@ -44,6 +44,12 @@ struct ReportAnswerTests {
         #expect(answer.lines.first?.contains("against raw 63.3 %") == true)
         #expect(answer.lines.first?.contains("restored 73.7 % (+10.3)") == true)
         #expect(answer.lines.contains { $0.contains("behind the better copy baseline (median 74.3 %) by 0.7 points") })
+        // Per drive restored − median: +5, −8, +1 points; three drives that disagree in sign
+        // cannot separate the two (the paired drive bootstrap's interval spans 0).
+        let interval = try! #require(ReportSummary.interval(report, "restored", against: "median"))
+        #expect(interval.drives == 3 && interval.low < 0 && interval.high > 0 && abs(interval.difference + 0.02 / 3) < 1e-12)
+        #expect(answer.lines.contains { $0.contains("with the 3 drives resampled (paired bootstrap over drives), 95 % of the differences lie between")
+                                         && $0.hasSuffix("this set cannot tell them apart.") }, "\(answer.lines)")
         // Gap raw → clean 21.7 points: restored closes 10.3 of it (48 %), copy-last 8.3 (38 %), median 11.0 (51 %).
         #expect(answer.lines.contains("Share of the 21.7-point gap from raw to clean closed: restored 48 %, copy-last 38 %, median 51 %."),
                 "\(answer.lines)")

@@ -1,0 +1,83 @@
+/// How far a pooled accuracy difference between two variants could move with other drives: a
+/// paired bootstrap over the drives of a set.
+///
+/// The frames of one drive share its road, camera and event, so they are not independent
+/// samples; the drive is the unit. Each draw picks as many drives as the set has, with
+/// replacement, and pools both variants' affected frames over the drives drawn (Σ accuracy /
+/// Σ frames, as the report pools the whole set); the interval holds the middle 95 % of the draws'
+/// differences. Both variants are scored on the same drives in every draw (paired), so what the
+/// drives share cancels. Draws come from a fixed-seed generator: a report renders the same
+/// interval every time.
+///
+/// Issue 16's comparisons are decided by one or two points on sets of 8–25 drives, where single
+/// drives swing by 5–10 points between settings (docs/decisions/0038-long-event-memory-tried.md): the interval says
+/// whether a set can tell two variants apart at all.
+public struct DriveBootstrap: Sendable, Equatable {
+    /// One drive's affected frames for the two variants compared (accuracy summed over frames).
+    public struct Pair: Sendable, Equatable {
+        public var accuracySum: (a: Double, b: Double)
+        public var frames: (a: Int, b: Int)
+        public init(accuracySumA: Double, framesA: Int, accuracySumB: Double, framesB: Int) {
+            accuracySum = (accuracySumA, accuracySumB)
+            frames = (framesA, framesB)
+        }
+        public static func == (l: Pair, r: Pair) -> Bool {
+            l.accuracySum == r.accuracySum && l.frames == r.frames
+        }
+    }
+
+    /// Pooled accuracy of a minus pooled accuracy of b over all drives (fraction, not points).
+    public var difference: Double
+    /// The 2.5th and 97.5th percentiles of the draws' differences.
+    public var low: Double
+    public var high: Double
+    public var draws: Int
+    public var drives: Int
+
+    /// Fewer drives than this give no interval: with one or two, every draw repeats them.
+    public static let minimumDrives = 3
+
+    /// nil when fewer than `minimumDrives` drives have frames for both variants.
+    public init?(_ pairs: [Pair], draws: Int = 2000, seed: UInt64 = 0x5EED_D12E) {
+        let usable = pairs.filter { $0.frames.a > 0 && $0.frames.b > 0 }
+        guard usable.count >= Self.minimumDrives, draws > 0 else { return nil }
+        func pooledDifference(_ pick: (Int) -> Pair) -> Double {
+            var sumA = 0.0, sumB = 0.0, framesA = 0, framesB = 0
+            for i in 0..<usable.count {
+                let p = pick(i)
+                sumA += p.accuracySum.a; sumB += p.accuracySum.b
+                framesA += p.frames.a; framesB += p.frames.b
+            }
+            return sumA / Double(framesA) - sumB / Double(framesB)
+        }
+        difference = pooledDifference { usable[$0] }
+        var generator = SplitMix64(seed: seed)
+        var differences = [Double]()
+        differences.reserveCapacity(draws)
+        for _ in 0..<draws {
+            differences.append(pooledDifference { _ in usable[Int(generator.next() % UInt64(usable.count))] })
+        }
+        differences.sort()
+        low = differences[Int((0.025 * Double(draws)).rounded(.down))]
+        high = differences[min(draws - 1, Int((0.975 * Double(draws)).rounded(.up)) - 1)]
+        self.draws = draws
+        self.drives = usable.count
+    }
+
+    /// Whether the interval excludes no difference: the set tells the two variants apart.
+    public var separates: Bool { low > 0 || high < 0 }
+}
+
+/// A small, fixed-seed generator (SplitMix64): the bootstrap's draws must not depend on the
+/// platform's random source, so that a report renders the same figures each time.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
