@@ -141,5 +141,9 @@ struct RoadPlaneTests {
         print("long white-out, affected frames \(restored.frames): road-plane \(restored.accuracy) (F1 \(restored.culaneF1 ?? -1)), affine \(affine.accuracy) (F1 \(affine.culaneF1 ?? -1)), copy-last \(copyLast.accuracy) (F1 \(copyLast.culaneF1 ?? -1))")
         #expect(restored.frames >= 40, "the event covers at least 40 frames")
         #expect(restored.accuracy >= copyLast.accuracy + 0.05)
+        // The shipped alignment (affine) beats copy-last on this event too (measured 0.724 against
+        // 0.619). Not on every long event: on a rendered 3-s glare over a wet road (glare-long,
+        // seed 7) copy-last led, 0.821 against 0.802 (docs/decisions/0038-long-event-memory-tried.md).
+        #expect(affine.accuracy >= copyLast.accuracy + 0.05)
     }
 }
