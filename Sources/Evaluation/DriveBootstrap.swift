@@ -15,14 +15,15 @@
 public struct DriveBootstrap: Sendable, Equatable {
     /// One drive's affected frames for the two variants compared (accuracy summed over frames).
     public struct Pair: Sendable, Equatable {
-        public var accuracySum: (a: Double, b: Double)
-        public var frames: (a: Int, b: Int)
+        public var accuracySumA: Double
+        public var framesA: Int
+        public var accuracySumB: Double
+        public var framesB: Int
         public init(accuracySumA: Double, framesA: Int, accuracySumB: Double, framesB: Int) {
-            accuracySum = (accuracySumA, accuracySumB)
-            frames = (framesA, framesB)
-        }
-        public static func == (l: Pair, r: Pair) -> Bool {
-            l.accuracySum == r.accuracySum && l.frames == r.frames
+            self.accuracySumA = accuracySumA
+            self.framesA = framesA
+            self.accuracySumB = accuracySumB
+            self.framesB = framesB
         }
     }
 
@@ -39,14 +40,14 @@ public struct DriveBootstrap: Sendable, Equatable {
 
     /// nil when fewer than `minimumDrives` drives have frames for both variants.
     public init?(_ pairs: [Pair], draws: Int = 2000, seed: UInt64 = 0x5EED_D12E) {
-        let usable = pairs.filter { $0.frames.a > 0 && $0.frames.b > 0 }
+        let usable = pairs.filter { $0.framesA > 0 && $0.framesB > 0 }
         guard usable.count >= Self.minimumDrives, draws > 0 else { return nil }
         func pooledDifference(_ pick: (Int) -> Pair) -> Double {
             var sumA = 0.0, sumB = 0.0, framesA = 0, framesB = 0
             for i in 0..<usable.count {
                 let p = pick(i)
-                sumA += p.accuracySum.a; sumB += p.accuracySum.b
-                framesA += p.frames.a; framesB += p.frames.b
+                sumA += p.accuracySumA; sumB += p.accuracySumB
+                framesA += p.framesA; framesB += p.framesB
             }
             return sumA / Double(framesA) - sumB / Double(framesB)
         }

@@ -7,12 +7,13 @@ public struct ReportComparison: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var drive: String
         /// Exposure-affected TuSimple frames of the drive in each report.
-        public var frames: (a: Int, b: Int)
+        public var framesA: Int
+        public var framesB: Int
         /// Accuracy on those frames (fractions).
-        public var accuracy: (a: Double, b: Double)
-        public static func == (l: Row, r: Row) -> Bool {
-            l.drive == r.drive && l.frames == r.frames && l.accuracy == r.accuracy
-        }
+        public var accuracyA: Double
+        public var accuracyB: Double
+        /// Points of difference, a − b.
+        public var points: Double { 100 * (accuracyA - accuracyB) }
     }
 
     public var variantA: String
@@ -49,21 +50,21 @@ public struct ReportComparison: Sendable, Equatable {
             seen.insert(d.name)
             guard let y = scoredInB[d.name] else { onlyInA.append(d.name); continue }
             guard x.tusimpleFrames > 0, y.tusimpleFrames > 0 else { continue }
-            rows.append(Row(drive: d.name, frames: (x.tusimpleFrames, y.tusimpleFrames), accuracy: (x.accuracy, y.accuracy)))
+            rows.append(Row(drive: d.name, framesA: x.tusimpleFrames, framesB: y.tusimpleFrames, accuracyA: x.accuracy, accuracyB: y.accuracy))
         }
         onlyInB = b.drives.map(\.name).filter { scoredInB[$0] != nil && !seen.contains($0) }
         guard !rows.isEmpty else { throw .noCommonDrives(variantA, variantB) }
         interval = DriveBootstrap(rows.map {
-            DriveBootstrap.Pair(accuracySumA: $0.accuracy.a * Double($0.frames.a), framesA: $0.frames.a,
-                                accuracySumB: $0.accuracy.b * Double($0.frames.b), framesB: $0.frames.b)
+            DriveBootstrap.Pair(accuracySumA: $0.accuracyA * Double($0.framesA), framesA: $0.framesA,
+                                accuracySumB: $0.accuracyB * Double($0.framesB), framesB: $0.framesB)
         })
     }
 
     /// Pooled accuracy of each side over the common drives (fractions).
     public var pooled: (a: Double, b: Double) {
-        let framesA = rows.map(\.frames.a).reduce(0, +), framesB = rows.map(\.frames.b).reduce(0, +)
-        let a = rows.map { $0.accuracy.a * Double($0.frames.a) }.reduce(0, +) / Double(framesA)
-        let b = rows.map { $0.accuracy.b * Double($0.frames.b) }.reduce(0, +) / Double(framesB)
+        let framesA = rows.map(\.framesA).reduce(0, +), framesB = rows.map(\.framesB).reduce(0, +)
+        let a = rows.map { $0.accuracyA * Double($0.framesA) }.reduce(0, +) / Double(framesA)
+        let b = rows.map { $0.accuracyB * Double($0.framesB) }.reduce(0, +) / Double(framesB)
         return (a, b)
     }
 
@@ -72,9 +73,9 @@ public struct ReportComparison: Sendable, Equatable {
         var lines = ["\(variantA) in \(labelA) (a) against \(variantB) in \(labelB) (b), exposure-affected frames, official TuSimple accuracy:"]
         let width = max(5, rows.map(\.drive.count).max() ?? 0)
         lines.append("drive".padding(toLength: width, withPad: " ", startingAt: 0) + "   frames      a %      b %   a − b")
-        for r in rows.sorted(by: { abs($0.accuracy.a - $0.accuracy.b) > abs($1.accuracy.a - $1.accuracy.b) }) {
+        for r in rows.sorted(by: { abs($0.points) > abs($1.points) }) {
             lines.append(r.drive.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + String(format: "   %6d   %6.1f   %6.1f   %+5.1f", r.frames.a, 100 * r.accuracy.a, 100 * r.accuracy.b, 100 * (r.accuracy.a - r.accuracy.b)))
+                         + String(format: "   %6d   %6.1f   %6.1f   %+5.1f", r.framesA, 100 * r.accuracyA, 100 * r.accuracyB, r.points))
         }
         let (a, b) = pooled
         var verdict = String(format: "pooled over %d drives: a %.2f %%, b %.2f %%, a − b %+.2f points", rows.count, 100 * a, 100 * b, 100 * (a - b))

@@ -40,8 +40,8 @@ struct DriveBootstrapTests {
         var exact: [Double] = []
         for i in 0..<3 { for j in 0..<3 { for k in 0..<3 {
             let drawn = [pairs[i], pairs[j], pairs[k]]
-            let a = drawn.map(\.accuracySum.a).reduce(0, +) / Double(drawn.map(\.frames.a).reduce(0, +))
-            let b = drawn.map(\.accuracySum.b).reduce(0, +) / Double(drawn.map(\.frames.b).reduce(0, +))
+            let a = drawn.map(\.accuracySumA).reduce(0, +) / Double(drawn.map(\.framesA).reduce(0, +))
+            let b = drawn.map(\.accuracySumB).reduce(0, +) / Double(drawn.map(\.framesB).reduce(0, +))
             exact.append(a - b)
         } } }
         let bootstrap = try #require(DriveBootstrap(pairs, draws: 20000))
