@@ -159,7 +159,8 @@ public struct DriveReplay {
                     continue
                 }
             }
-            guard let pipeline = options.stages.pipeline(geometry: geometry, restorer: restorer, correction: correction) else {
+            // The lane tracks count seconds at the drive's frame rate too.
+            guard let pipeline = options.stages.pipeline(geometry: geometry, fps: drive.manifest.fps, restorer: restorer, correction: correction) else {
                 throw ConfigError(file: drive.manifestPath, keyPath: "camera", line: nil, message: "camera geometry is unusable")
             }
             states.append(VariantState(variant: variant, pipeline: pipeline,

@@ -43,19 +43,41 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     public var maxCurvature = 2.5
     /// Weight of the new fit when smoothing a tracked lane (1 = no smoothing).
     public var smoothing = 0.6
-    /// Frames a lost lane is still reported (from its track) before it is dropped.
-    public var holdFrames = 4
-    /// Frames a lost ego line is carried by the other, detected ego line at their last tracked
-    /// spacing before it is dropped; 0 = only `holdFrames`.
-    public var carryFrames = 30
-    /// Frames a lost line whose path lies mostly in the frame's exposure holes (`detect(…holes:)`)
-    /// is held instead of dropped after `holdFrames`: the camera could not see it, so its absence
-    /// is no evidence (0 = `holdFrames` only; docs/decisions/0033-lines-held-through-holes.md).
-    public var holeHoldFrames = 90
+    // The track's time limits are seconds, converted with the stream's frame rate
+    // (`LaneDetector.init(geometry:parameters:fps:)`), so 15, 25 and 30 fps cameras hold and drop
+    // lines after the same time (docs/decisions/0040-lane-tracks-in-seconds.md). At 30 fps the
+    // defaults are the frame counts they replace: 4, 30 and 90 frames.
+    /// Seconds a lost lane is still reported (from its track) before it is dropped.
+    public var holdSeconds = 0.133
+    /// Seconds a lost ego line is carried by the other, detected ego line at their last tracked
+    /// spacing before it is dropped; 0 = only `holdSeconds`.
+    public var carrySeconds = 1.0
+    /// Seconds a lost line whose path lies mostly in the frame's exposure holes (`detect(…holes:)`)
+    /// is held instead of dropped after `holdSeconds`: the camera could not see it, so its absence
+    /// is no evidence (0 = `holdSeconds` only; docs/decisions/0033-lines-held-through-holes.md).
+    public var holeHoldSeconds = 3.0
     /// Half width, in lane widths, of the search band around a tracked lane.
     public var searchMargin = 0.2
 
     public init() {}
+
+    /// The time limits as frame counts at `fps` (nearest whole frame).
+    public func frameLimits(fps: Double) -> FrameLimits {
+        func frames(_ seconds: Double) -> Int { max(0, Int((seconds * fps).rounded())) }
+        return FrameLimits(hold: frames(holdSeconds), carry: frames(carrySeconds), holeHold: frames(holeHoldSeconds))
+    }
+
+    /// `holdSeconds`, `carrySeconds` and `holeHoldSeconds` in frames of one stream.
+    public struct FrameLimits: Sendable, Equatable {
+        public var hold: Int
+        public var carry: Int
+        public var holeHold: Int
+        public init(hold: Int, carry: Int, holeHold: Int) {
+            self.hold = hold
+            self.carry = carry
+            self.holeHold = holeHold
+        }
+    }
 }
 
 /// Which lane line: the ego lane's borders and their outer neighbours.
@@ -72,7 +94,7 @@ public struct DetectedLane: Sendable, Equatable {
     /// Frames since the last detection (0 = detected in this frame).
     public var missedFrames: Int
     /// Lost, and moved this frame with the other ego line, which was seen, at the spacing the
-    /// two last had (`LaneDetectorParameters.carryFrames`); false for a line seen or only held.
+    /// two last had (`LaneDetectorParameters.carrySeconds`); false for a line seen or only held.
     public var carried = false
 
     public init(slot: LaneSlot, a: Double, b: Double, c: Double, confidence: Double, missedFrames: Int) {
@@ -117,6 +139,8 @@ public struct LaneDetection: Sendable {
 public final class LaneDetector {
     public let view: BirdsEyeView
     public let parameters: LaneDetectorParameters
+    /// The parameters' time limits in frames of this stream.
+    public let limits: LaneDetectorParameters.FrameLimits
 
     private let w: Int, h: Int
     // Per-frame scratch, allocated once in init and freed in deinit. Raw pointers rather than
@@ -170,7 +194,7 @@ public final class LaneDetector {
     private struct Track {
         var alive = false
         /// Frames in a row this lost line was held because its path lay in holes; set to
-        /// `holeHoldFrames` once it is missed where the camera saw its path (then the usual rules).
+        /// `limits.holeHold` once it is missed where the camera saw its path (then the usual rules).
         var heldInHoles = 0
         var lane = DetectedLane(slot: .egoLeft, a: 0, b: 0, c: 0, confidence: 0, missedFrames: 0)
     }
@@ -187,12 +211,14 @@ public final class LaneDetector {
         var score: Double { Double(pixels) * span }
     }
 
-    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init()) {
+    /// - Parameter fps: the stream's frame rate, which turns the parameters' seconds into frames.
+    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), fps: Double = 30) {
         guard let view = BirdsEyeView(geometry: geometry, width: parameters.birdseyeWidth, height: parameters.birdseyeHeight) else {
             return nil
         }
         self.view = view
         self.parameters = parameters
+        limits = parameters.frameLimits(fps: fps)
         w = view.width
         h = view.height
         let n = w * h
@@ -254,7 +280,7 @@ public final class LaneDetector {
     ///     not a marking. Same size as `image`.
     ///   - holes: the frame's exposure holes (≠ 0), for a frame as filmed: still evidence (crushed
     ///     pixels can show paint), but a lost line whose path lies mostly in them is held for up
-    ///     to `holeHoldFrames` rather than dropped. Same size as `image`.
+    ///     to `holeHoldSeconds` rather than dropped. Same size as `image`.
     public func detect(_ image: RGBImage, ignoring: Mask? = nil, holes: Mask? = nil, into result: inout LaneDetection) {
         precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
                      "frame size differs from the camera geometry's size")
@@ -854,9 +880,9 @@ public final class LaneDetector {
         return hidden > 0 && hidden >= filmed
     }
 
-    /// A lost track kept alive past `holdFrames` because holes hid it in every frame since.
+    /// A lost track kept alive past `limits.hold` because holes hid it in every frame since.
     private func heldThroughHoles(_ track: Track) -> Bool {
-        track.heldInHoles > 0 && track.heldInHoles < parameters.holeHoldFrames
+        track.heldInHoles > 0 && track.heldInHoles < limits.holeHold
     }
 
     private func updateTracks(into result: inout LaneDetection) {
@@ -886,11 +912,11 @@ public final class LaneDetector {
                 tracks[i].heldInHoles = 0
             } else if tracks[i].alive {
                 tracks[i].lane.missedFrames += 1
-                if tracks[i].heldInHoles < parameters.holeHoldFrames && pathMostlyInHoles(tracks[i].lane) {
+                if tracks[i].heldInHoles < limits.holeHold && pathMostlyInHoles(tracks[i].lane) {
                     // Unseen, not missing: the track and its confidence stand.
                     tracks[i].heldInHoles += 1
                 } else {
-                    tracks[i].heldInHoles = parameters.holeHoldFrames
+                    tracks[i].heldInHoles = limits.holeHold
                     tracks[i].lane.confidence *= 0.7
                 }
             }
@@ -906,7 +932,7 @@ public final class LaneDetector {
             let isEgo = slot == .egoLeft || slot == .egoRight
             let p = index(slot == .egoLeft ? .egoRight : .egoLeft)
             let partnerBefore = slot == .egoLeft ? egoBefore.right : egoBefore.left
-            tracks[i].lane.carried = isEgo && fits[p].ok && partnerBefore.alive && tracks[i].lane.missedFrames <= parameters.carryFrames
+            tracks[i].lane.carried = isEgo && fits[p].ok && partnerBefore.alive && tracks[i].lane.missedFrames <= limits.carry
             if tracks[i].lane.carried {
                 // This line has not moved since last frame; the partner has.
                 let partner = tracks[p].lane
@@ -914,7 +940,7 @@ public final class LaneDetector {
                 tracks[i].lane.a = partner.a
                 tracks[i].lane.b = partner.b
                 tracks[i].lane.c = partner.c + spacing
-            } else if tracks[i].lane.missedFrames > parameters.holdFrames, !heldThroughHoles(tracks[i]) {
+            } else if tracks[i].lane.missedFrames > limits.hold, !heldThroughHoles(tracks[i]) {
                 tracks[i].alive = false
             }
         }

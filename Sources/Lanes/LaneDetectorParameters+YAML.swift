@@ -15,11 +15,15 @@ extension LaneDetectorParameters: SettingsSection {
          Setting("min_chroma", \.minChroma, .closed(1...128), "yellow paint: (R+G)/2 − B above its surroundings by at least this"),
          Setting("windows", \.windows, .closed(3...40), "sliding windows per lane"),
          Setting("smoothing", \.smoothing, .above(0, atMost: 1), "weight of the new fit when smoothing a tracked lane (1 = none)"),
-         Setting("hold_frames", \.holdFrames, .closed(0...100, "frames"), "frames a lost lane is still reported from its track"),
-         Setting("carry_frames", \.carryFrames, .closed(0...300, "frames"),
-                 "frames a lost ego line is carried by the other at their last spacing (0 = only hold_frames)"),
-         Setting("hole_hold_frames", \.holeHoldFrames, .closed(0...300, "frames"),
-                 "frames a lost line whose path lies mostly in the filmed frame's exposure holes is held instead of dropped (0 = only hold_frames)")]
+         Setting("hold_s", \.holdSeconds, .closed(0...5, "seconds"), "seconds a lost lane is still reported from its track"),
+         Setting("carry_s", \.carrySeconds, .closed(0...10, "seconds"),
+                 "seconds a lost ego line is carried by the other at their last spacing (0 = only hold_s)"),
+         Setting("hole_hold_s", \.holeHoldSeconds, .closed(0...10, "seconds"),
+                 "seconds a lost line whose path lies mostly in the filmed frame's exposure holes is held instead of dropped (0 = only hold_s)"),
+         // Frame counts held a 15 fps camera's lines twice as long as a 30 fps camera's.
+         .removed("hold_frames", "counted frames and is replaced by hold_s, in seconds (4 frames at 30 fps = 0.133), so cameras at any frame rate hold lines alike"),
+         .removed("carry_frames", "counted frames and is replaced by carry_s, in seconds (30 frames at 30 fps = 1.0)"),
+         .removed("hole_hold_frames", "counted frames and is replaced by hole_hold_s, in seconds (90 frames at 30 fps = 3.0)")]
     }
 
     public init(from decoder: Decoder) throws { try self.init(settingsFrom: decoder) }

@@ -58,6 +58,7 @@ public final class FramePipeline {
 
     /// - Parameters:
     ///   - geometry: the camera geometry at the processing size.
+    ///   - fps: the stream's frame rate (the lane tracks' time limits are seconds).
     ///   - holeDetector: stage 1 (nil: frames are taken to have no holes unless given some).
     ///   - restorer: stage 2 (nil: restoration disabled).
     ///   - correction: a classical baseline applied before lane detection (replay's CLAHE/gamma).
@@ -66,12 +67,12 @@ public final class FramePipeline {
     ///   - carriedOverPastedCoverage: with `prefersFilmedLanes`, the ROI share of filled holes from
     ///     which a carried filmed ego line beats the restored one (config
     ///     `lanes.carried_over_pasted`; 0: never).
-    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), hSamples: [Int]? = nil,
+    public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), fps: Double = 30, hSamples: [Int]? = nil,
                  holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
                  correction: (any FrameCorrection)? = nil, prefersFilmedLanes: Bool = false,
                  carriedOverPastedCoverage: Double = 0) {
-        guard let detector = LaneDetector(geometry: geometry, parameters: parameters) else { return nil }
-        filmedDetector = restorer != nil && prefersFilmedLanes ? LaneDetector(geometry: geometry, parameters: parameters) : nil
+        guard let detector = LaneDetector(geometry: geometry, parameters: parameters, fps: fps) else { return nil }
+        filmedDetector = restorer != nil && prefersFilmedLanes ? LaneDetector(geometry: geometry, parameters: parameters, fps: fps) : nil
         self.geometry = geometry
         self.detector = detector
         self.holeDetector = holeDetector
@@ -130,7 +131,7 @@ public final class FramePipeline {
     /// is left of it after the stages before it, less what the stages after it took last time.
     private func runStages(_ frame: inout Frame, stats: HoleStats, budget: Double, started: UInt64) -> Result {
         // The filmed frame's lanes are taken before restoration overwrites its holes; a line the
-        // holes hide is held, not dropped (`holeHoldFrames`), so it is there when the paste lacks it.
+        // holes hide is held, not dropped (`holeHoldSeconds`), so it is there when the paste lacks it.
         let hasHoles = stats.roiCoverage > 0
         let t0 = DispatchTime.now().uptimeNanoseconds
         filmedDetector?.detect(frame.image, holes: hasHoles ? holes : nil, into: &filmedDetection)

@@ -48,10 +48,11 @@ public struct StageFactory: @unchecked Sendable {
     public func clahe() -> CLAHE { CLAHE(tiles: lanes.baselines.claheTiles, clipLimit: lanes.baselines.claheClipLimit) }
     public func gamma(roi: Mask) -> GammaNormalization { GammaNormalization(target: lanes.baselines.gammaTarget, roi: roi) }
 
-    /// The stage graph with the config's lane detector; nil when the geometry is unusable.
-    public func pipeline(geometry: RoadGeometry, holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
+    /// The stage graph with the config's lane detector for a stream at `fps` (its tracks hold and
+    /// drop lines after seconds); nil when the geometry is unusable.
+    public func pipeline(geometry: RoadGeometry, fps: Double, holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
                          correction: (any FrameCorrection)? = nil) -> FramePipeline? {
-        FramePipeline(geometry: geometry, parameters: lanes.detector, holeDetector: holeDetector, restorer: restorer,
+        FramePipeline(geometry: geometry, parameters: lanes.detector, fps: fps, holeDetector: holeDetector, restorer: restorer,
                       correction: correction, prefersFilmedLanes: lanes.preferFilmed,
                       carriedOverPastedCoverage: lanes.carriedOverPasted)
     }

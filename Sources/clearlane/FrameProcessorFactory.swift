@@ -51,9 +51,10 @@ enum FrameProcessorFactory {
         guard problems.isEmpty, let camera, let size, let geometry else { throw problems.count == 1 ? problems[0] as Error : ConfigErrors(problems) }
 
         let stages = StageFactory(config: config, weights: weights)
-        // The memory's seconds at the stream's frame rate (the camera's: processing.fps).
-        guard let pipeline = stages.pipeline(geometry: geometry, holeDetector: stages.holeDetector(for: geometry),
-                                             restorer: stages.cpnet(for: geometry, fps: fps ?? config.processing.fps)) else {
+        // The memory's and the lane tracks' seconds at the stream's frame rate (the camera's: processing.fps).
+        let rate = fps ?? config.processing.fps
+        guard let pipeline = stages.pipeline(geometry: geometry, fps: rate, holeDetector: stages.holeDetector(for: geometry),
+                                             restorer: stages.cpnet(for: geometry, fps: rate)) else {
             throw loaded.loader.error(at: ["lanes", "camera"], "the camera profile \(camera.origin) gives an unusable road geometry at \(size)")
         }
         return PipelineFrameProcessor(pipeline: pipeline, native: camera.geometry, rowStep: lanes.rowStep)

@@ -81,12 +81,18 @@ struct ConfigurationTests {
         #expect(e.keyPath == "restorer.darken_pastes")
     }
 
-    @Test func holeHoldFramesIsALaneDetectorSettingInFrames() throws {
-        #expect(try load("lanes:\n  detector:\n    hole_hold_frames: 45\n").config.lanes.detector.holeHoldFrames == 45)
-        #expect(try load("lanes:\n  detector:\n    hold_frames: 4\n").config.lanes.detector.holeHoldFrames == 90)
-        let e = try #require(error(of: "lanes:\n  detector:\n    hole_hold_frames: 400\n"))
-        #expect(e.keyPath == "lanes.detector.hole_hold_frames")
+    @Test func laneTrackLimitsAreLaneDetectorSettingsInSeconds() throws {
+        #expect(try load("lanes:\n  detector:\n    hole_hold_s: 1.5\n").config.lanes.detector.holeHoldSeconds == 1.5)
+        let d = try load("lanes:\n  detector:\n    hold_s: 0.2\n    carry_s: 0.5\n").config.lanes.detector
+        #expect(d.holdSeconds == 0.2 && d.carrySeconds == 0.5 && d.holeHoldSeconds == 3)
+        let e = try #require(error(of: "lanes:\n  detector:\n    hole_hold_s: 40\n"))
+        #expect(e.keyPath == "lanes.detector.hole_hold_s")
         #expect(e.line == 3)
+        // The frame-counted keys are an error that names their replacement.
+        for (old, new) in [("hold_frames", "hold_s"), ("carry_frames", "carry_s"), ("hole_hold_frames", "hole_hold_s")] {
+            let removed = try #require(error(of: "lanes:\n  detector:\n    \(old): 4\n"))
+            #expect(removed.keyPath == "lanes.detector.\(old)" && removed.message.contains(new), "\(removed.message)")
+        }
     }
 
     @Test func restorerPasteTakesOneOfItsNamedSources() throws {

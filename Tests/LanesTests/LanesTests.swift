@@ -69,8 +69,8 @@ struct LanesTests {
     /// in `hiddenFrames`); with `egoOnly`, only the ego pair (detected and true) is scored.
     private func score(_ road: SyntheticRoad, frames: Int, scored: Range<Int>, gain: Double = 1, hidden: Set<Int> = [],
                        hiddenFrames: Range<Int> = 0..<0, ignoring: Mask? = nil, holes: Mask? = nil, egoOnly: Bool = false,
-                       parameters: LaneDetectorParameters = .init()) throws -> ScoreSummary {
-        let detector = try #require(LaneDetector(geometry: road.geometry, parameters: parameters))
+                       parameters: LaneDetectorParameters = .init(), fps: Double = 30) throws -> ScoreSummary {
+        let detector = try #require(LaneDetector(geometry: road.geometry, parameters: parameters, fps: fps))
         var readout = LaneReadout(labelSize: road.size, processingSize: road.size, hSamples: road.rows)
         var detection = LaneDetection()
         var lanes: [[Double]] = [], confidences: [Double] = []
@@ -110,7 +110,7 @@ struct LanesTests {
         let carried = try score(road, frames: 20, scored: 6..<20, hidden: [2], hiddenFrames: 6..<20, egoOnly: true)
         #expect(carried.accuracy >= 0.9 && carried.fnRate < 0.1)
         var noCarry = LaneDetectorParameters()
-        noCarry.carryFrames = 0
+        noCarry.carrySeconds = 0
         let dropped = try score(road, frames: 20, scored: 6..<20, hidden: [2], hiddenFrames: 6..<20, egoOnly: true, parameters: noCarry)
         #expect(dropped.fnRate >= 0.25)
         print("carried: accuracy \(carried.accuracy) FN \(carried.fnRate); held only: accuracy \(dropped.accuracy) FN \(dropped.fnRate)")
@@ -118,9 +118,9 @@ struct LanesTests {
 
     /// A whiteout hides every line for frames 6..<26 (the paint gone from the frame). Where the
     /// frame's holes cover the road, the lines are unseen, not missing: held through the 20
-    /// frames (a straight road: they stay right); with `holeHoldFrames` 0, or with holes that
-    /// cover only the sky, they are dropped after `holdFrames`; and the hold ends after
-    /// `holeHoldFrames` (docs/decisions/0033-lines-held-through-holes.md).
+    /// frames (a straight road: they stay right); with `holeHoldSeconds` 0, or with holes that
+    /// cover only the sky, they are dropped after `holdSeconds`; and the hold ends after
+    /// `holeHoldSeconds` (docs/decisions/0033-lines-held-through-holes.md). At 30 fps.
     @Test func linesHiddenByHolesAreHeldNotDropped() throws {
         let road = SyntheticRoad()
         let whole = Mask(width: road.size.width, height: road.size.height, fill: 1)
@@ -129,17 +129,35 @@ struct LanesTests {
         let all: Set<Int> = [0, 1, 2, 3], whiteout = 6..<26
         let held = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: whole)
         var off = LaneDetectorParameters()
-        off.holeHoldFrames = 0
+        off.holeHoldSeconds = 0
         let dropped = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: whole, parameters: off)
         let skyOnly = try score(road, frames: 26, scored: whiteout, hidden: all, hiddenFrames: whiteout, holes: sky)
         var short = LaneDetectorParameters()
-        short.holeHoldFrames = 10
-        // Held in frames 6..<16; at frame 16 the 11th miss is past hold_frames (4): dropped.
+        short.holeHoldSeconds = 10.0 / 30
+        // Held in frames 6..<16; at frame 16 the 11th miss is past hold_s (4 frames): dropped.
         let limited = try score(road, frames: 26, scored: 16..<26, hidden: all, hiddenFrames: whiteout, holes: whole, parameters: short)
         #expect(held.accuracy >= 0.95 && held.fnRate < 0.05, "held: \(held.accuracy) FN \(held.fnRate)")
         // Off, the lines last the 4 held frames of the 20: FN at least 0.75.
         #expect(dropped.fnRate >= 0.75 && skyOnly.fnRate >= 0.75, "off FN \(dropped.fnRate), sky-only FN \(skyOnly.fnRate)")
         #expect(limited.fnRate >= 0.99, "limited FN \(limited.fnRate)")
+    }
+
+    /// The tracks' limits are seconds: a 15 fps camera holds a line its holes hide for the same
+    /// 3 s as a 30 fps camera, 45 frames against 90 (docs/decisions/0040-lane-tracks-in-seconds.md).
+    /// A 60-frame whiteout: at 30 fps the lines are still held at its end; at 15 fps (4 s) the
+    /// hold ran out after 45 frames and the lines are gone.
+    @Test func linesAreHeldForTheSameSecondsAtAnyFrameRate() throws {
+        let limits30 = LaneDetectorParameters().frameLimits(fps: 30), limits15 = LaneDetectorParameters().frameLimits(fps: 15)
+        #expect(limits30 == .init(hold: 4, carry: 30, holeHold: 90), "30 fps keeps the frame counts the seconds replaced")
+        #expect(limits15 == .init(hold: 2, carry: 15, holeHold: 45))
+        #expect(LaneDetectorParameters().frameLimits(fps: 25) == .init(hold: 3, carry: 25, holeHold: 75))
+        let road = SyntheticRoad()
+        let whole = Mask(width: road.size.width, height: road.size.height, fill: 1)
+        let all: Set<Int> = [0, 1, 2, 3], whiteout = 6..<66, end = 56..<66
+        let at30 = try score(road, frames: 66, scored: end, hidden: all, hiddenFrames: whiteout, holes: whole, fps: 30)
+        let at15 = try score(road, frames: 66, scored: end, hidden: all, hiddenFrames: whiteout, holes: whole, fps: 15)
+        #expect(at30.accuracy >= 0.95 && at30.fnRate < 0.05, "30 fps, 50–60 frames into the whiteout: \(at30.accuracy) FN \(at30.fnRate)")
+        #expect(at15.fnRate >= 0.99, "15 fps, 3.3–4 s into the whiteout: FN \(at15.fnRate)")
     }
 
     /// A detector that takes another's marking pixels (`detect(sameFrameAs:)`, the pipeline's
