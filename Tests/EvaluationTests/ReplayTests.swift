@@ -52,7 +52,8 @@ struct ReplayTests {
         let labels = try LaneLabelFile(path: Self.sample + "/labels.json")
         let camera = try CameraProfiles.load(nameOrPath: "udacity-960x540", folder: Self.repo + "/config/cameras")
         let size = ImageSize(width: 640, height: 360)
-        let detector = try #require(LaneDetector(geometry: camera.geometry.scaled(to: size)))
+        // At the drive's frame rate, as replay runs it: the tracks' limits are seconds.
+        let detector = try #require(LaneDetector(geometry: camera.geometry.scaled(to: size), fps: drive.manifest.fps))
         var readout = LaneReadout(labelSize: ImageSize(width: 960, height: 540), processingSize: size, hSamples: [])
         let source = try drive.openFrames(size: size)
         var frame = Frame(image: RGBImage(width: 0, height: 0), pts: nil, index: 0)
