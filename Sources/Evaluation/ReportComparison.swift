@@ -6,12 +6,10 @@ import Foundation
 public struct ReportComparison: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var drive: String
-        /// Exposure-affected TuSimple frames of the drive in each report.
-        public var framesA: Int
-        public var framesB: Int
-        /// Accuracy on those frames (fractions).
-        public var accuracyA: Double
-        public var accuracyB: Double
+        /// The drive's exposure-affected TuSimple frames and summed accuracy in each report.
+        public var scores: DriveBootstrap.Pair
+        public var accuracyA: Double { scores.accuracySumA / Double(scores.framesA) }
+        public var accuracyB: Double { scores.accuracySumB / Double(scores.framesB) }
         /// Points of difference, a − b.
         public var points: Double { 100 * (accuracyA - accuracyB) }
     }
@@ -50,22 +48,19 @@ public struct ReportComparison: Sendable, Equatable {
             seen.insert(d.name)
             guard let y = scoredInB[d.name] else { onlyInA.append(d.name); continue }
             guard x.tusimpleFrames > 0, y.tusimpleFrames > 0 else { continue }
-            rows.append(Row(drive: d.name, framesA: x.tusimpleFrames, framesB: y.tusimpleFrames, accuracyA: x.accuracy, accuracyB: y.accuracy))
+            rows.append(Row(drive: d.name, scores: DriveBootstrap.Pair(accuracySumA: x.accuracySum, framesA: x.tusimpleFrames,
+                                                                       accuracySumB: y.accuracySum, framesB: y.tusimpleFrames)))
         }
         onlyInB = b.drives.map(\.name).filter { scoredInB[$0] != nil && !seen.contains($0) }
         guard !rows.isEmpty else { throw .noCommonDrives(variantA, variantB) }
-        interval = DriveBootstrap(rows.map {
-            DriveBootstrap.Pair(accuracySumA: $0.accuracyA * Double($0.framesA), framesA: $0.framesA,
-                                accuracySumB: $0.accuracyB * Double($0.framesB), framesB: $0.framesB)
-        })
+        interval = DriveBootstrap(rows.map(\.scores))
     }
 
     /// Pooled accuracy of each side over the common drives (fractions).
     public var pooled: (a: Double, b: Double) {
-        let framesA = rows.map(\.framesA).reduce(0, +), framesB = rows.map(\.framesB).reduce(0, +)
-        let a = rows.map { $0.accuracyA * Double($0.framesA) }.reduce(0, +) / Double(framesA)
-        let b = rows.map { $0.accuracyB * Double($0.framesB) }.reduce(0, +) / Double(framesB)
-        return (a, b)
+        let pairs = rows.map(\.scores)
+        return (pairs.map(\.accuracySumA).reduce(0, +) / Double(pairs.map(\.framesA).reduce(0, +)),
+                pairs.map(\.accuracySumB).reduce(0, +) / Double(pairs.map(\.framesB).reduce(0, +)))
     }
 
     /// The comparison as text: one line per drive (largest change first), then the pooled verdict.
@@ -75,7 +70,7 @@ public struct ReportComparison: Sendable, Equatable {
         lines.append("drive".padding(toLength: width, withPad: " ", startingAt: 0) + "   frames      a %      b %   a − b")
         for r in rows.sorted(by: { abs($0.points) > abs($1.points) }) {
             lines.append(r.drive.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + String(format: "   %6d   %6.1f   %6.1f   %+5.1f", r.framesA, 100 * r.accuracyA, 100 * r.accuracyB, r.points))
+                         + String(format: "   %6d   %6.1f   %6.1f   %+5.1f", r.scores.framesA, 100 * r.accuracyA, 100 * r.accuracyB, r.points))
         }
         let (a, b) = pooled
         var verdict = String(format: "pooled over %d drives: a %.2f %%, b %.2f %%, a − b %+.2f points", rows.count, 100 * a, 100 * b, 100 * (a - b))

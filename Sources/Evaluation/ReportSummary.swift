@@ -23,12 +23,10 @@ public struct ReportSummary: Sendable, Equatable {
     public static let margin = 2.0
 
     /// The paired drive bootstrap of `a` − `b` on the drives' exposure-affected frames (nil with
-    /// fewer than `DriveBootstrap.minimumDrives` drives scoring both).
+    /// fewer than `DriveBootstrap.minimumDrives` drives scoring both): `clearlane report compare`
+    /// of the report with itself.
     public static func interval(_ report: ReplayReport, _ a: String, against b: String) -> DriveBootstrap? {
-        DriveBootstrap(report.drives.compactMap { d in
-            guard let x = d.variants[a]?.exposureAffected, let y = d.variants[b]?.exposureAffected else { return nil }
-            return DriveBootstrap.Pair(accuracySumA: x.accuracySum, framesA: x.tusimpleFrames, accuracySumB: y.accuracySum, framesB: y.tusimpleFrames)
-        })
+        (try? ReportComparison(report, report, variant: a, variantB: b))?.interval
     }
 
     public init(_ report: ReplayReport, listed: Int = 3) {

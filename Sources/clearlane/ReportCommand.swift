@@ -10,6 +10,17 @@ struct ReportCommand: ParsableCommand {
         subcommands: [Merge.self, Render.self, Compare.self]
     )
 
+    /// FOLDER/report.json, or one error that says which folder holds none or what it holds.
+    static func load(_ folder: String) throws -> ReplayReport {
+        let path = (folder as NSString).appendingPathComponent("report.json")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("\(folder): no report.json (give the folders `clearlane replay --report` wrote)")
+        }
+        do { return try ReplayReport.read(path) } catch {
+            throw CommandFailure("\(path): not a replay report (\(error))")
+        }
+    }
+
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merges replay reports of disjoint drives (e.g. the shards of `clearlane replay --shard I/N`) into one.",
@@ -45,16 +56,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let reports = Self.expand(self.reports)
-            var loaded: [ReplayReport] = []
-            for folder in reports {
-                let path = (folder as NSString).appendingPathComponent("report.json")
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw CommandFailure("\(folder): no report.json (give the folders `clearlane replay --report` wrote)")
-                }
-                do { loaded.append(try ReplayReport.read(path)) } catch {
-                    throw CommandFailure("\(path): not a replay report (\(error))")
-                }
-            }
+            let loaded = try reports.map(ReportCommand.load)
             let command = "clearlane " + CommandLine.arguments.dropFirst().joined(separator: " ")
             let merged: ReplayReport
             do { merged = try ReplayReport.merged(loaded, command: command) } catch { throw CommandFailure("\(error)") }
@@ -113,16 +115,7 @@ struct ReportCommand: ParsableCommand {
         var variantB: String?
 
         func run() throws {
-            func load(_ folder: String) throws -> ReplayReport {
-                let path = (folder as NSString).appendingPathComponent("report.json")
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw CommandFailure("\(folder): no report.json (give the folders `clearlane replay --report` wrote)")
-                }
-                do { return try ReplayReport.read(path) } catch {
-                    throw CommandFailure("\(path): not a replay report (\(error))")
-                }
-            }
-            let first = try load(a), second = try load(b)
+            let first = try ReportCommand.load(a), second = try ReportCommand.load(b)
             do {
                 print(try ReportComparison(first, second, variant: variant, variantB: variantB).text(labelA: a, labelB: b))
             } catch {
