@@ -46,6 +46,27 @@ public struct DriveManifest: Decodable, Sendable, Equatable {
         frames = try c.decodeIfPresent(Int.self, forKey: .frames)
     }
 
+    /// The footage the frames show, whatever was done to their exposure: the filmed video a
+    /// degraded drive was made from (its `source` after the last "from: ", up to the parenthesis
+    /// that describes it), or the rendered road of a synthetic drive (preset and seed: other
+    /// frame rates or event lengths of it are the same road). Drives of one footage share their
+    /// road, markings and camera, so the drive bootstrap draws them together
+    /// (`DriveBootstrap.init(groups:)`). nil when `source` is empty.
+    public var footage: String? {
+        let text = source.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return nil }
+        if text.hasPrefix("synthetic: ") {
+            // `clearlane synth --preset P --seed S …` (DriveSynthesizer writes the command).
+            let words = text.split(separator: " ")
+            func value(_ flag: String) -> Substring? { words.firstIndex(of: Substring(flag)).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil } }
+            if let preset = value("--preset"), let seed = value("--seed") { return "rendered \(preset) seed \(seed)" }
+            return text
+        }
+        let filmed = text.range(of: " from: ", options: .backwards).map { String(text[$0.upperBound...]) } ?? text
+        let described = filmed.range(of: " (").map { String(filmed[..<$0.lowerBound]) } ?? filmed
+        return described.trimmingCharacters(in: .whitespaces)
+    }
+
     /// Decodes and range-checks drive.yaml text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws -> DriveManifest {
         try parse(YAMLLoader(file: file, text: text))

@@ -1,11 +1,13 @@
 /// How far a pooled accuracy difference between two variants could move with other drives: a
-/// paired bootstrap over the drives of a set.
+/// paired bootstrap over the drives of a set, drawn by footage.
 ///
 /// The frames of one drive share its road, camera and event, so they are not independent
-/// samples; the drive is the unit. Each draw picks as many drives as the set has, with
-/// replacement, and pools both variants' affected frames over the drives drawn (Σ accuracy /
-/// Σ frames, as the report pools the whole set); the interval holds the middle 95 % of the draws'
-/// differences. Both variants are scored on the same drives in every draw (paired), so what the
+/// samples; nor are drives made from the same footage (one filmed video degraded with several
+/// events, one rendered road at 30 and 15 fps), which share their road, markings and camera.
+/// The footage is the unit (`init(groups:)`; a drive of unknown footage is its own). Each draw
+/// picks as many footages as the set has, with replacement, and pools both variants' affected
+/// frames over all drives of the footages drawn (Σ accuracy / Σ frames, as the report pools the
+/// whole set); the interval holds the middle 95 % of the draws' differences. Both variants are scored on the same drives in every draw (paired), so what the
 /// drives share cancels. Draws come from a fixed-seed generator: a report renders the same
 /// interval every time.
 ///
@@ -33,15 +35,31 @@ public struct DriveBootstrap: Sendable, Equatable {
     public var low: Double
     public var high: Double
     public var draws: Int
+    /// Drives with frames for both variants, and the footages they come from (the units drawn).
     public var drives: Int
+    public var footages: Int
 
-    /// Fewer drives than this give no interval: with one or two, every draw repeats them.
-    public static let minimumDrives = 3
+    /// Fewer footages than this give no interval: with one or two, every draw repeats them.
+    public static let minimumFootages = 3
 
-    /// nil when fewer than `minimumDrives` drives have frames for both variants.
+    /// Each drive its own footage. nil when fewer than `minimumFootages` drives have frames for
+    /// both variants.
     public init?(_ pairs: [Pair], draws: Int = 2000, seed: UInt64 = 0x5EED_D12E) {
-        let usable = pairs.filter { $0.framesA > 0 && $0.framesB > 0 }
-        guard usable.count >= Self.minimumDrives, draws > 0 else { return nil }
+        self.init(groups: pairs.map { [$0] }, draws: draws, seed: seed)
+    }
+
+    /// `groups` holds the drives of each footage. nil when fewer than `minimumFootages` footages
+    /// have a drive with frames for both variants.
+    public init?(groups: [[Pair]], draws: Int = 2000, seed: UInt64 = 0x5EED_D12E) {
+        let drivesUsed = groups.map { $0.filter { $0.framesA > 0 && $0.framesB > 0 } }.filter { !$0.isEmpty }
+        // Pooling sums frames and accuracy, so a footage drawn is the sum of its drives.
+        let usable = drivesUsed.map { group in
+            group.reduce(Pair(accuracySumA: 0, framesA: 0, accuracySumB: 0, framesB: 0)) {
+                Pair(accuracySumA: $0.accuracySumA + $1.accuracySumA, framesA: $0.framesA + $1.framesA,
+                     accuracySumB: $0.accuracySumB + $1.accuracySumB, framesB: $0.framesB + $1.framesB)
+            }
+        }
+        guard usable.count >= Self.minimumFootages, draws > 0 else { return nil }
         func pooledDifference(_ pick: (Int) -> Pair) -> Double {
             var sumA = 0.0, sumB = 0.0, framesA = 0, framesB = 0
             for i in 0..<usable.count {
@@ -62,7 +80,8 @@ public struct DriveBootstrap: Sendable, Equatable {
         low = differences[Int((0.025 * Double(draws)).rounded(.down))]
         high = differences[min(draws - 1, Int((0.975 * Double(draws)).rounded(.up)) - 1)]
         self.draws = draws
-        self.drives = usable.count
+        self.drives = drivesUsed.map(\.count).reduce(0, +)
+        self.footages = usable.count
     }
 
     /// Whether the interval excludes no difference: the set tells the two variants apart.

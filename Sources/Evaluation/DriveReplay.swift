@@ -152,7 +152,8 @@ public struct DriveReplay {
             case .copyLast:
                 restorer = CopyLastRestoration()
             case .median:
-                restorer = TemporalMedianRestoration()
+                // The CPNet's memory in seconds at the drive's frame rate.
+                restorer = options.stages.median(fps: drive.manifest.fps)
             case .clean:
                 guard drive.cleanFolder != nil || drive.cleanVideo != nil else {
                     appendOnce(&notes, "clean: omitted for drives without clean/ frames (\(drive.name))")
@@ -175,6 +176,7 @@ public struct DriveReplay {
         }()
         var report = DriveReport(name: drive.name, path: drive.folder, preset: preset, camera: camera.origin,
                                  holeSource: holeSource, labels: drive.manifest.labels)
+        report.footage = drive.manifest.footage
         report.events = try drive.exposurePath.map { try ExposureLog.read($0).events }
         report.nativeSize = labelSize.description
         report.processingSize = size.description

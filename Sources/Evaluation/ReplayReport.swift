@@ -342,6 +342,10 @@ public struct DriveReport: Codable, Sendable {
     public var holeSource: String
     /// How the labels were made (drive.yaml `labels:`).
     public var labels: String?
+    /// The footage the drive's frames show (`DriveManifest.footage`): drives of one footage are
+    /// drawn together by the drive bootstrap. nil in reports written before it was recorded,
+    /// where each drive counts as its own footage.
+    public var footage: String?
     /// Frames per second of the whole replay of this drive (decode, holes, all variants, scoring).
     public var replayFPS = 0.0
     public var variants: [String: VariantReport] = [:]
@@ -354,7 +358,7 @@ public struct DriveReport: Codable, Sendable {
         case name, path, index, preset, frames, labeledFrames = "labeled_frames", affectedFrames = "affected_frames"
         case affectedLabeledFrames = "affected_labeled_frames", meanHoleCoverage = "mean_hole_coverage", camera
         case nativeSize = "native_size", processingSize = "processing_size"
-        case holeSource = "hole_source", labels, replayFPS = "replay_fps", variants, timeline, events, strips
+        case holeSource = "hole_source", labels, footage, replayFPS = "replay_fps", variants, timeline, events, strips
     }
 
     public init(name: String, path: String, preset: String?, camera: String, holeSource: String, labels: String?) {

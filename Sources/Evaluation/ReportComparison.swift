@@ -6,6 +6,9 @@ import Foundation
 public struct ReportComparison: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var drive: String
+        /// The footage the drive was made from (`DriveReport.footage`; the drive's name when the
+        /// report predates it): the bootstrap draws drives of one footage together.
+        public var footage: String
         /// The drive's exposure-affected TuSimple frames and summed accuracy in each report.
         public var scores: DriveBootstrap.Pair
         public var accuracyA: Double { scores.accuracySumA / Double(scores.framesA) }
@@ -21,7 +24,8 @@ public struct ReportComparison: Sendable, Equatable {
     /// Drives only one of the reports has (or has without the variant).
     public var onlyInA: [String] = []
     public var onlyInB: [String] = []
-    /// Pooled difference a − b over `rows` with its interval; nil below three drives.
+    /// Pooled difference a − b over `rows` with its interval, drawn by footage; nil below three
+    /// footages.
     public var interval: DriveBootstrap?
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -48,12 +52,23 @@ public struct ReportComparison: Sendable, Equatable {
             seen.insert(d.name)
             guard let y = scoredInB[d.name] else { onlyInA.append(d.name); continue }
             guard x.tusimpleFrames > 0, y.tusimpleFrames > 0 else { continue }
-            rows.append(Row(drive: d.name, scores: DriveBootstrap.Pair(accuracySumA: x.accuracySum, framesA: x.tusimpleFrames,
+            rows.append(Row(drive: d.name, footage: d.footage ?? d.name, scores: DriveBootstrap.Pair(accuracySumA: x.accuracySum, framesA: x.tusimpleFrames,
                                                                        accuracySumB: y.accuracySum, framesB: y.tusimpleFrames)))
         }
         onlyInB = b.drives.map(\.name).filter { scoredInB[$0] != nil && !seen.contains($0) }
         guard !rows.isEmpty else { throw .noCommonDrives(variantA, variantB) }
-        interval = DriveBootstrap(rows.map(\.scores))
+        interval = DriveBootstrap(groups: footageGroups.map { $0.rows.map(\.scores) })
+    }
+
+    /// The rows of each footage, in the order footages first appear.
+    public var footageGroups: [(footage: String, rows: [Row])] {
+        var order: [String] = []
+        var byFootage: [String: [Row]] = [:]
+        for row in rows {
+            if byFootage[row.footage] == nil { order.append(row.footage) }
+            byFootage[row.footage, default: []].append(row)
+        }
+        return order.map { ($0, byFootage[$0]!) }
     }
 
     /// Pooled accuracy of each side over the common drives (fractions).
@@ -75,12 +90,17 @@ public struct ReportComparison: Sendable, Equatable {
         let (a, b) = pooled
         var verdict = String(format: "pooled over %d drives: a %.2f %%, b %.2f %%, a − b %+.2f points", rows.count, 100 * a, 100 * b, 100 * (a - b))
         if let interval {
-            verdict += String(format: "; 95 %% interval over drives (paired bootstrap) %+.1f … %+.1f points", 100 * interval.low, 100 * interval.high)
+            verdict += String(format: "; 95 %% interval (paired bootstrap over the %d footages) %+.1f … %+.1f points",
+                              interval.footages, 100 * interval.low, 100 * interval.high)
             verdict += interval.separates ? "." : ": these drives cannot tell a from b."
         } else {
-            verdict += "; no interval with fewer than \(DriveBootstrap.minimumDrives) drives."
+            verdict += "; no interval with fewer than \(DriveBootstrap.minimumFootages) footages."
         }
         lines.append(verdict)
+        let shared = footageGroups.filter { $0.rows.count > 1 }
+        if !shared.isEmpty {
+            lines.append("drawn together (one footage): " + shared.map { "\($0.footage) (\($0.rows.count) drives)" }.joined(separator: "; "))
+        }
         if !onlyInA.isEmpty { lines.append("only in a (not compared): " + onlyInA.joined(separator: ", ")) }
         if !onlyInB.isEmpty { lines.append("only in b (not compared): " + onlyInB.joined(separator: ", ")) }
         return lines.joined(separator: "\n")

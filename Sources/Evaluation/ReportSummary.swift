@@ -22,9 +22,9 @@ public struct ReportSummary: Sendable, Equatable {
     /// Points of difference below which a drive counts as neither helped nor hurt.
     public static let margin = 2.0
 
-    /// The paired drive bootstrap of `a` − `b` on the drives' exposure-affected frames (nil with
-    /// fewer than `DriveBootstrap.minimumDrives` drives scoring both): `clearlane report compare`
-    /// of the report with itself.
+    /// The paired drive bootstrap of `a` − `b` on the drives' exposure-affected frames, drawn by
+    /// footage (nil with fewer than `DriveBootstrap.minimumFootages` footages scoring both):
+    /// `clearlane report compare` of the report with itself.
     public static func interval(_ report: ReplayReport, _ a: String, against b: String) -> DriveBootstrap? {
         (try? ReportComparison(report, report, variant: a, variantB: b))?.interval
     }
@@ -67,8 +67,12 @@ public struct ReportSummary: Sendable, Equatable {
                 // One or two points on a set of drives that each swing by several: say whether
                 // the set can tell the two apart at all.
                 if let interval = Self.interval(report, "restored", against: best.0) {
-                    line += String(format: "; with the %d drives resampled (paired bootstrap over drives), 95 %% of the differences lie between %+.1f and %+.1f points",
-                                   interval.drives, 100 * interval.low, 100 * interval.high)
+                    // Drives made from one footage share its road and camera: they are drawn together.
+                    let units = interval.footages == interval.drives
+                        ? "the \(interval.drives) drives resampled (paired bootstrap over drives)"
+                        : "the \(interval.drives) drives resampled by footage (paired bootstrap over their \(interval.footages) footages)"
+                    line += String(format: "; with %@, 95 %% of the differences lie between %+.1f and %+.1f points",
+                                   units, 100 * interval.low, 100 * interval.high)
                     line += interval.separates ? "." : ": this set cannot tell them apart."
                 } else {
                     line += "."

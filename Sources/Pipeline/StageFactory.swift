@@ -44,6 +44,14 @@ public struct StageFactory: @unchecked Sendable {
         return CPNetRestoration(weights: weights, config: restorer, fps: fps, geometry: geometry)
     }
 
+    /// The temporal-median baseline for a stream at `fps`, with the CPNet's memory: `references`
+    /// frames taken every `stride_s` seconds. So the median spans the same seconds at 15 and
+    /// 30 fps, and the report's restored − median measures what the network adds, not a longer
+    /// or shorter memory.
+    public func median(fps: Double) -> TemporalMedianRestoration {
+        TemporalMedianRestoration(capacity: restorer.references, stride: restorer.strideFrames(fps: fps))
+    }
+
     /// The classical corrections replay scores beside restoration (`lanes.baselines`).
     public func clahe() -> CLAHE { CLAHE(tiles: lanes.baselines.claheTiles, clipLimit: lanes.baselines.claheClipLimit) }
     public func gamma(roi: Mask) -> GammaNormalization { GammaNormalization(target: lanes.baselines.gammaTarget, roi: roi) }

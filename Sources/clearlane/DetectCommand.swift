@@ -6,6 +6,7 @@ import Foundation
 import Imaging
 import Lanes
 import Media
+import Pipeline
 
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,11 @@ struct DetectCommand: ParsableCommand {
             The camera geometry comes from --camera, else the drive's drive.yaml, else it is \
             estimated from the first frames (the lane lines' vanishing point). Lanes are written in \
             the source's native pixels at h_samples rows (default: every 10 rows below the ROI).
+
+            The detector runs with the lanes.detector settings of --config (default: the installed \
+            config/default.yaml), as on the vehicle. Its hold and carry times are in seconds, \
+            converted at the source's frame rate: the drive's drive.yaml, the video's caps, or \
+            --fps for an image folder.
 
             Example: clearlane detect evaluation/samples/solidWhiteRight --overlays out/overlays --every 10 \\
                        --labels out/proposed.json
@@ -48,6 +54,12 @@ struct DetectCommand: ParsableCommand {
     @Flag(help: "Also write contact sheets (2×2 overlays at half size, frame numbers in the file name) for reviewing.")
     var sheets = false
 
+    @Option(help: "The YAML config whose lanes.detector settings the detector runs with (default: config/default.yaml of the installed resources; the built-in defaults when none is installed).")
+    var config: String?
+
+    @Option(help: "Frame rate of the source, for the detector's hold and carry times in seconds (default: the drive's drive.yaml or the video's caps; 30 for an image folder).")
+    var fps: Double?
+
     @Option(help: "Frames used to estimate a camera profile when there is none.")
     var estimateFrames = 50
 
@@ -57,15 +69,24 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         guard let box = ImageSize(parsing: size) else { throw ValidationError("--size must look like 640x360") }
         let keepFrames = try keep.map(Self.parseFrames)
+        if let fps, !(fps > 0 && fps <= 240) { throw ValidationError("--fps must be a frame rate in (0, 240], got \(fps)") }
+        // The lanes.detector section the vehicle runs with, never the detector's built-in defaults
+        // when a config is installed: overlays and proposed labels must show what the product sees.
+        var parameters = LaneDetectorParameters()
+        if let file = config ?? (try? DefaultResources.configFile(nil)) {
+            do { parameters = try LoadedConfig.load(file).config.lanes.detector } catch { throw CommandFailure("\(error)") }
+            print("detector: lanes.detector of \(file)")
+        }
         let drive = Drive.isDrive(source) ? try Drive(folder: source) : nil
         // Decode at native size: overlays and labels are in native pixels.
         var frames: [RGBImage] = []
-        let src = try drive?.openFrames() ?? SourceArgument(text: source).open(size: nil)
+        let src = try drive?.openFrames() ?? SourceArgument(text: source).open(size: nil, fps: fps ?? 30)
         while let f = try src.next() {
             frames.append(f.image)
             if let maxFrames, frames.count >= maxFrames { src.close(); break }
         }
         guard let first = frames.first else { throw CommandFailure("\(source) has no frames") }
+        let rate = fps ?? drive?.manifest.fps ?? src.streamInfo?.fps ?? 30
         let cameras = self.cameras ?? ResourceLocator.current.path(ResourceLocator.defaultCameras)
         let resolved: ResolvedCamera
         if let drive, let r = try CameraProfiles.resolve(drive: drive, override: camera, folder: cameras) {
@@ -83,7 +104,9 @@ struct DetectCommand: ParsableCommand {
         print("camera: \(resolved.origin)")
         print("  roi: \(nativeGeometry.roi.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
         print("  birdseye: \(nativeGeometry.roadQuad.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
-        guard let detector = LaneDetector(geometry: nativeGeometry.scaled(to: processing)) else {
+        let limits = parameters.frameLimits(fps: rate)
+        print("  rate: \(String(format: "%g", rate)) fps (lanes held \(limits.hold) frames, carried \(limits.carry), held through holes \(limits.holeHold))")
+        guard let detector = LaneDetector(geometry: nativeGeometry.scaled(to: processing), parameters: parameters, fps: rate) else {
             throw CommandFailure("camera geometry is unusable: \(nativeGeometry.problem ?? "degenerate")")
         }
         let rows = LaneReadout.defaultRows(geometry: nativeGeometry)

@@ -93,7 +93,8 @@ struct ReportCommand: ParsableCommand {
             discussion: """
                 Matches drives by name and prints, per drive, the variant's official TuSimple \
                 accuracy on exposure-affected frames in each report and the difference, then the \
-                pooled difference with a 95 % interval from a paired bootstrap over the drives \
+                pooled difference with a 95 % interval from a paired bootstrap over the drives, \
+                drives made from one footage (one filmed video, one rendered road) drawn together \
                 (docs/design/metrics.md § Comparing variants). An interval that contains 0 means \
                 the drives cannot tell the two apart. Drives in only one report are listed, not \
                 compared.

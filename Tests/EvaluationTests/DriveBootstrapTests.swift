@@ -53,6 +53,20 @@ struct DriveBootstrapTests {
         #expect(above <= 0.025 + 1e-9 && above >= 0.025 - 1.0 / 27, "above \(above)")
     }
 
+    /// A footage drawn is all its drives: the grouped bootstrap equals the plain one over each
+    /// footage's summed drives, and singletons are the plain bootstrap over drives.
+    @Test func aFootageIsDrawnAsTheSumOfItsDrives() throws {
+        let a = pair(0.9, 0.6, frames: 10), a2 = pair(0.7, 0.65, frames: 6), b = pair(0.5, 0.7, frames: 20), c = pair(0.8, 0.8, frames: 5)
+        let grouped = try #require(DriveBootstrap(groups: [[a, a2], [b], [c]], draws: 4000))
+        let summed = try #require(DriveBootstrap([pair((9.0 + 4.2) / 16, (6.0 + 3.9) / 16, frames: 16), b, c], draws: 4000))
+        #expect(abs(grouped.low - summed.low) < 1e-12 && abs(grouped.high - summed.high) < 1e-12 && abs(grouped.difference - summed.difference) < 1e-12)
+        #expect(grouped.drives == 4 && grouped.footages == 3)
+        let singletons = try #require(DriveBootstrap(groups: [[a], [a2], [b], [c]]))
+        #expect(singletons == DriveBootstrap([a, a2, b, c]))
+        // Two footages are too few, however many drives they hold.
+        #expect(DriveBootstrap(groups: [[a, a2, c], [b]]) == nil)
+    }
+
     @Test func theSameDrivesGiveTheSameIntervalAndTooFewGiveNone() throws {
         let pairs = [pair(0.9, 0.8), pair(0.6, 0.7), pair(0.75, 0.7), pair(0.8, 0.85)]
         #expect(DriveBootstrap(pairs) == DriveBootstrap(pairs))

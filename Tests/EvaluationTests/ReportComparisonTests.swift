@@ -53,6 +53,30 @@ struct ReportComparisonTests {
         #expect(c.interval == ReportSummary.interval(r, "restored", against: "copy-last"))
     }
 
+    /// Drives made from one footage are drawn together: three degraded copies of one video count
+    /// once in the interval, not three times; reports without footages keep one drive per unit.
+    @Test func drivesOfOneFootageAreDrawnTogether() throws {
+        func withFootage(_ d: DriveReport, _ footage: String?) -> DriveReport { var d = d; d.footage = footage; return d }
+        let drives = [drive("real-glare", ["restored": 0.9, "copy-last": 0.7]), drive("real-flicker", ["restored": 0.85, "copy-last": 0.7]),
+                      drive("real-tunnel", ["restored": 0.95, "copy-last": 0.8]), drive("synth-1", ["restored": 0.6, "copy-last": 0.7]),
+                      drive("synth-2", ["restored": 0.7, "copy-last": 0.75]), drive("synth-3", ["restored": 0.8, "copy-last": 0.78])]
+        let video = "udacity/CarND-LaneLines-P1, test_videos/solidWhiteRight.mp4"
+        let footages: [String?] = [video, video, video, "rendered glare-long seed 1", "rendered glare-long seed 2", nil]
+        let grouped = report(zip(drives, footages).map(withFootage))
+        let c = try ReportComparison(grouped, grouped, variant: "restored", variantB: "copy-last")
+        #expect(c.footageGroups.map(\.footage) == [video, "rendered glare-long seed 1", "rendered glare-long seed 2", "synth-3"])
+        let interval = try #require(c.interval)
+        #expect(interval.drives == 6 && interval.footages == 4)
+        let perDrive = try #require(try ReportComparison(report(drives), report(drives), variant: "restored", variantB: "copy-last").interval)
+        #expect(perDrive.footages == 6 && abs(perDrive.difference - interval.difference) < 1e-12, "grouping moves the interval, not the pooled figure")
+        // Three drives that agree because they are one video no longer look like three pieces of evidence.
+        #expect(interval.high - interval.low > perDrive.high - perDrive.low)
+        let text = c.text(labelA: "report", labelB: "report")
+        #expect(text.contains("paired bootstrap over the 4 footages") && text.contains("drawn together (one footage): \(video) (3 drives)"), "\(text)")
+        let answer = ReportSummary(grouped)
+        #expect(answer.lines.contains { $0.contains("with the 6 drives resampled by footage (paired bootstrap over their 4 footages)") }, "\(answer.lines)")
+    }
+
     @Test func reportsWithoutACommonDriveAreAnError() {
         let a = report([drive("a", ["restored": 0.9])]), b = report([drive("b", ["restored": 0.9])])
         #expect(throws: ReportComparison.Failure.noCommonDrives("restored", "restored")) { try ReportComparison(a, b) }

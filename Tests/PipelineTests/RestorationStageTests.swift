@@ -236,6 +236,34 @@ struct BaselineRestorerTests {
         #expect(frame.image[1, 1] == RGB(40, 40, 40))
         #expect(frame.image[0, 0] == RGB(255, 255, 255))
     }
+
+    /// Replay's median keeps the CPNet's memory in seconds (`StageFactory.median(fps:)`): at 15
+    /// and 30 fps it draws on frames of the same instants. Each frame's grey level is its time in
+    /// 30ths of a second; a hole at t = 0.333 s takes the median of the memory's frames.
+    @Test func replaysMedianSpansTheSameSecondsAtAnyFrameRate() {
+        func filled(fps: Double) -> UInt8 {
+            let baseline = StageFactory().median(fps: fps)
+            let step = Int(30 / fps)
+            let filmed = 10 / step
+            for index in 0..<filmed {
+                var f = Frame(image: RGBImage(width: 4, height: 4, fill: UInt8(index * step)), pts: nil, index: index)
+                _ = baseline.restore(&f, holes: Mask(width: 4, height: 4, fill: 0), budget: .infinity)
+            }
+            var frame = Frame(image: RGBImage(width: 4, height: 4, fill: 255), pts: nil, index: filmed)
+            _ = baseline.restore(&frame, holes: Mask(width: 4, height: 4, fill: 1), budget: .infinity)
+            return frame.image[2, 2].r
+        }
+        // 4 references every 0.067 s: the frames of 0.067 … 0.267 s, whose median (upper middle) is 0.2 s.
+        #expect(filled(fps: 30) == 6)
+        #expect(filled(fps: 15) == 6)
+        // A frame-counted memory (every 2nd frame) would reach back twice as far at 15 fps.
+        #expect(StageFactory().median(fps: 15).stride == 1 && StageFactory().median(fps: 30).stride == 2)
+        var longer = RestorerConfig()
+        longer.references = 6
+        longer.strideSeconds = 0.2
+        let median = StageFactory(restorer: longer).median(fps: 15)
+        #expect(median.capacity == 6 && median.stride == 3)
+    }
 }
 
 @Suite("Restore-time prediction")

@@ -151,6 +151,34 @@ struct SynthesisTests {
         #expect(try frames.next() == nil)
     }
 
+    /// The drive bootstrap draws drives of one footage together (`DriveManifest.footage`): one
+    /// rendered road at 30 and 15 fps, or one filmed video however it was degraded.
+    @Test func drivesKnowTheFootageTheyWereMadeFrom() throws {
+        let tmp = try TemporaryFolder()
+        defer { tmp.cleanup() }
+        let size = ImageSize(width: 160, height: 90)
+        for (name, seed, fps) in [("a30", UInt64(5), 30.0), ("a15", 5, 15), ("b30", 6, 30)] {
+            let scenario = Scenario(preset: .glareLong, seed: seed, frames: 3, fps: fps)
+            try DriveSynthesizer(scenario: scenario, size: size, preroll: 0)
+                .synthesize(into: tmp.file(name), command: EvaluationSet.synthCommand(preset: .glareLong, seed: seed, frames: 3, size: size, fps: fps == 30 ? nil : fps, eventSeconds: nil))
+        }
+        let a30 = try Drive(folder: tmp.file("a30")).manifest.footage, a15 = try Drive(folder: tmp.file("a15")).manifest.footage
+        #expect(a30 == "rendered glare-long seed 5" && a15 == a30)
+        #expect(try Drive(folder: tmp.file("b30")).manifest.footage == "rendered glare-long seed 6")
+
+        let real = Repo.path("evaluation/samples/solidWhiteRight")
+        _ = try DriveDegrader.degrade(source: real, preset: .flicker, seed: 9, size: size, maxFrames: 3, labelsPath: nil, out: tmp.file("d"),
+                                      storage: .png(compression: 1), command: EvaluationSet.degradeCommand(source: real, preset: .flicker, seed: 9, size: size, frames: 3, fps: nil, eventSeconds: nil))
+        let video = "udacity/CarND-LaneLines-P1, test_videos/solidWhiteRight.mp4"
+        #expect(try Drive(folder: real).manifest.footage == video)
+        #expect(try Drive(folder: tmp.file("d")).manifest.footage == video)
+        #expect(try Drive(folder: Repo.path("evaluation/samples/solidWhiteRight-tunnel-exit")).manifest.footage == video)
+        #expect(try Drive(folder: Repo.path("evaluation/samples/challenge")).manifest.footage == "udacity/CarND-LaneLines-P1 test_videos/challenge.mp4")
+        var unknown = try Drive(folder: real).manifest
+        unknown.source = ""
+        #expect(unknown.footage == nil)
+    }
+
     @Test func carriedLabelsAreScaledAndRenamed() {
         let label = LaneLabel(rawFile: "frames/000007.png", hSamples: [270, 540], lanes: [[480, -2], [100.5, 200]])
         let scaled = DriveDegrader.scale(label, index: 7, from: ImageSize(width: 960, height: 540), to: ImageSize(width: 640, height: 360), video: false)
