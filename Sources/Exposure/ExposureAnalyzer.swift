@@ -5,7 +5,8 @@ import Imaging
 /// is saturated (all channels near 255, or luma near 255) or crushed (luma near 0), *and* its
 /// neighbourhood is mostly saturated / crushed too (texture-aware: lane paint, a white truck or a
 /// dark tyre under correct exposure have texture around them and stay out). The mask is then
-/// closed and opened (no pinholes, no specks), dilated to cover the bloom halo, restricted to the
+/// closed and opened (no pinholes, no specks), dilated to cover the bloom halo, grown into the
+/// bright veil around clipped holes where `veil_radius` allows (`VeilGrowth`), restricted to the
 /// camera profile's lane ROI, and held for a few frames after a pixel was last detected so it does
 /// not flicker.
 ///
@@ -20,10 +21,15 @@ public struct ExposureAnalyzer: Sendable {
     public let roiPixelCount: Int
 
     private var saturated: Mask, crushed: Mask
+    /// Pixels at or above the veil level (`veil_level`), where clipped holes may grow.
+    private var veil: Mask
+    /// Pixels with a visible ridge (`veil_contrast`), and their neighbourhood.
+    private var ridges: Mask, nearRidges: Mask
     private var work: Mask, work2: Mask
     /// Frames since each pixel was last detected (255 = long ago).
     private var age: [UInt8]
     private var morphology = BoxMorphology()
+    private var veilGrowth = VeilGrowth()
 
     /// `roi`: polygon of [x, y] points in pixels of `size` (the camera profile's `roi`).
     public init(configuration: ExposureConfig = .init(), roi polygon: [[Double]], size: ImageSize) {
@@ -40,6 +46,9 @@ public struct ExposureAnalyzer: Sendable {
         roiPixelCount = max(region.setCount, 1)
         saturated = Mask(width: size.width, height: size.height, fill: 0)
         crushed = saturated
+        veil = saturated
+        ridges = saturated
+        nearRidges = saturated
         work = saturated
         work2 = saturated
         age = [UInt8](repeating: 255, count: size.pixelCount)
@@ -59,26 +68,31 @@ public struct ExposureAnalyzer: Sendable {
         // cannot trap here).
         func level(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
         let clipLevel = level(c.clipLevel), clipLumaLevel = level(c.clipLumaLevel), crushLevel = level(c.crushLevel)
+
         let flatFraction = min(max(c.flatFraction, 0.01), 1)
         let n = size.pixelCount
         // 1. Candidates: saturated and crushed pixels. The sums are the closure's locals, returned
         // at the end: captured, each add went through memory and waited on the one before it.
+        // `veil` holds each pixel's luma until step 3b thresholds it in place.
         let (lumaSum, clippedCount, crushedCount) = image.pixels.withUnsafeBufferPointer { px in
             saturated.values.withUnsafeMutableBufferPointer { s in
                 crushed.values.withUnsafeMutableBufferPointer { d in
-                    var lumaSum = 0, clippedCount = 0, crushedCount = 0
-                    for i in 0..<n {
-                        let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
-                        let y = ColorConversion.luma(r, g, b)
-                        lumaSum &+= Int(y)
-                        let sat: UInt8 = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel ? 1 : 0
-                        let dark: UInt8 = y <= crushLevel ? 1 : 0
-                        s[i] = sat
-                        d[i] = dark
-                        clippedCount &+= Int(sat)
-                        crushedCount &+= Int(dark)
+                    veil.values.withUnsafeMutableBufferPointer { v in
+                        var lumaSum = 0, clippedCount = 0, crushedCount = 0
+                        for i in 0..<n {
+                            let r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2]
+                            let y = ColorConversion.luma(r, g, b)
+                            lumaSum &+= Int(y)
+                            let sat: UInt8 = min(r, min(g, b)) >= clipLevel || y >= clipLumaLevel ? 1 : 0
+                            let dark: UInt8 = y <= crushLevel ? 1 : 0
+                            s[i] = sat
+                            d[i] = dark
+                            v[i] = y
+                            clippedCount &+= Int(sat)
+                            crushedCount &+= Int(dark)
+                        }
+                        return (lumaSum, clippedCount, crushedCount)
                     }
-                    return (lumaSum, clippedCount, crushedCount)
                 }
             }
         }
@@ -101,6 +115,40 @@ public struct ExposureAnalyzer: Sendable {
         // before adding the bloom halo.
         let eaten = max(0, Int((flatFraction * Double(2 * flat + 1) - Double(flat) - 1).rounded(.up)))
         morphology.dilate(work2, radius: c.scaled(c.openRadius, width: w) + eaten + c.scaled(c.dilateRadius, width: w), into: &work)
+        // 3b. Clipped holes take in the bright veil their bloom lays over the road beside them:
+        // pixels of at least veil_level luma with no visible ridge near them.
+        if c.veilRadius > 0 && clippedCount > 0 {
+            // Visible structure: a ridge or edge of at least veil_contrast against the mean of the
+            // pixels `offset` to either side (the lane detector's slope-free ridge, so the veil's
+            // own ramp does not count), kept out of the veil with a margin.
+            let offset = c.scaled(4, width: w), contrast = c.veilContrast
+            veil.values.withUnsafeBufferPointer { luma in
+                ridges.values.withUnsafeMutableBufferPointer { r in
+                    let twice = Int16(min(2 * contrast, Int(Int16.max)))
+                    func ridge(_ row: Int, _ x: Int, _ left: Int, _ right: Int) -> UInt8 {
+                        abs(2 * Int16(luma[row + x]) - Int16(luma[row + left]) - Int16(luma[row + right])) >= twice ? 1 : 0
+                    }
+                    for y in 0..<size.height {
+                        let row = y * w
+                        // Clamped at the borders; the interior without clamps, so it vectorizes.
+                        let inner = min(offset, w)
+                        for x in 0..<inner { r[row + x] = ridge(row, x, max(x - offset, 0), min(x + offset, w - 1)) }
+                        if w - offset > offset {
+                            for x in offset..<(w - offset) { r[row + x] = ridge(row, x, x - offset, x + offset) }
+                        }
+                        for x in max(w - offset, inner)..<w { r[row + x] = ridge(row, x, max(x - offset, 0), min(x + offset, w - 1)) }
+                    }
+                }
+            }
+            morphology.dilate(ridges, radius: c.scaled(8, width: w), into: &nearRidges)
+            let threshold = c.veilLevel
+            veil.values.withUnsafeMutableBufferPointer { v in
+                nearRidges.values.withUnsafeBufferPointer { near in
+                    for i in 0..<n { v[i] = Int(v[i]) >= threshold && near[i] == 0 ? 1 : 0 }
+                }
+            }
+            veilGrowth.grow(&work, seeds: saturated, veil: veil, radius: c.scaled(c.veilRadius, width: w))
+        }
         // 4. Inside the ROI, with temporal hold.
         holes.reshape(width: size.width, height: size.height, fill: 0)
         let hold = UInt8(min(max(c.holdFrames, 0), 254))

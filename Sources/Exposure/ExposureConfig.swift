@@ -13,6 +13,10 @@ public struct ExposureConfig: SettingsSection, Sendable, Equatable {
     public var dilateRadius = 2
     public var holdFrames = 1
     public var minHoleFraction = 0.002
+    // The veil (decision 0042): chosen on dev and dev-hard.
+    public var veilLevel = 160
+    public var veilContrast = 4
+    public var veilRadius = 128
 
     public static var settings: [Setting<ExposureConfig>] {
         [Setting("clip_level", \.clipLevel, .closed(128...255), "a pixel whose smallest channel is at least this (8-bit) is saturated"),
@@ -26,7 +30,12 @@ public struct ExposureConfig: SettingsSection, Sendable, Equatable {
          Setting("close_radius", \.closeRadius, .closed(0...16, "pixels"), "closing radius: fills small gaps"),
          Setting("dilate_radius", \.dilateRadius, .closed(0...32, "pixels"), "dilation covering the bloom halo"),
          Setting("hold_frames", \.holdFrames, .closed(0...30, "frames"), "frames a pixel stays a hole after it was last detected"),
-         Setting("min_hole_fraction", \.minHoleFraction, .atLeast(0, below: 1), "holes covering less of the lane ROI are ignored")]
+         Setting("min_hole_fraction", \.minHoleFraction, .atLeast(0, below: 1), "holes covering less of the lane ROI are ignored"),
+         Setting("veil_level", \.veilLevel, .closed(128...255), "luma of the bright veil (bloom) around a clipped hole that joins it"),
+         Setting("veil_contrast", \.veilContrast, .closed(1...255, "luma levels"),
+                 "…and no ridge (a pixel against the mean of its neighbours 4 px left and right) of at least this within 8 px: paint still visible keeps its surroundings out"),
+         Setting("veil_radius", \.veilRadius, .closed(0...255, "pixels"),
+                 "how far, along connected veil pixels, a clipped hole grows into its veil (0 = not at all)")]
     }
 
     public init() {}

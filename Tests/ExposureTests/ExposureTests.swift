@@ -165,6 +165,48 @@ struct BoxMorphologyTests {
             }
         }
     }
+
+    /// The veil growth's definition: `radius` one-pixel (8-neighbour) dilations of the seeded
+    /// holes, each gated by the veil, added to the holes.
+    private func veilReference(_ holes: Mask, seeds: Mask, veil: Mask, radius: Int) -> Mask {
+        var reached = Mask(width: holes.width, height: holes.height, fill: 0)
+        for i in 0..<reached.values.count { reached.values[i] = holes.values[i] != 0 && seeds.values[i] != 0 ? 1 : 0 }
+        for _ in 0..<radius {
+            var next = reached
+            for y in 0..<holes.height {
+                for x in 0..<holes.width where reached[x, y] == 0 && veil[x, y] != 0 {
+                    var near = false
+                    for dy in -1...1 { for dx in -1...1 {
+                        let xx = x + dx, yy = y + dy
+                        if xx >= 0, yy >= 0, xx < holes.width, yy < holes.height, reached[xx, yy] != 0 { near = true }
+                    } }
+                    if near { next[x, y] = 1 }
+                }
+            }
+            reached = next
+        }
+        var out = holes
+        for i in 0..<out.values.count where reached.values[i] != 0 { out.values[i] = 1 }
+        return out
+    }
+
+    @Test func veilGrowthMatchesIteratedGatedDilations() {
+        var rng = SeededRandom(seed: 42)
+        var growth = VeilGrowth()
+        for (w, h) in [(1, 1), (9, 4), (40, 23), (64, 31)] {
+            var holes = Mask(width: w, height: h, fill: 0), seeds = holes, veil = holes
+            for i in 0..<holes.values.count {
+                holes.values[i] = rng.chance(0.04) ? 1 : 0
+                seeds.values[i] = rng.chance(0.7) ? 1 : 0
+                veil.values[i] = rng.chance(0.6) ? 1 : 0
+            }
+            for r in [0, 1, 2, 5, 40] {
+                var grown = holes
+                growth.grow(&grown, seeds: seeds, veil: veil, radius: r)
+                #expect(grown == veilReference(holes, seeds: seeds, veil: veil, radius: r), "\(w)x\(h) radius \(r)")
+            }
+        }
+    }
 }
 
 @Suite("ExposureAnalyzer")
@@ -227,6 +269,55 @@ struct ExposureAnalyzerTests {
         analyzer.reset()
         _ = analyzer.analyze(grey(120), into: &holes)
         #expect(holes.setCount == 0)
+    }
+
+    /// A glare's bloom: a clipped core on the right, a bright ramp beside it (luma 255 → 120 over
+    /// 160 px) with faint paint on it, then darker road with paint under correct exposure; and a
+    /// bright patch beyond dark road. With `veil_radius` the ramp down to `veil_level` joins the
+    /// hole; the paint in the dark road and the separate patch do not.
+    @Test func clippedHolesGrowIntoTheirBrightVeilOnlyWhenConnected() {
+        var image = grey(90)
+        for y in 90..<180 {
+            for x in 240..<320 { image[x, y] = RGB(255, 255, 255) }
+            for x in 80..<240 {
+                let v = UInt8(120 + (x - 80) * 135 / 160)
+                image[x, y] = RGB(v, v, v)
+            }
+            for x in 150..<156 { image[x, y] = RGB(image[x, y].r &+ 4, image[x, y].g &+ 4, image[x, y].b &+ 4) }  // paint under the veil
+            for x in 40..<46 { image[x, y] = RGB(230, 230, 230) }  // paint on correctly exposed road
+        }
+        for y in 20..<40 { for x in 250..<300 { image[x, y] = RGB(200, 200, 200) } }  // bright, not clipped, not connected
+        let roi = Mask(width: size.width, height: size.height, fill: 1)
+        var holes = Mask(width: 0, height: 0, fill: 0)
+        var noVeil = ExposureConfig()
+        noVeil.veilRadius = 0
+        var plain = ExposureAnalyzer(configuration: noVeil, roi: roi, size: size)
+        _ = plain.analyze(image, into: &holes)
+        #expect(holes[300, 120] == 1 && holes[152, 120] == 0 && holes[200, 120] == 0, "without the veil: the clipped core only")
+        // The shipped veil: level 160, contrast 4, radius 128 (64 px at this 320-px width).
+        let veiled = ExposureConfig()
+        #expect(veiled.veilLevel == 160 && veiled.veilContrast == 4 && veiled.veilRadius == 128)
+        var grown = ExposureAnalyzer(configuration: veiled, roi: roi, size: size)
+        _ = grown.analyze(image, into: &holes)
+        // Luma ≥ 160 from x = 128 (120 + 48·135/160 = 160.5) to the core: within 64 px of it from x ≈ 176.
+        #expect(holes[200, 120] == 1 && holes[180, 120] == 1)
+        #expect(holes[150, 120] == 0, "beyond the radius")
+        #expect(holes[42, 120] == 0 && holes[275, 30] == 0, "paint on dark road, a bright patch beyond dark road")
+        var far = veiled
+        far.veilRadius = 255
+        var reaching = ExposureAnalyzer(configuration: far, roi: roi, size: size)
+        _ = reaching.analyze(image, into: &holes)
+        #expect(holes[152, 120] == 1 && holes[130, 120] == 1, "the veiled paint, down to the veil level")
+        #expect(holes[120, 120] == 0 && holes[42, 120] == 0 && holes[275, 30] == 0)
+
+        // Paint still visible in the veil (a ridge of veil_contrast or more) keeps itself and its
+        // surroundings out: the lane detector can see it, a paste would only replace it.
+        var visible = image
+        for y in 90..<180 { for x in 190..<196 { visible[x, y] = RGB(visible[x, y].r &- 30, visible[x, y].g &- 30, visible[x, y].b &- 30) } }
+        var seeing = ExposureAnalyzer(configuration: far, roi: roi, size: size)
+        _ = seeing.analyze(visible, into: &holes)
+        #expect(holes[192, 120] == 0 && holes[186, 120] == 0, "a dark line of 30 levels in the veil, and 3 px beside it")
+        #expect(holes[215, 120] == 1, "the veil between it and the core still joins")
     }
 
     /// The analyzer takes the config file's `exposure:` section itself (no second settings type):
