@@ -68,7 +68,6 @@ public struct ExposureAnalyzer: Sendable {
         // cannot trap here).
         func level(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
         let clipLevel = level(c.clipLevel), clipLumaLevel = level(c.clipLumaLevel), crushLevel = level(c.crushLevel)
-
         let flatFraction = min(max(c.flatFraction, 0.01), 1)
         let n = size.pixelCount
         // 1. Candidates: saturated and crushed pixels. The sums are the closure's locals, returned
@@ -141,10 +140,10 @@ public struct ExposureAnalyzer: Sendable {
                 }
             }
             morphology.dilate(ridges, radius: c.scaled(8, width: w), into: &nearRidges)
-            let threshold = c.veilLevel
+            let veilLevel = level(c.veilLevel)
             veil.values.withUnsafeMutableBufferPointer { v in
                 nearRidges.values.withUnsafeBufferPointer { near in
-                    for i in 0..<n { v[i] = Int(v[i]) >= threshold && near[i] == 0 ? 1 : 0 }
+                    for i in 0..<n { v[i] = v[i] >= veilLevel && near[i] == 0 ? 1 : 0 }
                 }
             }
             veilGrowth.grow(&work, seeds: saturated, veil: veil, radius: c.scaled(c.veilRadius, width: w))

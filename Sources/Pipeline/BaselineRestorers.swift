@@ -28,7 +28,8 @@ public final class CopyLastRestoration: FrameRestoring {
 }
 
 /// Fills each hole pixel with the per-channel median of the same pixel in the K most recent
-/// memory frames (taken every `stride` frames) where that pixel was valid.
+/// memory frames (taken every `stride` frames) where that pixel was valid. Replay builds it with
+/// the CPNet's memory in seconds (`StageFactory.median(fps:)`).
 public final class TemporalMedianRestoration: FrameRestoring {
     public let capacity: Int
     public let stride: Int
@@ -37,7 +38,7 @@ public final class TemporalMedianRestoration: FrameRestoring {
     private var next = 0, offered = 0
     private var samples = [UInt8](repeating: 0, count: 64)
 
-    public init(capacity: Int = 4, stride: Int = 2) {
+    public init(capacity: Int, stride: Int) {
         self.capacity = max(1, min(capacity, 64))
         self.stride = max(1, stride)
     }

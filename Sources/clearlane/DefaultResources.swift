@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Pipeline
 
 /// What a command uses when no flag (and no config) names it: the default config, the camera
 /// profiles and the shipped model, found by `ResourceLocator` (CLEARLANE_SHARE, the executable's
@@ -16,5 +17,12 @@ enum DefaultResources {
             throw CommandFailure(locator.notFound(ResourceLocator.defaultConfig, what: "no --config given and the default config", flag: "--config FILE"))
         }
         return found
+    }
+
+    /// The config a command that can run on built-in defaults reads: `given`, else the installed
+    /// default config; nil when neither exists. A file that fails to load is one error naming it.
+    static func optionalConfig(_ given: String?) throws -> (file: String, config: ClearLaneConfig)? {
+        guard let file = given ?? (try? configFile(nil)) else { return nil }
+        do { return (file, try LoadedConfig.load(file).config) } catch { throw CommandFailure("\(error)") }
     }
 }

@@ -73,8 +73,8 @@ struct DetectCommand: ParsableCommand {
         // The lanes.detector section the vehicle runs with, never the detector's built-in defaults
         // when a config is installed: overlays and proposed labels must show what the product sees.
         var parameters = LaneDetectorParameters()
-        if let file = config ?? (try? DefaultResources.configFile(nil)) {
-            do { parameters = try LoadedConfig.load(file).config.lanes.detector } catch { throw CommandFailure("\(error)") }
+        if let (file, loaded) = try DefaultResources.optionalConfig(config) {
+            parameters = loaded.lanes.detector
             print("detector: lanes.detector of \(file)")
         }
         let drive = Drive.isDrive(source) ? try Drive(folder: source) : nil
@@ -104,11 +104,11 @@ struct DetectCommand: ParsableCommand {
         print("camera: \(resolved.origin)")
         print("  roi: \(nativeGeometry.roi.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
         print("  birdseye: \(nativeGeometry.roadQuad.map { "(\(Int($0.x)),\(Int($0.y)))" }.joined(separator: " "))")
-        let limits = parameters.frameLimits(fps: rate)
-        print("  rate: \(String(format: "%g", rate)) fps (lanes held \(limits.hold) frames, carried \(limits.carry), held through holes \(limits.holeHold))")
         guard let detector = LaneDetector(geometry: nativeGeometry.scaled(to: processing), parameters: parameters, fps: rate) else {
             throw CommandFailure("camera geometry is unusable: \(nativeGeometry.problem ?? "degenerate")")
         }
+        let limits = detector.limits
+        print("  rate: \(String(format: "%g", rate)) fps (lanes held \(limits.hold) frames, carried \(limits.carry), held through holes \(limits.holeHold))")
         let rows = LaneReadout.defaultRows(geometry: nativeGeometry)
         var readout = LaneReadout(labelSize: native, processingSize: processing, hSamples: rows)
         if let overlays { try FileManager.default.createDirectory(atPath: overlays, withIntermediateDirectories: true) }

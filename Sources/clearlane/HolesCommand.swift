@@ -40,8 +40,8 @@ struct HolesCommand: ParsableCommand {
     func run() throws {
         // The exposure: section the vehicle runs with, never the detector's built-in defaults.
         var exposure = ExposureConfig()
-        if let file = config ?? (try? DefaultResources.configFile(nil)) {
-            do { exposure = try LoadedConfig.load(file).config.exposure } catch { throw CommandFailure("\(error)") }
+        if let (file, loaded) = try DefaultResources.optionalConfig(config) {
+            exposure = loaded.exposure
             print("exposure: settings of \(file)")
         }
         var rows: [[RGBImage]] = []
