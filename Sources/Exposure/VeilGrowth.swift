@@ -40,14 +40,24 @@ public struct VeilGrowth: Sendable {
                 veil.values.withUnsafeBufferPointer { bright in
                     distance.withUnsafeMutableBufferPointer { dist in
                         queue.withUnsafeMutableBufferPointer { q in
+                            for i in 0..<n { dist[i] = out[i] != 0 && seed[i] != 0 ? 0 : .max }
+                            // Only seeds on the region's edge go in the queue: every path out of
+                            // the seeds leaves through one, so the distances are those from all of
+                            // them, and a clipped sun's interior (a fifth of the frame on the bench)
+                            // is not visited pixel by pixel.
                             var tail = 0
-                            for i in 0..<n {
-                                if out[i] != 0 && seed[i] != 0 {
-                                    dist[i] = 0
-                                    q[tail] = Int32(i)
-                                    tail += 1
-                                } else {
-                                    dist[i] = .max
+                            for y in 0..<h {
+                                for x in 0..<w where dist[y * w + x] == 0 {
+                                    var inner = x > 0 && x < w - 1 && y > 0 && y < h - 1
+                                    if inner {
+                                        let a = (y - 1) * w + x, b = y * w + x, c = (y + 1) * w + x
+                                        inner = dist[a - 1] == 0 && dist[a] == 0 && dist[a + 1] == 0 && dist[b - 1] == 0
+                                            && dist[b + 1] == 0 && dist[c - 1] == 0 && dist[c] == 0 && dist[c + 1] == 0
+                                    }
+                                    if !inner {
+                                        q[tail] = Int32(y * w + x)
+                                        tail += 1
+                                    }
                                 }
                             }
                             // First in, first out: each pixel is reached first by its shortest path.

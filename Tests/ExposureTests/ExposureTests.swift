@@ -206,6 +206,23 @@ struct BoxMorphologyTests {
                 #expect(grown == veilReference(holes, seeds: seeds, veil: veil, radius: r), "\(w)x\(h) radius \(r)")
             }
         }
+        // Solid clipped regions (a sun, a tunnel mouth), touching the border or not: the growth
+        // starts from their edge only, which must not change what it reaches.
+        for (w, h, x0, y0, x1, y1) in [(40, 23, 10, 5, 25, 15), (64, 31, 0, 0, 30, 12), (33, 20, 20, 8, 33, 20)] {
+            var holes = Mask(width: w, height: h, fill: 0), seeds = holes, veil = holes
+            for i in 0..<holes.values.count {
+                let x = i % w, y = i / w
+                let inside = x >= x0 && x < x1 && y >= y0 && y < y1
+                holes.values[i] = inside || rng.chance(0.02) ? 1 : 0
+                seeds.values[i] = inside || rng.chance(0.5) ? 1 : 0
+                veil.values[i] = rng.chance(0.7) ? 1 : 0
+            }
+            for r in [1, 3, 12] {
+                var grown = holes
+                growth.grow(&grown, seeds: seeds, veil: veil, radius: r)
+                #expect(grown == veilReference(holes, seeds: seeds, veil: veil, radius: r), "block \(w)x\(h) radius \(r)")
+            }
+        }
     }
 }
 
