@@ -236,4 +236,23 @@ struct HardSetTests {
         #expect(first.name == "synth-glare-long-1001-90-640x360-15fps")
         #expect(dev.entries[2].name == "synth-glare-long-1002-90-640x360-15fps-2.7s")
     }
+
+    /// `dev-glare.yaml`, issue 16's scenario on the development side: the dev clip under long
+    /// glares, on seeds that neither the held-out sets nor training use.
+    @Test func theDevGlareSetIsTheDevClipUnderLongGlareOnUnusedSeeds() throws {
+        let set = try EvaluationSet.load(Repo.path("evaluation/sets/dev-glare.yaml"))
+        #expect(set.entries.count == 8)
+        #expect(Set(set.entries.map(\.name)).count == set.entries.count)
+        var rates: Set<Double> = []
+        for entry in set.entries {
+            guard case .degrade(let source, let preset, let seed, _, _, let fps, _) = entry.recipe else {
+                Issue.record("\(entry.name) is not a degraded drive")
+                continue
+            }
+            #expect(source.hasSuffix("samples/solidWhiteRight") && preset == .glareLong)
+            #expect((51...58).contains(seed), "seed \(seed): held-out uses 3001 and up, training 101–108 and 201")
+            rates.insert(fps ?? 25)
+        }
+        #expect(rates == [15, 25])
+    }
 }
