@@ -14,8 +14,8 @@ import Imaging
 /// the path). Connectivity keeps bright things beyond darker road out: paint across the lane from
 /// a glare, a white car further ahead. The radius bounds how far a bright road could carry it.
 ///
-/// One breadth-first pass from the seeds over a preallocated queue: allocation-free per frame, and
-/// O(pixels reached). Tested against iterated one-pixel dilations gated by the veil (the
+/// One breadth-first pass from the seeds over a preallocated queue, marking each pixel as it is
+/// reached: allocation-free per frame, and O(pixels reached) after two passes that find the seeds. Tested against iterated one-pixel dilations gated by the veil (the
 /// definition) in `Tests/ExposureTests`.
 public struct VeilGrowth: Sendable {
     /// Steps from the nearest seed per pixel (UInt16.max = not reached).
@@ -78,12 +78,12 @@ public struct VeilGrowth: Sendable {
                                         // Already a hole (a seed or not) or already reached: nothing to add.
                                         guard bright[j] != 0, dist[j] == .max else { continue }
                                         dist[j] = next
+                                        out[j] = 1
                                         q[tail] = Int32(j)
                                         tail += 1
                                     }
                                 }
                             }
-                            for i in 0..<n where dist[i] != .max { out[i] = 1 }
                         }
                     }
                 }
