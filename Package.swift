@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Evaluation", "CPNet", "NeuralEngine", "Imaging", "Drives", "Media", "Configuration"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "CPNetTests", dependencies: ["CPNet", "NeuralEngine", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Pipeline", "CPNet"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Pipeline", "CPNet", "Lanes", "Imaging"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Imaging"]),
         .testTarget(name: "LanesTests", dependencies: ["Lanes", "Evaluation", "Imaging", "Configuration"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Pipeline", "Exposure", "CPNet", "Lanes", "Imaging", "Drives", "Media", "Configuration", "Synthesis"]),

@@ -148,6 +148,10 @@ public final class LaneDetector {
     // of a class pay a dynamic exclusivity check and a uniqueness check on every write. Every
     // index below stays within the sizes given here (w·h, w+1, 256, w, h/2 + extra).
     private let luma: UnsafeMutablePointer<Int16>, yellow: UnsafeMutablePointer<Int16>, valid: UnsafeMutablePointer<UInt8>
+    /// 1 where the bird's-eye pixel samples a pixel restoration filled (`detect(…restored:)`), and
+    /// whether this frame has such a mask: then a filmed pixel is judged against filmed sides only.
+    private let restoredPixel: UnsafeMutablePointer<UInt8>
+    private var judgesFilmedByFilmed = false
     /// This frame's `holes` during `detect` (nil otherwise, so the caller's mask is not kept
     /// referenced and its next write does not copy it). Read only for lost lines' paths, through
     /// `view.sourceIndex`: no per-pixel bird's-eye copy.
@@ -158,6 +162,7 @@ public final class LaneDetector {
     /// Per brighter-side luma (0…255): the white ridge threshold t.
     private let sideThreshold: UnsafeMutablePointer<Int>
     private let rowSum: UnsafeMutablePointer<Int32>, rowCount: UnsafeMutablePointer<Int32>, rowSumY: UnsafeMutablePointer<Int32>
+    private let rowRestored: UnsafeMutablePointer<Int32>
     private let lumaHistogram: UnsafeMutablePointer<Int>, ridgeHistogram: UnsafeMutablePointer<Int>, yellowHistogram: UnsafeMutablePointer<Int>
     private let columnHistogram: UnsafeMutablePointer<Double>, smoothedColumns: UnsafeMutablePointer<Double>
     private let pointX: UnsafeMutablePointer<Int32>, pointY: UnsafeMutablePointer<Int32>
@@ -230,6 +235,7 @@ public final class LaneDetector {
         luma = buffer(n, 0)
         yellow = buffer(n, 0)
         valid = buffer(n, 0)
+        restoredPixel = buffer(n, 0)
         binaryBuffer = buffer(n, 0)
         ridgeBrighter = buffer(n, 0)
         ridgeMean = buffer(n, 0)
@@ -238,6 +244,7 @@ public final class LaneDetector {
         rowSum = buffer(w + 1, 0)
         rowCount = buffer(w + 1, 0)
         rowSumY = buffer(w + 1, 0)
+        rowRestored = buffer(w + 1, 0)
         lumaHistogram = buffer(256, 0)
         ridgeHistogram = buffer(256, 0)
         yellowHistogram = buffer(256, 0)
@@ -258,10 +265,10 @@ public final class LaneDetector {
 
     deinit {
         for p in [luma, yellow] { p.deallocate() }
-        for p in [valid, binaryBuffer] { p.deallocate() }
+        for p in [valid, binaryBuffer, restoredPixel] { p.deallocate() }
         for p in [ridgeBrighter, ridgeMean, ridgeYellow] { p.deallocate() }
         sideThreshold.deallocate()
-        for p in [rowSum, rowCount, rowSumY, pointX, pointY] { p.deallocate() }
+        for p in [rowSum, rowCount, rowSumY, rowRestored, pointX, pointY] { p.deallocate() }
         for p in [lumaHistogram, ridgeHistogram, yellowHistogram] { p.deallocate() }
         for p in [columnHistogram, smoothedColumns, curveX, curveY] { p.deallocate() }
     }
@@ -281,10 +288,18 @@ public final class LaneDetector {
     ///   - holes: the frame's exposure holes (≠ 0), for a frame as filmed: still evidence (crushed
     ///     pixels can show paint), but a lost line whose path lies mostly in them is held for up
     ///     to `holeHoldSeconds` rather than dropped. Same size as `image`.
-    public func detect(_ image: RGBImage, ignoring: Mask? = nil, holes: Mask? = nil, into result: inout LaneDetection) {
+    ///   - restored: for a restored frame, the pixels restoration filled (≠ 0). A filmed pixel
+    ///     with any of them in its side windows is no evidence: its sides would compare the
+    ///     camera's exposure with the reference's, and beside a clipped hole that step is the
+    ///     bloom the hole leaves, a bright band along the paste's edge that reads as a line
+    ///     (docs/decisions/0044-filmed-pixels-judged-against-filmed-sides.md). Restored pixels are
+    ///     judged against both sides as before. Same size as `image`.
+    public func detect(_ image: RGBImage, ignoring: Mask? = nil, holes: Mask? = nil, restored: Mask? = nil,
+                       into result: inout LaneDetection) {
         precondition(image.width == view.geometry.imageSize.width && image.height == view.geometry.imageSize.height,
                      "frame size differs from the camera geometry's size")
-        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil })
+        warp(image, ignoring: ignoring.flatMap { $0.size == image.size ? $0 : nil },
+             restored: restored.flatMap { $0.size == image.size ? $0 : nil })
         frameHoles = holes.flatMap { $0.size == image.size ? $0 : nil }
         defer { frameHoles = nil }
         threshold(into: &result)
@@ -324,9 +339,21 @@ public final class LaneDetector {
 
     @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
 
-    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B).
-    private func warp(_ image: RGBImage, ignoring: Mask?) {
+    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B), and
+    /// which pixels were restored.
+    private func warp(_ image: RGBImage, ignoring: Mask?, restored: Mask?) {
         let none: [UInt8] = []
+        judgesFilmedByFilmed = restored != nil
+        if let restored {
+            restored.values.withUnsafeBufferPointer { filled in
+                view.sourceIndex.withUnsafeBufferPointer { lut in
+                    for i in 0..<(w * h) {
+                        let s = Int(lut[i])
+                        restoredPixel[i] = s >= 0 && filled[s] != 0 ? 1 : 0
+                    }
+                }
+            }
+        }
         image.pixels.withUnsafeBufferPointer { px in
             (ignoring?.values ?? none).withUnsafeBufferPointer { skip in
                 view.sourceIndex.withUnsafeBufferPointer { lut in
@@ -440,6 +467,8 @@ public final class LaneDetector {
     /// its luma minus the brighter and minus the mean of its two sides' means, [x−outer, x−gap] and
     /// [x+gap, x+outer], and its yellowness minus the yellower side (only valid pixels count; a
     /// side with too few is ignored, and with one side left both luma ridges are against it).
+    /// With a restored mask, a filmed pixel whose side windows hold a restored pixel gets
+    /// (0, 0, 0): no ridge, as a pixel without sides.
     @inline(__always)
     private func forEachRidge(outer: Int, gap: Int, _ body: (Int, Int, Int, Int) -> Void) {
         let minSide = Int32(max(1, (outer - gap) / 2))
@@ -448,7 +477,9 @@ public final class LaneDetector {
             rowSum[0] = 0; rowCount[0] = 0; rowSumY[0] = 0
             // Running sums in registers: read back from the prefix arrays, each add waited on the
             // store before it. Wrapping adds are exact: a row's sums stay far inside Int32.
-            var sum: Int32 = 0, sumY: Int32 = 0, count: Int32 = 0
+            var sum: Int32 = 0, sumY: Int32 = 0, count: Int32 = 0, restoredCount: Int32 = 0
+            let bySource = judgesFilmedByFilmed
+            rowRestored[0] = 0
             for x in 0..<w {
                 let v = valid[row + x]
                 sum &+= v != 0 ? Int32(luma[row + x]) : 0
@@ -457,12 +488,21 @@ public final class LaneDetector {
                 rowSum[x + 1] = sum
                 rowSumY[x + 1] = sumY
                 rowCount[x + 1] = count
+                if bySource {
+                    restoredCount &+= Int32(v & restoredPixel[row + x])
+                    rowRestored[x + 1] = restoredCount
+                }
             }
             for x in 0..<w where valid[row + x] != 0 {
                 // Left side [x-outer, x-gap], right side [x+gap, x+outer], clamped.
                 let l0 = max(0, x - outer), l1 = max(0, x - gap + 1)
                 let r0 = min(w, x + gap), r1 = min(w, x + outer + 1)
                 let ln = rowCount[l1] - rowCount[l0], rn = rowCount[r1] - rowCount[r0]
+                if bySource && restoredPixel[row + x] == 0
+                    && (rowRestored[l1] != rowRestored[l0] || rowRestored[r1] != rowRestored[r0]) {
+                    body(row + x, 0, 0, 0)
+                    continue
+                }
                 var side = Int32.min, sideY = Int32.min, mean = Int32(0)
                 if ln >= minSide {
                     side = (rowSum[l1] - rowSum[l0]) / ln

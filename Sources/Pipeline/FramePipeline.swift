@@ -52,6 +52,9 @@ public final class FramePipeline {
     /// a filmed ego line carried from the other, seen one beats the restored frame's line
     /// (`LaneDetection.fuse(carriedFirst:)`; config `lanes.carried_over_pasted`; 0: never).
     public let carriedOverPastedCoverage: Double
+    /// In a restored frame the detector judges filmed pixels against filmed sides only
+    /// (`LaneDetector.detect(…restored:)`; config `lanes.filmed_against_filmed`).
+    public let judgesFilmedAgainstFilmed: Bool
     /// Seconds the stages after restoration (correction, lane detection) took on the last frame:
     /// kept back from the restoration's budget so the whole frame meets its deadline.
     private var afterRestoreSeconds = 0.0
@@ -67,10 +70,12 @@ public final class FramePipeline {
     ///   - carriedOverPastedCoverage: with `prefersFilmedLanes`, the ROI share of filled holes from
     ///     which a carried filmed ego line beats the restored one (config
     ///     `lanes.carried_over_pasted`; 0: never).
+    ///   - judgesFilmedAgainstFilmed: on a restored frame, a filmed pixel with restored pixels in
+    ///     its side windows is no marking evidence (config `lanes.filmed_against_filmed`).
     public init?(geometry: RoadGeometry, parameters: LaneDetectorParameters = .init(), fps: Double = 30, hSamples: [Int]? = nil,
                  holeDetector: (any HoleDetecting)? = nil, restorer: FrameRestoring? = nil,
                  correction: (any FrameCorrection)? = nil, prefersFilmedLanes: Bool = false,
-                 carriedOverPastedCoverage: Double = 0) {
+                 carriedOverPastedCoverage: Double = 0, judgesFilmedAgainstFilmed: Bool = false) {
         guard let detector = LaneDetector(geometry: geometry, parameters: parameters, fps: fps) else { return nil }
         filmedDetector = restorer != nil && prefersFilmedLanes ? LaneDetector(geometry: geometry, parameters: parameters, fps: fps) : nil
         self.geometry = geometry
@@ -79,6 +84,7 @@ public final class FramePipeline {
         self.restorer = restorer
         self.correction = correction
         self.carriedOverPastedCoverage = carriedOverPastedCoverage
+        self.judgesFilmedAgainstFilmed = judgesFilmedAgainstFilmed
         let rows = hSamples ?? LaneReadout.defaultRows(geometry: geometry)
         self.hSamples = rows
         rowsAsDouble = rows.map(Double.init)
@@ -151,6 +157,9 @@ public final class FramePipeline {
             markSeams()
             ignoring = seams
         }
+        // The holes as the restorer filled them (those no reference showed stay clipped as
+        // filmed: no side to judge paint against either).
+        let restored = outcome.filledHoles && judgesFilmedAgainstFilmed ? holes : nil
         if let filmedDetector {
             // A frame restoration and correction left as filmed is the frame the filmed detector
             // just thresholded: take its marking pixels instead of warping and thresholding again
@@ -159,7 +168,7 @@ public final class FramePipeline {
             // before a network step that restores nothing).
             let asFilmed = outcome == .notNeeded || outcome == .skippedDeadline
             if !asFilmed || correction != nil {
-                detector.detect(frame.image, ignoring: ignoring, into: &restoredDetection)
+                detector.detect(frame.image, ignoring: ignoring, restored: restored, into: &restoredDetection)
             } else {
                 detector.detect(sameFrameAs: filmedDetector, into: &restoredDetection)
             }
@@ -167,7 +176,7 @@ public final class FramePipeline {
             let pasted = carriedOverPastedCoverage > 0 && outcome.filledHoles && stats.roiCoverage >= carriedOverPastedCoverage
             detection.fuse(filmed: filmedDetection, restored: restoredDetection, carriedFirst: pasted)
         } else {
-            detector.detect(frame.image, ignoring: ignoring, into: &detection)
+            detector.detect(frame.image, ignoring: ignoring, restored: restored, into: &detection)
         }
         let t4 = DispatchTime.now().uptimeNanoseconds
         afterRestoreSeconds = Double(t4 - t2) / 1e9

@@ -12,6 +12,7 @@ public struct LanesConfig: SettingsSection, Sendable, Equatable {
     public var affectedCoverage = 0.01
     public var preferFilmed = true
     public var carriedOverPasted = 0.1
+    public var filmedAgainstFilmed = true
     public var detector = LaneDetectorParameters()
     public var baselines = BaselinesConfig()
 
@@ -27,6 +28,8 @@ public struct LanesConfig: SettingsSection, Sendable, Equatable {
                  "with restoration, a line detected in the frame as filmed is reported over the restored frame's"),
          Setting("carried_over_pasted", \.carriedOverPasted, .closed(0...1),
                  "with prefer_filmed: on frames whose restored holes cover at least this share of the ROI, a filmed ego line carried from the other, seen one is reported over the restored frame's (0: never)"),
+         Setting("filmed_against_filmed", \.filmedAgainstFilmed,
+                 "in a restored frame, a filmed pixel is marking evidence only against filmed sides: one with restored pixels in its side windows is none"),
          .section("detector", \.detector, "the lane detector (LaneDetectorParameters)"),
          .section("baselines", \.baselines, "the classical corrections replay compares against")]
     }

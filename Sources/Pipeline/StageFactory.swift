@@ -62,6 +62,6 @@ public struct StageFactory: @unchecked Sendable {
                          correction: (any FrameCorrection)? = nil) -> FramePipeline? {
         FramePipeline(geometry: geometry, parameters: lanes.detector, fps: fps, holeDetector: holeDetector, restorer: restorer,
                       correction: correction, prefersFilmedLanes: lanes.preferFilmed,
-                      carriedOverPastedCoverage: lanes.carriedOverPasted)
+                      carriedOverPastedCoverage: lanes.carriedOverPasted, judgesFilmedAgainstFilmed: lanes.filmedAgainstFilmed)
     }
 }

@@ -1,6 +1,8 @@
 import CPNet
 import Configuration
 import Foundation
+import Imaging
+import Lanes
 import Pipeline
 import Testing
 
@@ -93,6 +95,22 @@ struct ConfigurationTests {
             let removed = try #require(error(of: "lanes:\n  detector:\n    \(old): 4\n"))
             #expect(removed.keyPath == "lanes.detector.\(old)" && removed.message.contains(new), "\(removed.message)")
         }
+    }
+
+    /// `lanes.filmed_against_filmed` (on by default) reaches the pipeline the stage factory builds.
+    @Test func filmedAgainstFilmedIsALanesSwitchThePipelineTakes() throws {
+        let on = try load("lanes:\n  prefer_filmed: true\n").config.lanes
+        let off = try load("lanes:\n  filmed_against_filmed: false\n").config.lanes
+        #expect(on.filmedAgainstFilmed && !off.filmedAgainstFilmed)
+        let geometry = RoadGeometry(imageSize: ImageSize(width: 640, height: 360),
+                                    roi: [Point2(0, 360), Point2(300, 220), Point2(340, 220), Point2(640, 360)],
+                                    roadQuad: [Point2(110, 360), Point2(280, 240), Point2(370, 240), Point2(540, 360)], horizonY: 200)
+        for lanes in [on, off] {
+            let pipeline = try #require(StageFactory(lanes: lanes).pipeline(geometry: geometry, fps: 30))
+            #expect(pipeline.judgesFilmedAgainstFilmed == lanes.filmedAgainstFilmed)
+        }
+        let e = try #require(error(of: "lanes:\n  filmed_against_filmed: sometimes\n"))
+        #expect(e.keyPath == "lanes.filmed_against_filmed" && e.line == 2)
     }
 
     @Test func restorerPasteTakesOneOfItsNamedSources() throws {

@@ -64,6 +64,55 @@ struct LanesTests {
         #expect(without.accuracy >= 0.5)
     }
 
+    /// A restored frame whose paste ends beside a clipped hole's bloom: the filmed pixels right of
+    /// u = 1.4 are a bright ramp falling away from the paste's edge (no paint there), the road left
+    /// of it is pasted. Against the paste the ramp's first pixels stand out like paint; judged
+    /// against filmed sides only (`detect(…restored:)`) they are no evidence, while the pasted ego
+    /// lines are found as before (docs/decisions/0044-filmed-pixels-judged-against-filmed-sides.md).
+    @Test func aBloomBandBesideThePasteIsNoLineWhenFilmedPixelsHaveFilmedSides() throws {
+        let road = SyntheticRoad()
+        let edge = 1.4, ramp = 0.25
+        var restored = Mask(width: road.size.width, height: road.size.height, fill: 0)
+        for y in Int(road.horizonY) + 2..<road.size.height {
+            for x in 0..<road.size.width where road.imageToRoad.apply(Double(x) + 0.5, Double(y) + 0.5).x < edge { restored[x, y] = 1 }
+        }
+        func frame(_ t: Int) -> RGBImage {
+            var image = road.frame(t, hidden: [3])
+            for y in Int(road.horizonY) + 2..<road.size.height {
+                for x in 0..<road.size.width {
+                    let u = road.imageToRoad.apply(Double(x) + 0.5, Double(y) + 0.5).x
+                    if u >= edge && u < edge + ramp {
+                        let v = UInt8(95 + 100 * (1 - (u - edge) / ramp))
+                        image[x, y] = RGB(v, v, v)
+                    }
+                }
+            }
+            return image
+        }
+        func run(restored mask: Mask?) throws -> (band: Int, lanes: [DetectedLane]) {
+            let detector = try #require(LaneDetector(geometry: road.geometry))
+            var detection = LaneDetection()
+            for t in 0..<8 { detector.detect(frame(t), restored: mask, into: &detection) }
+            // Marking pixels within 0.05 lane widths of the paste's edge, lower 60 % of the view.
+            let w = detector.view.width, h = detector.view.height, binary = detector.binary
+            let lo = Int(detector.view.column(u: edge - 0.05)), hi = Int(detector.view.column(u: edge + 0.05))
+            var band = 0
+            for y in (h * 2 / 5)..<h { for x in max(0, lo)...min(w - 1, hi) where binary[y * w + x] != 0 { band += 1 } }
+            return (band, detection.lanes)
+        }
+        func atCar(_ lane: DetectedLane) -> Double { lane.a + lane.b + lane.c }
+        let judgedAcross = try run(restored: nil), judgedFilmed = try run(restored: restored)
+        let view = try #require(LaneDetector(geometry: road.geometry)).view
+        let edgeColumn = view.column(u: edge), laneWidth = view.laneWidth
+        #expect(judgedAcross.band > 100, "the ramp against the paste reads as paint: \(judgedAcross.band) marking pixels")
+        #expect(judgedAcross.lanes.contains { abs(atCar($0) - edgeColumn) < 0.15 * laneWidth }, "a line along the paste's edge")
+        #expect(judgedFilmed.band == 0, "filmed sides only: \(judgedFilmed.band) marking pixels at the edge")
+        #expect(!judgedFilmed.lanes.contains { abs(atCar($0) - edgeColumn) < 0.15 * laneWidth })
+        for u in [0.0, 1.0] {
+            #expect(judgedFilmed.lanes.contains { abs(atCar($0) - view.column(u: u)) < 0.1 * laneWidth }, "pasted line at u = \(u)")
+        }
+    }
+
     /// Scores frames `scored` of `road` filmed at exposure `gain` (lines in `hidden` unpainted in
     /// `hiddenFrames`; pixels in `ignoring` no evidence; `holes` the exposure holes of the frames
     /// in `hiddenFrames`); with `egoOnly`, only the ego pair (detected and true) is scored.
