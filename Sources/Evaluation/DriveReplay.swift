@@ -276,7 +276,10 @@ public struct DriveReplay {
                     considerStrip(&worst, frame: index, interest: spread, label: label, rows: label.hSamples, coverage: coverage ?? 0,
                                   states: states, accuracies: accuracies)
                 }
-            } else if wantStrips, let coverage, coverage > 0 {
+            } else if wantStrips, labels == nil, let coverage, coverage > 0 {
+                // Only a drive without labels shows its frames with the most holes: in a labeled
+                // drive an unlabeled frame's coverage would compete with the labeled frames'
+                // spreads of accuracy, another scale.
                 considerStrip(&worst, frame: index, interest: coverage, label: nil, rows: defaultRows, coverage: coverage,
                               states: states, accuracies: [:])
             }

@@ -46,9 +46,10 @@ public struct LaneDetectorParameters: Sendable, Equatable {
     // The track's time limits are seconds, converted with the stream's frame rate
     // (`LaneDetector.init(geometry:parameters:fps:)`), so 15, 25 and 30 fps cameras hold and drop
     // lines after the same time (docs/decisions/0040-lane-tracks-in-seconds.md). At 30 fps the
-    // defaults are the frame counts they replace: 4, 30 and 90 frames.
+    // defaults are 8, 30 and 90 frames (hold was 4 frames, 0.133 s, until
+    // docs/decisions/0045-hold-lost-lines-0.267-s.md).
     /// Seconds a lost lane is still reported (from its track) before it is dropped.
-    public var holdSeconds = 0.133
+    public var holdSeconds = 0.267
     /// Seconds a lost ego line is carried by the other, detected ego line at their last tracked
     /// spacing before it is dropped; 0 = only `holdSeconds`.
     public var carrySeconds = 1.0

@@ -16,15 +16,15 @@ struct DetectCommandTests {
         let r = try CLI.run(["detect", CLI.sampleDrive, "--max-frames", "40", "--labels", "lanes.json"], in: folder)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("detector: lanes.detector of \(CLI.repo("config/default.yaml"))"), "\(r.stdout)")
-        // The sample drive is 25 fps: hold_s 0.133 s is 3 frames there (4 at 30 fps), carry_s 1 s is 25.
-        #expect(r.stdout.contains("rate: 25 fps (lanes held 3 frames, carried 25, held through holes 75)"), "\(r.stdout)")
+        // The sample drive is 25 fps: hold_s 0.267 s is 7 frames there (8 at 30 fps), carry_s 1 s is 25.
+        #expect(r.stdout.contains("rate: 25 fps (lanes held 7 frames, carried 25, held through holes 75)"), "\(r.stdout)")
         let lines = try labelLines(folder + "/lanes.json")
         #expect(lines > 20)
 
         // --fps overrides the drive's rate.
         let at30 = try CLI.run(["detect", CLI.sampleDrive, "--max-frames", "5", "--fps", "30"], in: folder)
         #expect(at30.status == 0, "\(at30.stderr)")
-        #expect(at30.stdout.contains("rate: 30 fps (lanes held 4 frames, carried 30, held through holes 90)"), "\(at30.stdout)")
+        #expect(at30.stdout.contains("rate: 30 fps (lanes held 8 frames, carried 30, held through holes 90)"), "\(at30.stdout)")
     }
 
     @Test func aConfigsDetectorSettingsChangeWhatIsDetected() throws {
