@@ -152,7 +152,7 @@ public final class LaneDetector {
     /// 1 where the bird's-eye pixel samples a pixel restoration filled (`detect(…restored:)`), and
     /// whether this frame has such a mask: then a filmed pixel is judged against filmed sides only.
     private let restoredPixel: UnsafeMutablePointer<UInt8>
-    private var judgesFilmedByFilmed = false
+    private var judgesFilmedAgainstFilmed = false
     /// This frame's `holes` during `detect` (nil otherwise, so the caller's mask is not kept
     /// referenced and its next write does not copy it). Read only for lost lines' paths, through
     /// `view.sourceIndex`: no per-pixel bird's-eye copy.
@@ -344,7 +344,7 @@ public final class LaneDetector {
     /// which pixels were restored.
     private func warp(_ image: RGBImage, ignoring: Mask?, restored: Mask?) {
         let none: [UInt8] = []
-        judgesFilmedByFilmed = restored != nil
+        judgesFilmedAgainstFilmed = restored != nil
         if let restored {
             restored.values.withUnsafeBufferPointer { filled in
                 view.sourceIndex.withUnsafeBufferPointer { lut in
@@ -479,7 +479,7 @@ public final class LaneDetector {
             // Running sums in registers: read back from the prefix arrays, each add waited on the
             // store before it. Wrapping adds are exact: a row's sums stay far inside Int32.
             var sum: Int32 = 0, sumY: Int32 = 0, count: Int32 = 0, restoredCount: Int32 = 0
-            let bySource = judgesFilmedByFilmed
+            let bySource = judgesFilmedAgainstFilmed
             rowRestored[0] = 0
             for x in 0..<w {
                 let v = valid[row + x]
