@@ -15,8 +15,9 @@ import Imaging
 /// a glare, a white car further ahead. The radius bounds how far a bright road could carry it.
 ///
 /// One breadth-first pass from the seeds over a preallocated queue, marking each pixel as it is
-/// reached: allocation-free per frame, and O(pixels reached) after two passes that find the seeds. Tested against iterated one-pixel dilations gated by the veil (the
-/// definition) in `Tests/ExposureTests`.
+/// reached: allocation-free per frame, and O(pixels reached) after two passes that find the
+/// seeds. Tested against iterated one-pixel dilations gated by the veil (the definition) in
+/// `Tests/ExposureTests`.
 public struct VeilGrowth: Sendable {
     /// Steps from the nearest seed per pixel (UInt16.max = not reached).
     private var distance: [UInt16] = []

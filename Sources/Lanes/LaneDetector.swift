@@ -340,36 +340,29 @@ public final class LaneDetector {
 
     @inline(__always) private func index(_ slot: LaneSlot) -> Int { slot.rawValue + 1 }
 
-    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B), and
-    /// which pixels were restored.
+    /// Samples the frame into the bird's-eye buffers: luma and yellowness ((R+G)/2 − B), and,
+    /// given a restored mask, which valid pixels were restored (read only for valid pixels).
     private func warp(_ image: RGBImage, ignoring: Mask?, restored: Mask?) {
         let none: [UInt8] = []
         judgesFilmedAgainstFilmed = restored != nil
-        if let restored {
-            restored.values.withUnsafeBufferPointer { filled in
-                view.sourceIndex.withUnsafeBufferPointer { lut in
-                    for i in 0..<(w * h) {
-                        let s = Int(lut[i])
-                        restoredPixel[i] = s >= 0 && filled[s] != 0 ? 1 : 0
-                    }
-                }
-            }
-        }
         image.pixels.withUnsafeBufferPointer { px in
             (ignoring?.values ?? none).withUnsafeBufferPointer { skip in
-                view.sourceIndex.withUnsafeBufferPointer { lut in
-                    for i in 0..<(w * h) {
-                        let s = Int(lut[i])
-                        if s < 0 || (!skip.isEmpty && skip[s] != 0) {
-                            valid[i] = 0
-                            luma[i] = 0
-                            yellow[i] = 0
-                            continue
+                (restored?.values ?? none).withUnsafeBufferPointer { filled in
+                    view.sourceIndex.withUnsafeBufferPointer { lut in
+                        for i in 0..<(w * h) {
+                            let s = Int(lut[i])
+                            if s < 0 || (!skip.isEmpty && skip[s] != 0) {
+                                valid[i] = 0
+                                luma[i] = 0
+                                yellow[i] = 0
+                                continue
+                            }
+                            let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
+                            valid[i] = 1
+                            luma[i] = Int16(ColorConversion.luma(r, g, b))
+                            yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
+                            if !filled.isEmpty { restoredPixel[i] = filled[s] != 0 ? 1 : 0 }
                         }
-                        let r = px[3 * s], g = px[3 * s + 1], b = px[3 * s + 2]
-                        valid[i] = 1
-                        luma[i] = Int16(ColorConversion.luma(r, g, b))
-                        yellow[i] = Int16((Int(r) + Int(g)) / 2 - Int(b))
                     }
                 }
             }
